@@ -1,0 +1,3 @@
+from noodlebowl.cli import main
+
+raise SystemExit(main())
