@@ -4,10 +4,9 @@ only wires them together and turns user errors into one sentence and exit code 2
 from __future__ import annotations
 
 import sys
-from enum import Enum
-
 import typer
 
+from noodlebowl.clikit import Format, format_option
 from noodlebowl.errors import NoodlebowlError
 
 app = typer.Typer(
@@ -33,7 +32,7 @@ FormatOption = typer.Option(Format.text, "--format", help="text (readable) or js
 
 
 @app.command("version")
-def version(fmt: Format = FormatOption) -> None:
+def version(fmt: Format = format_option()) -> None:
     """Program and reference-data version."""
     from noodlebowl import __version__
     from noodlebowl.output import emit
