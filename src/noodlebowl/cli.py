@@ -18,17 +18,10 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-
-
 @app.callback()
 def root() -> None:
     """Which ASEAN trade agreement pays for your product, whether it qualifies, and what proof it needs."""
 
-
-FormatOption = typer.Option(Format.text, "--format", help="text (readable) or json (stable keys)")
 
 
 @app.command("version")
