@@ -1,0 +1,168 @@
+"""Which measures apply: importer, national line (or HS6), origin, date.
+
+Packaged tariffs (``tariff_measures``) and the user's imported tariffs are consulted; a
+user file for an importer replaces the packaged data for that importer, and every measure
+says where it came from (``data_source``). "Rate unknown" is an answer (a measure whose
+rate is ``unknown``), never a crash and never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from noodlebowl.errors import DateOutOfRange, InvalidCode, NoodlebowlError, UnknownCountry
+from noodlebowl.tariffs.model import TariffMeasure
+from noodlebowl.tariffs.rates import RateUnknown
+from noodlebowl.tariffs.storage import from_rows, read_user_tariff, user_tariff_path
+
+
+class NoTariffData(NoodlebowlError):
+    """No tariff for this importer, packaged or imported."""
+
+
+@cache
+def _packaged() -> pa.Table | None:
+    from noodlebowl.refdata import manifest, table
+    if "tariff_measures" not in manifest()["tables"]:
+        return None
+    return table("tariff_measures")
+
+
+@cache
+def _gaps() -> tuple[dict, ...]:
+    from noodlebowl.refdata import manifest, rows
+    if "tariff_gaps" not in manifest()["tables"]:
+        return ()
+    return rows("tariff_gaps")
+
+
+def _importer_table(importer: str) -> tuple[pa.Table | None, str]:
+    user = read_user_tariff(importer)
+    if user is not None:
+        return user, str(user_tariff_path(importer))
+    tbl = _packaged()
+    if tbl is None:
+        return None, "packaged"
+    sub = tbl.filter(pc.equal(tbl["importer"], importer))
+    return (sub if sub.num_rows else None), "packaged"
+
+
+def importers() -> list[str]:
+    """Importers with packaged tariff data."""
+    tbl = _packaged()
+    return sorted(set(tbl["importer"].unique().to_pylist())) if tbl is not None else []
+
+
+def normalise_code(code: str) -> str:
+    digits = re.sub(r"[\s.\-]", "", code or "")
+    if not digits.isdigit() or len(digits) < 4:
+        raise InvalidCode(f"tariff code {code!r} is not an HS6 or national line",
+                          accepted="digits with optional dots, e.g. 8517.13.00 or 851713")
+    return digits
+
+
+def _check_country(code: str, what: str) -> str:
+    c = (code or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", c):
+        raise UnknownCountry(f"{what} {code!r} is not an ISO 3166-1 alpha-2 code",
+                             accepted="two letters, e.g. VN, JP, CN")
+    return c
+
+
+@dataclass
+class LookupResult:
+    importer: str
+    code: str
+    origin: str | None
+    on: dt.date
+    lines: list[str]
+    measures: list[TariffMeasure]
+    data_source: str
+    notes: list[str] = field(default_factory=list)
+
+
+def lookup(importer: str, code: str, origin: str | None, on: dt.date) -> LookupResult:
+    """All applicable measures, per national line and regime; see :func:`measures_for`."""
+    importer = _check_country(importer, "importer")
+    if origin is not None:
+        origin = _check_country(origin, "origin")
+    digits = normalise_code(code)
+    tbl, source = _importer_table(importer)
+    gaps = [g for g in _gaps() if g["importer"] == importer and digits.startswith(g["prefix"])]
+    if tbl is None:
+        raise NoTariffData(f"no tariff data for importer {importer}",
+                           accepted="load one with `noodlebowl tariffs import FILE --format-of "
+                                    f"generic|wits --importer {importer}`; packaged: "
+                                    + ", ".join(importers()))
+    sub = tbl.filter(pc.equal(tbl["national_line"], digits))
+    if sub.num_rows == 0:
+        sub = tbl.filter(pc.starts_with(tbl["national_line"], digits))
+    notes: list[str] = []
+    if sub.num_rows == 0 and not gaps:
+        raise InvalidCode(f"{code} is not a national line or HS code in {importer}'s tariff",
+                          where=source if source != "packaged" else None)
+    measures = from_rows(sub.to_pylist(), data_source=source) if sub.num_rows else []
+    dated = [m.valid_from for m in measures if m.valid_from is not None]
+    if dated and on < min(dated):
+        raise DateOutOfRange(f"{importer} tariff data starts on {min(dated).isoformat()}, "
+                             f"asked for {on.isoformat()}",
+                             accepted=f"dates from {min(dated).isoformat()}")
+    valid = [m for m in measures if m.valid_on(on)]
+    if measures and not valid:
+        raise DateOutOfRange(f"no {importer} measure for {code} is valid on {on.isoformat()}")
+    # an applied tariff beats an agreement commitment for the same line and regime
+    applied = {(m.national_line, m.regime) for m in valid if m.basis == "applied"}
+    valid = [m for m in valid if m.basis == "applied" or (m.national_line, m.regime) not in applied]
+    out = []
+    for m in valid:
+        if origin is not None and not m.scope.covers(origin):
+            continue
+        if origin is not None and origin in m.scope.excluded_origins:
+            m = m.model_copy(update={
+                "excluded": True,
+                "note": f"{importer} does not grant this {m.regime} rate to goods from {origin} "
+                        f"(source cell {m.raw!r})"})
+        out.append(m)
+    lines = sorted({m.national_line for m in measures})
+    for g in gaps:
+        regimes_present = {m.regime for m in out}
+        if g["regime"] not in regimes_present:
+            for line in lines or [digits]:
+                out.append(TariffMeasure(
+                    importer=importer, national_line=line, hs6=line[:6], regime=g["regime"],
+                    rate=RateUnknown(reason=g["reason"]), raw="", source_file=g["source_file"],
+                    note=g["reason"], data_source=source))
+            lines = lines or [digits]
+    if len(lines) > 1:
+        notes.append(f"{code} covers {len(lines)} national lines ({', '.join(lines)}); "
+                     "choose one: rates may differ")
+        out = [m.model_copy(update={"note": (m.note + "; " if m.note else "")
+                                    + f"one of {len(lines)} national lines under {code}"})
+               for m in out]
+    if any(m.line_condition for m in out):
+        notes.append("some lines have several rows with conditions (line_condition): choose the one "
+                     "that describes the goods")
+    if any(m.validity_note for m in out):
+        notes.append(next(m.validity_note for m in out if m.validity_note))
+    return LookupResult(importer, code, origin, on, lines, out, source, notes)
+
+
+def measures_for(importer: str, code: str, origin: str | None, on: dt.date) -> list[TariffMeasure]:
+    """Measures for ``importer`` on ``on`` for goods from ``origin``: one per national line,
+    line condition, regime and origin column that covers the origin. An HS6 (or shorter
+    code) returns the measures of every national line under it, each with a note saying so;
+    the caller must choose. An origin in a measure's excluded origins gives the measure
+    with ``excluded=True`` and the reason in ``note``. Raises :class:`NoTariffData`,
+    :class:`InvalidCode`, :class:`DateOutOfRange`, :class:`UnknownCountry`."""
+    return lookup(importer, code, origin, on).measures
+
+
+def mfn_for(importer: str, code: str, on: dt.date) -> list[TariffMeasure]:
+    """The MFN measure(s) of the national line(s) under ``code`` on ``on``."""
+    return [m for m in lookup(importer, code, None, on).measures if m.regime == "MFN"]

@@ -1,0 +1,61 @@
+"""RCEP Annex I staging dates and the Art. 2.6 country of origin."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+
+from noodlebowl.tariffs import rcep_annex1
+from noodlebowl.tariffs.lookup import measures_for
+from noodlebowl.tariffs.origin_country import rcep_country_of_origin
+
+
+def test_year_starts_january_and_april_calendar():
+    eif = dt.date(2022, 1, 1)
+    assert rcep_annex1.year_starts(eif, 3) == [eif, dt.date(2023, 1, 1), dt.date(2024, 1, 1)]
+    jp = rcep_annex1.year_starts(eif, 3, rcep_annex1.YEAR_START["JP"])
+    assert jp == [eif, dt.date(2022, 4, 1), dt.date(2023, 4, 1)]
+    kr = rcep_annex1.year_starts(dt.date(2022, 2, 1), 2)
+    assert kr == [dt.date(2022, 2, 1), dt.date(2023, 1, 1)]
+
+
+def test_cn_for_asean_staging_dates():
+    # 8509.80.20: base 20, Year 1 19, Year 2 18 ... Year 20 0
+    ms = measures_for("CN", "8509.80.20", "VN", dt.date(2023, 6, 1))
+    assert ms[0].rate.percent == 18 and ms[0].valid_from == dt.date(2023, 1, 1)
+    assert ms[0].basis == "commitment" and ms[0].detail["base_rate"] == "20"
+    assert measures_for("CN", "8509.80.20", "VN", dt.date(2041, 1, 1))[0].rate.percent == 0
+    assert measures_for("CN", "8509.80.20", "AU", dt.date(2023, 6, 1)) == []  # section A: ASEAN only
+
+
+def test_annex_against_hs850980_crosscheck(shared_data):
+    rows = {r["importing_party"]: r for r in
+            csv.DictReader(open(shared_data / "tariffs/rcep_annex1/rcep_hs850980_tariff_commitments.csv"))}
+    cn = measures_for("CN", "8509.80.90", "TH", dt.date(2022, 6, 1))[0]
+    assert rows["China (for ASEAN)"]["base_rate"] == f"{cn.detail['base_rate']}%"
+    assert cn.rate.percent == 8  # "8% from Year 1 through Year 21"
+    au = [m for m in measures_for("AU", "8509.80.90", "TH", dt.date(2022, 6, 1)) if m.regime == "RCEP"][0]
+    assert rows["Australia"]["base_rate"] == "0%" and au.rate.percent == 0
+
+
+def test_annex_excluded_u():
+    from noodlebowl.refdata import table
+    import pyarrow.compute as pc
+    t = table("tariff_measures")
+    u = t.filter(pc.equal(t["raw"], "U"))
+    assert u.num_rows > 0 and set(u["rate_kind"].to_pylist()) == {"excluded"}
+
+
+def test_origin_country_rules():
+    r = rcep_country_of_origin("VN", "TH", line_in_appendix=True, value_added_in_exporter_pct=Decimal(25))
+    assert r.outcome == "resolved" and r.article == "Art. 2.6.3" and r.column == "RCEP-A (ASEAN)"
+    r = rcep_country_of_origin("VN", "TH", line_in_appendix=True, value_added_in_exporter_pct=Decimal(10),
+                               originating_materials_by_party={"CN": Decimal(40), "JP": Decimal(30)})
+    assert r.rcep_country_of_origin == "CN" and r.article == "Art. 2.6.4" and r.column == "RCEP-C (CN)"
+    r = rcep_country_of_origin("JP", "VN", line_in_appendix=False, originating_under="b",
+                               beyond_minimal_operations_in_exporter=True)
+    assert r.article == "Art. 2.6.2" and r.column == "RCEP ASEAN·AU·NZ"
+    r = rcep_country_of_origin("VN", "TH")
+    assert r.outcome == "unresolved" and any("Appendix" in f for f in r.missing_facts)
+    assert rcep_country_of_origin("AU", "CN").outcome == "not_needed"

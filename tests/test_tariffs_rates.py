@@ -1,0 +1,76 @@
+"""Rate-expression parsing over every distinct cell of the shipped files, and duty()."""
+
+from __future__ import annotations
+
+import collections
+import csv
+from decimal import Decimal
+
+from noodlebowl.tariffs import jp, vn
+from noodlebowl.tariffs.rates import (AdValorem, COMPUTABLE_KINDS, Specific, duty,
+                                      duty_with_reason, parse_english_rate)
+
+
+def cells(path, skip):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f):
+            for k, v in row.items():
+                if k not in skip and k and v and v.strip():
+                    yield v
+
+
+def count(parse, texts):
+    c = collections.Counter()
+    for t in set(texts):
+        p = parse(t)
+        c["computable" if p[0].kind in COMPUTABLE_KINDS else p[0].kind] += 1
+    return c
+
+
+def test_vn_every_distinct_cell(shared_data):
+    texts = list(cells(shared_data / vn.SOURCE_FILE, {"Level", "HSCode", "Description_VN", "Description_EN"}))
+    c = count(vn.parse_vn_cell, texts)
+    print("VN distinct", dict(c))
+    assert c["computable"] > 500 and c["not_computable"] < 300
+    assert vn.parse_vn_cell("12,5")[0] == AdValorem(percent=Decimal("12.5"))
+    assert vn.parse_vn_cell("0(-MY )")[1] == ("MY",)
+    assert vn.parse_vn_cell("0 (-ID, TH, CN)")[1] == ("ID", "TH", "CN")
+
+
+def test_jp_every_distinct_cell(shared_data):
+    skip = {"chapter", "code9", "stat_code", "suffix", "desc_ja", "unit1", "unit2"}
+    for rel in jp.EDITIONS.values():
+        c = count(jp.parse_jp_cell, cells(shared_data / rel, skip))
+        print(rel, dict(c))
+        assert c["computable"] > 300 and c["not_computable"] > 0
+    r = jp.parse_jp_cell("2.8%又は20円/kgのうちいずれか高い税率")[0]
+    assert r.kind == "max" and r.options[1] == Specific(amount=Decimal(20), currency="JPY", unit="kg")
+    assert jp.parse_jp_cell("(無税)") == (jp.Free(), True)
+    assert jp.parse_jp_cell("4,000,000円/頭")[0].amount == Decimal(4000000)
+    assert jp.parse_jp_cell("関税割当数量以内のもの　無税")[0].kind == "not_computable"
+
+
+def test_au_every_distinct_cell(shared_data):
+    from noodlebowl.tariffs import au
+    texts = set()
+    for rel, col in ((au.SCHEDULE3, "general_rate_raw"), (au.FTA, "duty_rate_raw")):
+        with open(shared_data / rel, encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(f):
+                if row[col].strip():
+                    texts.update(t for _, t in au.general_segments(row[col]))
+    c = collections.Counter(parse_english_rate(t).kind for t in texts)
+    print("AU distinct", dict(c))
+    assert c["ad_valorem"] > 0 and c["specific"] > 0
+
+
+def test_duty_forms():
+    assert duty(AdValorem(percent=Decimal("12.5")), Decimal(200)) == Decimal("25")
+    r = jp.parse_jp_cell("35%＋120円/kg")[0]
+    assert duty(r, Decimal(1000), Decimal(2), "kg") == Decimal(590)
+    amount, why = duty_with_reason(r, Decimal(1000))
+    assert amount is None and "quantity" in why
+    m = jp.parse_jp_cell("2.8%又は20円/kgのうちいずれか高い税率")[0]
+    assert duty(m, Decimal(1000), Decimal(10), "kg") == Decimal(200)
+    assert duty(parse_english_rate("$0.526/L"), None, Decimal(1000), "kl") == Decimal(526000) / 1000 * 1000
+    nc = vn.parse_vn_cell("28; M: 35")[0]
+    assert duty(nc, Decimal(100)) is None and "M:" in duty_with_reason(nc, Decimal(100))[1]
