@@ -1,0 +1,300 @@
+"""Determinations: is the product originating under each agreement, by which criterion, and why.
+
+The order of the tests follows the law (default logic, most specific last):
+minimal operations never confer origin → wholly obtained → produced exclusively from
+originating materials → the product-specific rule (or the general rule where none is listed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from functools import cache
+
+from noodlebowl import refdata
+from noodlebowl.errors import InvalidRequest
+from noodlebowl.origin import evaluate as ev
+from noodlebowl.origin.answer import (
+    Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures,
+)
+from noodlebowl.origin.provisions_view import origin_provisions
+from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
+from noodlebowl.origin.request import Material, MaterialKind, Request
+
+MODELLED = ("ATIGA", "ACFTA", "RCEP")
+
+# Which agreements have the "produced exclusively from originating materials" criterion, and
+# its article: RCEP Art. 3.2(b); ACFTA Annex 1 Art. 2(b) (Form E overleaf note 3(b)). ATIGA's
+# Art. 26 has no such criterion and Form D no "PE" code: such goods meet Art. 28 directly.
+PRODUCED_EXCLUSIVELY = {"RCEP": "RCEP Art. 3.2(b)", "ACFTA": "ACFTA Annex 1 Art. 2(b)"}
+MINIMAL_OPERATIONS = {"RCEP": "RCEP Art. 3.6", "ATIGA": "ATIGA Art. 31", "ACFTA": "ACFTA Annex 1 Art. 7"}
+WHOLLY_OBTAINED = {"RCEP": "RCEP Art. 3.2(a), 3.3", "ATIGA": "ATIGA Art. 26(a), 27",
+                   "ACFTA": "ACFTA Annex 1 Art. 2(a), 3"}
+CUMULATION = {"RCEP": "RCEP Art. 3.4(1)", "ATIGA": "ATIGA Art. 30(1)", "ACFTA": "ACFTA Annex 1 Art. 5"}
+VERIFICATION_CAVEAT = {
+    "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
+                   "it is not verified against the official English text.",
+    "unverified": "The rule was transcribed from a Vietnamese implementing circular and is NOT verified; "
+                  "check it against the official text before relying on it.",
+    "transcribed": "The rule was transcribed from a Vietnamese implementing circular and is not verified.",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    agreement: str
+    in_force: bool | None
+    reason: str
+    parties: frozenset[str]
+
+
+@cache
+def _parse(text: str):
+    """Rule texts repeat across thousands of lines: parse each once."""
+    from noodlebowl.rules import parse_rule
+    return parse_rule(text)
+
+
+@cache
+def _code6(text: str, where: str, edition: str) -> str:
+    """The HS digits of a request's code, refused unless the code exists in the edition."""
+    from noodlebowl.errors import InvalidCode
+    from noodlebowl.hs import exists, lookup, parse_code
+
+    try:
+        digits = parse_code(text).digits
+        if not exists(digits, edition):
+            lookup(digits, edition)  # raises InvalidCode with the nearest valid codes
+    except InvalidCode as exc:
+        raise InvalidRequest(exc.what, where=where, accepted=exc.accepted, suggestions=exc.suggestions) from None
+    return digits
+
+
+def validate_codes(request: Request) -> None:
+    """Refuse a request whose product or material codes do not exist, before any agreement is tried."""
+    edition = request.product.edition
+    _code6(request.product.hs, "product.hs", edition)
+    for i, m in enumerate(request.materials):
+        if m.hs:
+            _code6(m.hs, f"materials[{i}].hs", edition)
+
+
+def _material_codes(m: Material, index: int, edition: str, table_edition: str,
+                    caveats: list[str]) -> tuple[str, ...] | None:
+    if not m.hs:
+        return None
+    digits = _code6(m.hs, f"materials[{index}].hs", edition)
+    if edition == table_edition or len(digits) < 6:
+        return (digits,)
+    from noodlebowl.hs import transpose
+    result = transpose(digits, edition, table_edition)
+    codes = tuple(sorted({t.code for t in result.targets}))
+    if len(codes) != 1 or codes[0] != digits:
+        caveats.append(f"Material {m.name}: {edition} {digits} → {table_edition} {', '.join(codes) or '(none)'}.")
+    return codes or None
+
+
+def _views(request: Request, agreement: str, parties: frozenset[str], table_edition: str,
+           caveats: list[str], checks: list[Check]) -> tuple[ev.MaterialView, ...]:
+    views = []
+    edition = request.product.edition
+    for i, m in enumerate(request.materials):
+        if m.kind is MaterialKind.accessory and m.invoiced_separately:
+            caveats.append(f"{m.name} is invoiced separately: it is a good of its own and left out "
+                           "(RCEP Art. 3.9; ATIGA Art. 35).")
+            continue
+        declared = m.originating_under(agreement)
+        originating = declared and (m.origin in parties or m.origin == request.exporter)
+        if declared and not originating:
+            caveats.append(f"{m.name} is declared originating, but {m.origin} is not a party to {agreement}: "
+                           "it counts as non-originating.")
+        if originating and m.origin != request.exporter:
+            checks.append(Check(check="cumulation", article=CUMULATION[agreement], result=Outcome.qualifies,
+                                subject=m.name, detail=f"{m.name} originates in {m.origin}, a party to {agreement}, "
+                                                       f"and counts as originating in {request.exporter}"))
+        if m.kind is MaterialKind.indirect:
+            originating = True  # RCEP Art. 3.10; ATIGA Art. 36: indirect materials are treated as originating
+        counts_for_ctc = m.kind is MaterialKind.material or (m.kind is MaterialKind.accessory and not m.customary)
+        counts_for_rvc = m.kind is not MaterialKind.packing
+        value = Decimal(0) if originating else m.value
+        if (not originating and agreement == "ATIGA" and m.regional_content_percent is not None
+                and Decimal(20) <= m.regional_content_percent < Decimal(40) and m.origin in parties):
+            # ATIGA Art. 30(2) and Annex 6: partial cumulation in proportion to the material's ASEAN content.
+            value = m.value * (100 - m.regional_content_percent) / 100
+            checks.append(Check(check="partial_cumulation", article="ATIGA Art. 30(2), Annex 6",
+                                result=Outcome.qualifies, subject=m.name,
+                                detail=f"{m.name} has {m.regional_content_percent} % ASEAN content: "
+                                       f"{ev.display(m.value - value)} of its value counts as originating"))
+        codes = _material_codes(m, i, edition, table_edition, caveats) if counts_for_ctc and not originating else (
+            None if not m.hs else (_code6(m.hs, f"materials[{i}].hs", edition),))
+        views.append(ev.MaterialView(
+            name=m.name, originating=originating, codes=codes, value=value if counts_for_rvc else Decimal(0),
+            full_value=m.value, weight_kg=m.weight_kg, counts_for_ctc=counts_for_ctc,
+            counts_for_rvc=counts_for_rvc, origin=m.origin))
+    return tuple(views)
+
+
+def _rvc_values(request: Request, views: tuple[ev.MaterialView, ...]) -> tuple[Decimal, Decimal]:
+    vnm = sum((v.value for v in views if v.counts_for_rvc), Decimal(0))
+    vom = sum((v.full_value - v.value for v in views if v.counts_for_rvc), Decimal(0))
+    return vnm, vom
+
+
+def floor_percent(value: Decimal) -> Decimal:
+    """RVC as declared on a certificate: a whole number rounded down (Singapore Customs TradeNet
+    handbook, Jul 2023, Table A.2 note — see shared/data/examples/atiga_examples.json)."""
+    return value.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def _criterion(parts: list[tuple[str, str]]) -> str | None:
+    labels = [f"RVC {floor_percent(Decimal(v))}%" if k == "RVC" else v for k, v in parts]
+    return " + ".join(labels) or None
+
+
+def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | None, cumulated: bool,
+               de_minimis: bool) -> str | None:
+    """The code for the certificate's origin-criterion box.
+
+    RCEP certificate box 10 (shared rcep_form_fields.json): WO, PE, CTC, RVC, CR, plus ACU
+    (accumulation, Art. 3.4) and DMI (de minimis, Art. 3.7). ATIGA Form D box 8 (Annex 7 overleaf
+    note 3): WO, the actual RVC percentage ("40%"), the actual CTC rule, "SP", combinations such as
+    "CTSH + 35%". ACFTA Form E box 8 (overleaf note 3): WO, PE, the actual RVC percentage, "CTH"
+    under the general rule, "PSR" for a rule of Attachment B.
+    """
+    if not parts:
+        return None
+    kinds = [k for k, _ in parts]
+    if agreement == "RCEP":
+        codes = list(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
+                                    "SP": "CTC"}[k] for k in kinds))
+        return ", ".join(codes + (["ACU"] if cumulated else []) + (["DMI"] if de_minimis else []))
+    if agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule is not None and rule.level != "general":
+        return "PSR"
+    labels = [f"{floor_percent(Decimal(v))}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts]
+    return " + ".join(labels)
+
+
+def _thresholds(rule) -> Decimal | None:
+    from noodlebowl.rules import ValueContent, walk
+    values = [n.threshold for n in walk(rule) if isinstance(n, ValueContent)]
+    return min(values) if values else None
+
+
+def determine_one(request: Request, route: Route) -> Determination:
+    agreement = route.agreement
+    provisions = origin_provisions(agreement, request.date)
+    table_edition = TABLE_EDITION[agreement]
+    checks: list[Check] = [Check(check="in_force", article=f"{agreement} entry into force",
+                                 result=Outcome.qualifies if route.in_force else Outcome.undetermined,
+                                 detail=route.reason)]
+    caveats: list[str] = []
+    needed: list[Question] = []
+    views = _views(request, agreement, route.parties, table_edition, caveats, checks)
+    vnm, vom = _rvc_values(request, views)
+    fob = request.product.fob
+    costs_total = request.costs.total() if request.costs.complete else None
+    figures = RvcFigures(build_down=ev.percent(fob - vnm, fob),
+                         build_up=None if costs_total is None else ev.percent(vom + costs_total, fob),
+                         threshold=None, non_originating_value=vnm, originating_value=vom, fob=fob)
+    cumulated = any(c.check == "cumulation" for c in checks)
+
+    def answer(outcome: Outcome, parts: list[tuple[str, str]], summary: str, rule: RuleRef | None = None,
+               dm: DeMinimis | None = None, used_dm: bool = False) -> Determination:
+        if route.in_force is None and outcome is Outcome.qualifies:
+            outcome = Outcome.undetermined
+            caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
+        return Determination(
+            agreement=agreement, in_force=route.in_force, outcome=outcome,
+            criterion=_criterion(parts) if outcome is Outcome.qualifies else None,
+            form_code=_form_code(agreement, parts, rule, cumulated, used_dm) if outcome is Outcome.qualifies else None,
+            rule=rule, rvc=figures, de_minimis=dm, checks=checks, needed=needed, caveats=caveats,
+            data_version=refdata.data_version(), summary=summary)
+
+    facts = request.facts
+    if facts.get("minimal_operations_only") is True:
+        checks.append(Check(check="minimal_operations", article=MINIMAL_OPERATIONS[agreement],
+                            result=Outcome.does_not_qualify,
+                            detail="only minimal operations take place in the exporting country; they confer "
+                                   "no origin, whatever the rule"))
+        return answer(Outcome.does_not_qualify, [], f"Not originating under {agreement}: minimal operations "
+                                                    f"only ({MINIMAL_OPERATIONS[agreement]}).")
+    if facts.get("wholly_obtained") is True:
+        checks.append(Check(check="wholly_obtained", article=WHOLLY_OBTAINED[agreement], result=Outcome.qualifies,
+                            detail="the producer states the good is wholly obtained or produced in "
+                                   f"{request.exporter}"))
+        return answer(Outcome.qualifies, [("WO", "WO")], f"Originating under {agreement}: wholly obtained (WO).")
+    product6 = _code6(request.product.hs, "product.hs", request.product.edition)
+    selection = select_rule(agreement, product6, request.product.edition, facts.get(answer_key(agreement)))
+    caveats.extend(selection.caveats)
+    counted = [v for v in views if v.counts_for_ctc]
+    if agreement in PRODUCED_EXCLUSIVELY and counted and all(v.originating for v in counted):
+        checks.append(Check(check="produced_exclusively", article=PRODUCED_EXCLUSIVELY[agreement],
+                            result=Outcome.qualifies,
+                            detail="every material is originating, so the good is produced exclusively from "
+                                   "originating materials"))
+        if "minimal_operations_only" not in facts:
+            caveats.append(_minimal_ops_caveat(agreement))
+        return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively "
+                                                         "from originating materials (PE).", selection.rule)
+    if selection.rule is None:
+        needed.extend(selection.questions)
+        checks.append(Check(check="rule_lookup", article=f"{agreement} product-specific rules",
+                            result=Outcome.undetermined, detail=selection.gap or "no rule found"))
+        return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: {selection.gap}.")
+    rule = selection.rule
+    tree = _parse(rule.text)
+    figures = figures.model_copy(update={"threshold": _thresholds(tree)})
+    if rule.verified in VERIFICATION_CAVEAT:
+        caveats.append(VERIFICATION_CAVEAT[rule.verified])
+    if rule.level == "general":
+        caveats.append(f"No product-specific rule is listed for this product; the {rule.basis} applies.")
+    ctx = ev.Context(agreement=agreement, product_codes=selection.product_codes, fob=fob,
+                     weight_kg=request.product.weight_kg, materials=views, vnm=vnm, vom=vom,
+                     costs_total=costs_total, facts=facts, provisions=provisions)
+    result = ev.evaluate(tree, ctx)
+    checks.append(Check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
+                        detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
+    checks.extend(result.checks)
+    needed.extend(result.questions)
+    caveats.extend(result.caveats)
+    if costs_total is None and "build_up" in provisions.rvc_methods and _thresholds(tree) is not None:
+        caveats.append("Build-up RVC not computed (costs missing). FOB comprises materials, costs and profit, "
+                       "so the build-down figure stands unless the costs do not add up to FOB.")
+    if result.outcome is Outcome.qualifies and "minimal_operations_only" not in facts:
+        caveats.append(_minimal_ops_caveat(agreement))
+    dm = None
+    if result.de_minimis_share is not None:
+        dm = DeMinimis(share=result.de_minimis_share, limit=provisions.de_minimis_value_percent,
+                       weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
+                       used=result.de_minimis_used)
+    summary = _summary(agreement, result, rule)
+    return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+
+
+def _minimal_ops_caveat(agreement: str) -> str:
+    return (f"Assumes the work in the exporting country goes beyond the minimal operations of "
+            f"{MINIMAL_OPERATIONS[agreement]} (answer facts.minimal_operations_only to confirm).")
+
+
+def _summary(agreement: str, result: ev.Result, rule: RuleRef) -> str:
+    where = f"rule \u201c{rule.text}\u201d ({rule.edition} {rule.hs})"
+    if result.outcome is Outcome.qualifies:
+        return f"Originating under {agreement} by {_criterion(result.criterion)} — {where}."
+    if result.outcome is Outcome.does_not_qualify:
+        failed = [c.detail for c in result.checks if c.result is Outcome.does_not_qualify]
+        return f"Not originating under {agreement} — {where}: {failed[-1] if failed else 'no option is met'}."
+    return f"Undetermined under {agreement} — {where}: {len(result.questions)} question(s) would settle it."
+
+
+def rank_questions(determinations: list[Determination]) -> list[Determination]:
+    """Merge questions asked by several agreements and put the most decisive first."""
+    by_key: dict[str, set[str]] = {}
+    for d in determinations:
+        for q in d.needed:
+            by_key.setdefault(q.key, set()).update(q.agreements)
+    out = []
+    for d in determinations:
+        merged = {q.key: q.model_copy(update={"agreements": sorted(by_key[q.key])}) for q in d.needed}
+        ranked = sorted(merged.values(), key=lambda q: -len(q.agreements))
+        out.append(d.model_copy(update={"needed": ranked}))
+    return out

@@ -1,0 +1,36 @@
+"""The general provisions an evaluation needs, read from the dated agreement parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+
+from noodlebowl.origin.evaluate import Provisions
+
+
+def _number(value) -> Decimal | None:
+    return None if value in (None, "unknown") else Decimal(str(value))
+
+
+@cache
+def origin_provisions(agreement: str, on: dt.date) -> Provisions:
+    """De minimis, RVC methods and the CTC article of ``agreement`` as of ``on``."""
+    from noodlebowl.agreements.provisions import provision
+
+    def get(key: str):
+        return provision(agreement, key, on)
+
+    chapters = get("de_minimis.weight_chapters").value
+    methods = get("rvc.methods")
+    return Provisions(
+        agreement=agreement,
+        de_minimis_value_percent=_number(get("de_minimis.value_percent").value),
+        de_minimis_weight_percent=_number(get("de_minimis.weight_percent").value),
+        de_minimis_weight_chapters=(min(chapters), max(chapters)) if isinstance(chapters, list) and chapters else None,
+        de_minimis_article=get("de_minimis.value_percent").article,
+        rvc_methods=tuple(m["method"] for m in methods.value),
+        rvc_article=methods.article,
+        rvc_method_articles={m["method"]: m["article"] for m in methods.value},
+        ctc_article=get("psr.ctc_non_originating_only").article,
+    )

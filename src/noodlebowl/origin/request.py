@@ -1,0 +1,229 @@
+"""The determination request: product, route, date, value and bill of materials.
+
+The same model serves the library, the CLI (YAML/JSON files) and the HTTP API. Reading a
+file turns every validation problem into an :class:`InvalidRequest` naming the file, the
+field (with list index) and what would be accepted — never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from noodlebowl.errors import InvalidRequest
+
+Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+
+
+class MaterialKind(str, Enum):
+    """How a bill-of-materials line is treated (RCEP Arts 3.8–3.10; ATIGA Arts 34–36)."""
+
+    material = "material"
+    retail_packaging = "retail_packaging"   # packaging for retail sale, classified with the good
+    packing = "packing"                     # packing and containers for transport
+    accessory = "accessory"                 # accessories, spare parts, tools delivered with the good
+    indirect = "indirect"                   # fuel, tools, moulds… not physically incorporated
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Product(_Strict):
+    hs: str = Field(description="HS code of the finished good: 6 digits (dots allowed) or a national 8/9-digit line")
+    edition: Literal["HS2012", "HS2017", "HS2022"] = "HS2022"
+    description: str | None = None
+    fob: Money = Field(description="FOB value of the good")
+    currency: str = "USD"
+    weight_kg: Decimal | None = Field(default=None, gt=0)
+
+    @field_validator("fob")
+    @classmethod
+    def _positive(cls, v: Decimal) -> Decimal:
+        if v <= 0:
+            raise ValueError("must be a positive amount")
+        return v
+
+
+class Costs(_Strict):
+    """Cost items of the build-up (direct) RVC formula; all in the product's currency."""
+
+    direct_labour: Money | None = None
+    direct_overhead: Money | None = None
+    profit: Money | None = None
+    other: Money | None = None
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> "Costs":
+        for name in ("direct_labour", "direct_overhead", "profit", "other"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must not be negative")
+        return self
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.direct_labour, self.direct_overhead, self.profit, self.other)
+
+    def total(self) -> Decimal:
+        return sum((v or Decimal(0) for v in (self.direct_labour, self.direct_overhead, self.profit, self.other)),
+                   Decimal(0))
+
+
+class Material(_Strict):
+    name: str
+    hs: str | None = Field(default=None, description="HS code of the material, same edition as the product")
+    origin: str = Field(default="unknown", description="ISO 3166 alpha-2 country of origin, or 'unknown'")
+    originating: bool | list[str] | None = Field(
+        default=False,
+        description="true: proven originating (supplier's declaration or certificate) under every agreement "
+                    "its origin country is party to; a list: only under those agreements; false/null: non-originating")
+    value: Money = Field(description="CIF value, or the earliest ascertainable price paid in the producing country")
+    weight_kg: Decimal | None = Field(default=None, ge=0)
+    kind: MaterialKind = MaterialKind.material
+    currency: str | None = None
+    invoiced_separately: bool = False     # accessories: separately invoiced ones are goods of their own
+    customary: bool = True                # accessories: customary in quantity and value
+    regional_content_percent: Decimal | None = Field(
+        default=None, ge=0, le=100,
+        description="ATIGA partial cumulation (Art. 30(2)): the material's ASEAN value content, when 20–40 %")
+
+    @field_validator("value")
+    @classmethod
+    def _non_negative(cls, v: Decimal) -> Decimal:
+        if v < 0:
+            raise ValueError("must not be negative")
+        return v
+
+    @field_validator("origin")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper() if v.lower() != "unknown" else "unknown"
+
+    @field_validator("originating")
+    @classmethod
+    def _agreements_upper(cls, v):
+        return [a.upper() for a in v] if isinstance(v, list) else v
+
+    def originating_under(self, agreement: str) -> bool:
+        if isinstance(self.originating, list):
+            return agreement in self.originating
+        return bool(self.originating)
+
+
+class Request(_Strict):
+    exporter: str = Field(description="country of final production (ISO alpha-2)")
+    importer: str
+    date: dt.date = Field(default_factory=dt.date.today)
+    agreements: list[str] | None = None
+    product: Product
+    costs: Costs = Costs()
+    materials: list[Material] = []
+    facts: dict[str, bool | str] = {}
+    customs_value: Money | None = None
+    quantity: Decimal | None = Field(default=None, gt=0)
+    unit: str | None = None
+
+    @field_validator("exporter", "importer")
+    @classmethod
+    def _country_upper(cls, v: str) -> str:
+        return v.upper()
+
+    @field_validator("agreements")
+    @classmethod
+    def _agreements_upper(cls, v):
+        return [a.upper() for a in v] if v else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Request":
+        for i, m in enumerate(self.materials):
+            if m.currency and m.currency.upper() != self.product.currency.upper():
+                raise ValueError(f"materials[{i}].currency {m.currency} differs from product.currency "
+                                 f"{self.product.currency} and no exchange rate is given; convert first")
+        counted = sum((m.value for m in self.materials
+                       if m.kind not in (MaterialKind.indirect, MaterialKind.packing)), Decimal(0))
+        if counted > self.product.fob:
+            raise ValueError(f"materials are worth {counted}, more than the FOB value {self.product.fob}")
+        return self
+
+
+def _location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_request(data: Any, *, source: str = "request") -> Request:
+    """Validate a request from plain data; errors name the source and field."""
+    if not isinstance(data, dict):
+        raise InvalidRequest("the request must be a mapping with exporter, importer, product …",
+                             where=source, accepted="a YAML/JSON object")
+    try:
+        return Request.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _location(err["loc"]) or "request"
+        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+        raise InvalidRequest(f"{err['msg']}{more}", where=f"{source}: field {field}",
+                             accepted=_accepted_hint(err)) from None
+
+
+def _accepted_hint(err: dict) -> str | None:
+    kind = err.get("type", "")
+    if kind.startswith("decimal") or kind in {"greater_than", "greater_than_equal"}:
+        return "a number such as 12.50 (quoted strings keep every digit)"
+    if kind == "extra_forbidden":
+        return "only the documented fields (see the JSON Schema: noodlebowl schema request)"
+    if kind == "missing":
+        return "this field is required"
+    if kind == "literal_error":
+        return err.get("ctx", {}).get("expected")
+    return None
+
+
+def _yaml_loader():
+    """A safe YAML loader that reads decimals exactly (``30.10`` → Decimal, not float)."""
+    import yaml
+
+    class DecimalLoader(yaml.SafeLoader):
+        pass
+
+    def construct(loader, node):
+        text = loader.construct_scalar(node).replace("_", "")
+        try:
+            return Decimal(text)
+        except ArithmeticError:  # .inf / .nan: left to validation, which rejects them by field
+            return float(loader.construct_yaml_float(node))
+
+    DecimalLoader.add_constructor("tag:yaml.org,2002:float", construct)
+    return DecimalLoader
+
+
+def load_request(path: str | Path) -> Request:
+    """Read a request from a YAML or JSON file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequest(f"cannot read the file ({exc.strerror})", where=str(path)) from None
+    try:
+        data = (json.loads(text, parse_float=Decimal) if path.suffix.lower() == ".json"
+                else yaml.load(text, Loader=_yaml_loader()))
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"JSON syntax error: {exc.msg}", where=f"{path}: line {exc.lineno}, column {exc.colno}",
+                             accepted="valid JSON") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}: line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise InvalidRequest(f"YAML syntax error: {getattr(exc, 'problem', None) or exc}", where=where,
+                             accepted="valid YAML") from None
+    return parse_request(data, source=str(path))
