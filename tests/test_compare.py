@@ -1,0 +1,83 @@
+"""`compare`: the checks the comparison issue requires, on the shipped tariffs and rules."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from noodlebowl.compare import compare
+from noodlebowl.origin import Outcome, parse_request
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _request(**over):
+    base = {"exporter": "CN", "importer": "VN", "date": "2026-03-01",
+            "product": {"hs": "8517.13.00", "fob": "300"},
+            "materials": [{"name": "Chipset", "hs": "8542.31", "origin": "CN", "originating": True, "value": "90"}]}
+    base.update(over)
+    return parse_request(base)
+
+
+def test_smartphone_from_china_into_viet_nam_needs_no_preference():
+    c = compare(_request())
+    assert c.mfn.ad_valorem == 0
+    assert {o.agreement for o in c.options} == {"ACFTA", "RCEP"}
+    assert all(o.rate.ad_valorem == 0 for o in c.options)
+    assert c.best == "no preference needed"
+
+
+def test_rice_from_china_into_viet_nam_is_best_under_mfn():
+    c = compare(_request(product={"hs": "1006.30.99", "fob": "1000"},
+                         materials=[], facts={"wholly_obtained": True}))
+    options = {o.agreement: o for o in c.options}
+    assert options["ACFTA"].outcome is Outcome.qualifies  # wholly obtained, yet …
+    assert not options["ACFTA"].rate.eligible and "CN" in options["ACFTA"].rate.raw  # … China is excluded
+    assert not options["RCEP"].rate.eligible and options["RCEP"].rate.raw == "*"      # not eligible
+    assert c.best == "MFN"
+    assert options["ACFTA"].why_not_best.startswith("not available")
+
+
+def test_car_from_thailand_into_viet_nam_is_best_under_atiga():
+    c = compare(_request(exporter="TH", product={"hs": "8703.23.63", "fob": "20000"}, customs_value="20000",
+                         materials=[{"name": "Engine", "hs": "8407.34", "origin": "TH", "originating": True,
+                                     "value": "6000"},
+                                    {"name": "Electronics", "hs": "8537.10", "origin": "JP", "value": "3000"}]))
+    options = {o.agreement: o for o in c.options}
+    assert options["ATIGA"].outcome is Outcome.qualifies
+    assert options["ATIGA"].rate.ad_valorem == 0 and c.mfn.ad_valorem == 50
+    assert c.best == "ATIGA"
+    assert options["ATIGA"].saving == Decimal("10000")
+
+
+@pytest.mark.parametrize("day, rcep_rate", [("2026-03-01", Decimal("6.2")), ("2026-05-01", Decimal("5.6"))])
+def test_sausages_into_japan_stage_down_and_cheaper_unmodelled_options_are_shown(day, rcep_rate):
+    import yaml
+    data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
+    data["date"] = day
+    c = compare(parse_request(data))
+    rcep = next(o for o in c.options if o.agreement == "RCEP")
+    assert rcep.rate.ad_valorem == rcep_rate and c.mfn.ad_valorem == 9
+    assert c.best == "RCEP"
+    unmodelled = {u.regime: u for u in c.unmodelled_cheaper}
+    assert {"AJCEP", "VJEPA"} <= set(unmodelled)
+    assert all(u.ad_valorem == 0 and "not evaluated by noodlebowl" in u.note for u in unmodelled.values())
+
+
+def test_without_customs_value_rates_are_still_compared():
+    c = compare(_request(exporter="TH", product={"hs": "8703.23.63", "fob": "20000"},
+                         materials=[{"name": "Engine", "hs": "8407.34", "origin": "TH", "originating": True,
+                                     "value": "6000"}]))
+    assert c.best == "ATIGA" and c.customs_value is None
+    assert next(o for o in c.options if o.agreement == "ATIGA").saving_unit == "percentage points"
+
+
+def test_compare_cli_json(cli):
+    result = cli("compare", str(EXAMPLES / "sausages_vn_to_jp.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["best"] == "RCEP" and data["mfn"]["rate"] == "9 %"
+    assert {u["regime"] for u in data["unmodelled_cheaper"]} >= {"AJCEP", "VJEPA"}
