@@ -81,3 +81,11 @@ def test_compare_cli_json(cli):
     data = json.loads(result.stdout)
     assert data["best"] == "RCEP" and data["mfn"]["rate"] == "9 %"
     assert {u["regime"] for u in data["unmodelled_cheaper"]} >= {"AJCEP", "VJEPA"}
+
+
+def test_importer_without_tariff_data_gives_unknown_rates_not_zero():
+    c = compare(_request(exporter="VN", importer="TH", product={"hs": "8509.40", "fob": "100"},
+                         materials=[{"name": "Motor", "hs": "8501.10", "origin": "CN", "value": "30"}]))
+    assert c.mfn is None and all(o.rate is None for o in c.options)
+    assert c.best == "unknown" and any("no tariff data for importer TH" in n for n in c.caveats)
+    assert all(o.saving is None for o in c.options)

@@ -123,12 +123,17 @@ def compare(request: Request) -> Comparison:
     from noodlebowl import refdata
     from noodlebowl.agreements.registry import not_modelled_for_route
     from noodlebowl.origin import determine
-    from noodlebowl.tariffs.lookup import lookup
+    from noodlebowl.tariffs.lookup import NoTariffData, lookup
 
     determinations = determine(request)
     caveats: list[str] = []
     needed: list[Question] = [q for d in determinations for q in d.needed]
-    result = lookup(request.importer, request.product.hs, request.exporter, request.date)
+    try:
+        result = lookup(request.importer, request.product.hs, request.exporter, request.date)
+    except NoTariffData as exc:
+        # Rate unknown is an answer: the determinations still stand; nothing counts as zero.
+        caveats.append(exc.sentence())
+        result = _NoTariff()
     caveats.extend(result.notes)
     cv, qty, unit = request.customs_value, request.quantity, request.unit
     by_value = cv is not None
@@ -152,7 +157,7 @@ def compare(request: Request) -> Comparison:
                               proof=_proof_types(d.agreement, request)))
     best, best_reason = _best(options, mfn, mfn_metric, by_value)
     options = [o.model_copy(update={"why_not_best": _why_not(o, best, mfn_metric, by_value)}) for o in options]
-    best_metric = mfn_metric if best in ("MFN", "no preference needed") else \
+    best_metric = mfn_metric if best in ("MFN", "no preference needed", "unknown") else \
         next(_metric(o.rate, by_value) for o in options if o.agreement == best)
     unmodelled = _unmodelled_cheaper(result, request, best_metric, by_value, not_modelled_for_route)
     return Comparison(exporter=request.exporter, importer=request.importer, date=request.date.isoformat(),
@@ -162,6 +167,14 @@ def compare(request: Request) -> Comparison:
                       data_version=refdata.data_version())
 
 
+class _NoTariff:
+    """Stands in for a lookup result when the importer has no tariff data at all."""
+
+    lines: tuple = ()
+    measures: tuple = ()
+    notes: tuple = ()
+
+
 def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool) -> tuple[str, str]:
     if mfn_metric == 0:
         return "no preference needed", "the MFN rate is already free"
@@ -169,7 +182,7 @@ def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool) -
     usable = [(o, m) for o, m in usable if m is not None and (mfn_metric is None or m < mfn_metric)]
     if not usable:
         if mfn is None or mfn.rate is None:
-            return "MFN", "no qualifying preference is cheaper, and the MFN rate itself is unknown"
+            return "unknown", "the rates are unknown: load the importer's tariff (`noodlebowl tariffs import`)"
         return "MFN", "no agreement gives this product a lower rate that it qualifies for"
     o, m = min(usable, key=lambda pair: (pair[1], PROOF_EFFORT.get(pair[0].agreement, 9)))
     unit = "" if by_value else " %"

@@ -79,6 +79,13 @@ def validate_codes(request: Request) -> None:
             _code6(m.hs, f"materials[{i}].hs", edition)
 
 
+@cache
+def _transposed(digits: str, edition: str, table_edition: str) -> tuple[str, ...]:
+    """Candidate codes of a material in the rule table's edition (cached: BOMs repeat materials)."""
+    from noodlebowl.hs import transpose
+    return tuple(sorted({t.code for t in transpose(digits, edition, table_edition).targets}))
+
+
 def _material_codes(m: Material, index: int, edition: str, table_edition: str,
                     caveats: list[str]) -> tuple[str, ...] | None:
     if not m.hs:
@@ -86,9 +93,7 @@ def _material_codes(m: Material, index: int, edition: str, table_edition: str,
     digits = _code6(m.hs, f"materials[{index}].hs", edition)
     if edition == table_edition or len(digits) < 6:
         return (digits,)
-    from noodlebowl.hs import transpose
-    result = transpose(digits, edition, table_edition)
-    codes = tuple(sorted({t.code for t in result.targets}))
+    codes = _transposed(digits, edition, table_edition)
     if len(codes) != 1 or codes[0] != digits:
         caveats.append(f"Material {m.name}: {edition} {digits} → {table_edition} {', '.join(codes) or '(none)'}.")
     return codes or None
@@ -115,7 +120,9 @@ def _views(request: Request, agreement: str, parties: frozenset[str], table_edit
         if m.kind is MaterialKind.indirect:
             originating = True  # RCEP Art. 3.10; ATIGA Art. 36: indirect materials are treated as originating
         counts_for_ctc = m.kind is MaterialKind.material or (m.kind is MaterialKind.accessory and not m.customary)
-        counts_for_rvc = m.kind is not MaterialKind.packing
+        # Transport packing is disregarded (RCEP Art. 3.8(1)); indirect materials are treated as
+        # originating, so they add nothing to VNM — nor to VOM, as their cost is already in overhead.
+        counts_for_rvc = m.kind not in (MaterialKind.packing, MaterialKind.indirect)
         value = Decimal(0) if originating else m.value
         if (not originating and agreement == "ATIGA" and m.regional_content_percent is not None
                 and Decimal(20) <= m.regional_content_percent < Decimal(40) and m.origin in parties):
@@ -146,7 +153,17 @@ def floor_percent(value: Decimal) -> Decimal:
     return value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+# Combination criteria are written tariff shift first, then value content: ATIGA Form D
+# overleaf note 3(b), "CTSH + 35%".
+_CRITERION_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
+
+
+def _ordered(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted(parts, key=lambda p: _CRITERION_ORDER[p[0]])
+
+
 def _criterion(parts: list[tuple[str, str]]) -> str | None:
+    parts = _ordered(parts)
     labels = [f"RVC {floor_percent(Decimal(v))}%" if k == "RVC" else v for k, v in parts]
     return " + ".join(labels) or None
 
@@ -163,6 +180,7 @@ def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | Non
     """
     if not parts:
         return None
+    parts = _ordered(parts)
     kinds = [k for k, _ in parts]
     if agreement == "RCEP":
         codes = list(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
@@ -260,6 +278,10 @@ def determine_one(request: Request, route: Route) -> Determination:
     if costs_total is None and "build_up" in provisions.rvc_methods and _thresholds(tree) is not None:
         caveats.append("Build-up RVC not computed (costs missing). FOB comprises materials, costs and profit, "
                        "so the build-down figure stands unless the costs do not add up to FOB.")
+    if agreement == "ATIGA" and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies
+                                    for c in result.checks):
+        caveats.append(f"ATIGA Art. 29(3): each Member State applies one RVC method; the importing Member State "
+                       f"verifies with {request.exporter}'s. Both are shown — use the one {request.exporter} applies.")
     if result.outcome is Outcome.qualifies and "minimal_operations_only" not in facts:
         caveats.append(_minimal_ops_caveat(agreement))
     dm = None

@@ -99,19 +99,23 @@ def answer_key(agreement: str) -> str:
     return f"product.hs_{TABLE_EDITION[agreement].lower()}"
 
 
+@cache
+def _transposition(code6: str, edition: str, table_edition: str):
+    from noodlebowl.hs import transpose
+    return transpose(code6, edition, table_edition)
+
+
 def select_rule(agreement: str, product_code6: str, edition: str, chosen: str | None = None) -> RuleSelection:
     """The rule for the product, transposing its code to the table's edition where needed.
 
     ``chosen`` is the user's answer to a split: the table-edition subheading that describes the product.
     """
-    from noodlebowl.hs import transpose
-
     table_edition = TABLE_EDITION[agreement]
     caveats: list[str] = []
     if edition == table_edition:
         candidates = (product_code6,)
     else:
-        result = transpose(product_code6, edition, table_edition)
+        result = _transposition(product_code6, edition, table_edition)
         candidates = tuple(sorted({t.code for t in result.targets}))
         caveats.append(f"Product code transposed {edition} {product_code6} → {table_edition} "
                        f"{', '.join(candidates) or '(no target)'} to apply the {agreement} rule table, "

@@ -8,6 +8,7 @@ rate is ``unknown``), never a crash and never 0.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -42,15 +43,35 @@ def _gaps() -> tuple[dict, ...]:
     return rows("tariff_gaps")
 
 
-def _importer_table(importer: str) -> tuple[pa.Table | None, str]:
-    user = read_user_tariff(importer)
-    if user is not None:
-        return user, str(user_tariff_path(importer))
-    tbl = _packaged()
-    if tbl is None:
-        return None, "packaged"
-    sub = tbl.filter(pc.equal(tbl["importer"], importer))
-    return (sub if sub.num_rows else None), "packaged"
+def _importer_table(importer: str) -> tuple[pa.Table | None, list[str], str]:
+    """The importer's measures sorted by national line, with the lines for bisecting.
+
+    A user's imported tariff wins over the packaged one; it is re-read when its file changes.
+    """
+    path = user_tariff_path(importer)
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    return _indexed(importer, str(path) if stamp is not None else "packaged", stamp)
+
+
+@cache
+def _indexed(importer: str, source: str, stamp: int | None) -> tuple[pa.Table | None, list[str], str]:
+    if source != "packaged":
+        tbl = read_user_tariff(importer)
+    else:
+        packaged = _packaged()
+        tbl = None if packaged is None else packaged.filter(pc.equal(packaged["importer"], importer))
+    if tbl is None or tbl.num_rows == 0:
+        return None, [], source
+    tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[("national_line", "ascending")]))
+    return tbl, tbl["national_line"].to_pylist(), source
+
+
+def _rows_for(tbl: pa.Table, lines: list[str], digits: str) -> pa.Table:
+    """Rows of the exact national line, else of every line under the code (a prefix range)."""
+    lo, hi = bisect.bisect_left(lines, digits), bisect.bisect_right(lines, digits)
+    if hi == lo:
+        hi = bisect.bisect_left(lines, digits + "\x7f", lo)
+    return tbl.slice(lo, hi - lo)
 
 
 def importers() -> list[str]:
@@ -93,16 +114,14 @@ def lookup(importer: str, code: str, origin: str | None, on: dt.date) -> LookupR
     if origin is not None:
         origin = _check_country(origin, "origin")
     digits = normalise_code(code)
-    tbl, source = _importer_table(importer)
+    tbl, lines_index, source = _importer_table(importer)
     gaps = [g for g in _gaps() if g["importer"] == importer and digits.startswith(g["prefix"])]
     if tbl is None:
         raise NoTariffData(f"no tariff data for importer {importer}",
                            accepted="load one with `noodlebowl tariffs import FILE --format-of "
                                     f"generic|wits --importer {importer}`; packaged: "
                                     + ", ".join(importers()))
-    sub = tbl.filter(pc.equal(tbl["national_line"], digits))
-    if sub.num_rows == 0:
-        sub = tbl.filter(pc.starts_with(tbl["national_line"], digits))
+    sub = _rows_for(tbl, lines_index, digits)
     notes: list[str] = []
     if sub.num_rows == 0 and not gaps:
         raise InvalidCode(f"{code} is not a national line or HS code in {importer}'s tariff",

@@ -1,0 +1,164 @@
+"""The words of the PSR tables beyond the headnote abbreviations: named processes, provisos,
+explanatory notes, and how their yes/no fact keys are derived.
+
+Only vetted wording lives here. A phrase the parser does not know is a parse error (a build
+error for the data), never a silently ignored clause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class NamedProcess:
+    """A process requirement written as a fixed phrase in a PSR table."""
+
+    phrase: str            # as written in the table (matched case-insensitively)
+    key: str               # the fact key
+    text: str              # the requirement wording the user answers yes/no to
+    agreements: frozenset[str] = frozenset()   # agreements whose tables use it; empty = any
+
+
+# ACFTA textile process rules. Wording copied from
+# /work/shared/data/agreements/acfta/acfta_psr_meta.yaml `textile_process_rules`
+# (VN Circular 12/2019/TT-BCT Phu luc I para 8(e)-(h)); kept here so parsing reads no files.
+ACFTA_TEXTILE_PROCESS_RULES: MappingProxyType[str, str] = MappingProxyType({
+    "TEXTILE_PROCESS_RULE_1": (
+        "Production through the process of fibre-making (polymerisation, polycondensation and "
+        "extrusion), spinning, twisting, texturising or braiding from a blend or from any of: silk; "
+        "wool, fine or coarse animal hair; cotton fibres; vegetable textile fibres; synthetic or "
+        "artificial filaments/man-made filaments; synthetic or artificial staple fibres/man-made "
+        "staple fibres."),
+    "TEXTILE_PROCESS_RULE_2": (
+        "Production from polymer (non-wovens), fibres (non-wovens), yarn (fabrics), raw or unbleached "
+        "fabric (finished fabrics) through one of the substantial transformation processes: needle "
+        "punching / spin bonding / chemical bonding; weaving or knitting; crocheting or wadding or "
+        "tufting; or dyeing or printing and finishing; or impregnation, coating, covering or "
+        "laminating."),
+    "TEXTILE_PROCESS_RULE_3": (
+        "Production through the process of cutting and assembly of parts into a complete article "
+        "(for apparel and tents) and incorporating embroidery or embellishment or printing (for "
+        "made-ups) from raw or unbleached fabric, or finished fabric."),
+})
+
+# Processes written as a whole alternative of a rule ("RVC40 or CTH or Textile Rule").
+LEAF_PROCESSES: tuple[NamedProcess, ...] = (
+    # ATIGA Annex 3, Attachment 1 "Substantial transformation criterion for textiles and textile
+    # products" (atiga/official/atiga_annex3_psr_hs2022.layout.txt, page 1).
+    NamedProcess(
+        "Textile Rule", "atiga_textile_rule",
+        "the good has undergone the substantial transformation processes of the Textile Rule "
+        "(ATIGA Annex 3, Attachment 1), not merely the operations its paragraph 2 excludes",
+        frozenset({"ATIGA"})),
+    *(NamedProcess(token, f"acfta_{token.lower()}", wording, frozenset({"ACFTA"}))
+      for token, wording in ACFTA_TEXTILE_PROCESS_RULES.items()),
+    # AKFTA Phu luc I headnote 6 (next_agreements/akfta/akfta_provisions.yaml `wo_ak`).
+    NamedProcess(
+        "WO-AK", "akfta_wo_ak",
+        "the good is obtained or produced in the territory of any Party exclusively from materials "
+        "that are wholly obtained under AKFTA Article 6 (WO-AK)",
+        frozenset({"AKFTA"})),
+    # ATIGA Annex 3, chapters 61-63: "(CC and the good must be cut and sewn ...)".
+    NamedProcess(
+        "the good must be cut and sewn in the territory of any Member State",
+        "cut_and_sewn_in_a_member_state",
+        "the good must be cut and sewn in the territory of any Member State"),
+    # ATIGA Annex 3, chapter 85 recorded media.
+    NamedProcess(
+        "recording of sound or other similar recording operations on blank or unrecorded media "
+        "(originating whether or not there is a change in tariff classification)",
+        "recording_on_blank_media",
+        "recording of sound or other similar recording operations on blank or unrecorded media "
+        "(originating whether or not there is a change in tariff classification)"),
+    # AKFTA Phu luc I, textile fabrics.
+    NamedProcess(
+        "printing or dyeing accompanied by at least two preparatory or finishing operations",
+        "printing_or_dyeing_with_two_finishing_operations",
+        "printing or dyeing accompanied by at least two preparatory or finishing operations"),
+)
+
+# ", except where …" provisos (ACFTA Phu luc I). The fact is stated positively: the good
+# qualifies only if the answer is yes.
+EXCEPT_WHERE: tuple[NamedProcess, ...] = (
+    NamedProcess(
+        "the change of classification results only from packing or display for retail sale",
+        "change_not_only_packing_or_display",
+        "the change of classification does not result only from packing or display for retail sale"),
+    # Same proviso; three ACFTA rows read "for sale" (a translation variant), same fact.
+    NamedProcess(
+        "the change of classification results only from packing or display for sale",
+        "change_not_only_packing_or_display",
+        "the change of classification does not result only from packing or display for sale"),
+)
+
+# Remarks that explain but do not change the test; vetted one by one because a remark that did
+# change the test would be silently ignored by the evaluator.
+NOTES: tuple[str, ...] = (
+    # ACFTA chapter 27 note (acfta/acfta_chapter_notes.md): simple mixing keeps input origin.
+    "for goods obtained by simple mixing, the inputs keep the origin they had before mixing",
+)
+
+# Descriptions that mean "every product not named in another branch".
+OTHERWISE_DESCRIPTIONS: frozenset[str] = frozenset(
+    {"others", "other", "any other", "other goods", "any other goods", "other products", "all others"})
+
+# Wording of the "no change in tariff classification required, provided that …" alternative
+# (ATIGA Annex 3; AJCEP): kept whole in Process.text so the printer can give it back.
+NO_CTC_PREFIX = "no change in tariff classification required, provided that "
+# A product-qualified CTC exclusion ("CC except from igusa of subheading 1401.90", AJCEP;
+# "CTSH, except from triethanolamine salts of subheading 2922.19", AKFTA), stated positively.
+EXCLUDES_PREFIX = "the non-originating materials used do not include "
+
+# Hand-picked keys for provisos that recur across rows; any other wording gets a slug.
+_HAND_PICKED_KEYS: dict[str, str] = {
+    NO_CTC_PREFIX + "the good is produced by a refining process": "no_ctc_refining_process",
+    NO_CTC_PREFIX + "the machinery, apparatus and appliances are produced from parts of the same "
+    "subheading produced specifically for them": "no_ctc_made_from_dedicated_parts",
+    NO_CTC_PREFIX + "there is a change from wet to dry (crust) leather": "no_ctc_wet_to_dry_leather",
+    "manufactured from fats or oils wholly obtained in a Party": "made_from_wholly_obtained_fats_or_oils",
+    "obtained from sheep, lambs or other animals raised in a Party": "from_animals_raised_in_a_party",
+    "obtained from sheep, lambs or other animals raised in a Party to AHKFTA":
+        "from_animals_raised_in_a_party",
+}
+
+KEY_BY_TEXT: MappingProxyType[str, str] = MappingProxyType({
+    **_HAND_PICKED_KEYS,
+    **{p.text: p.key for p in LEAF_PROCESSES + EXCEPT_WHERE},
+})
+
+_MAX_KEY_LENGTH = 60
+
+
+def slug(text: str, limit: int = _MAX_KEY_LENGTH) -> str:
+    """A deterministic snake_case id for ``text``; long texts are cut and get a hash suffix so
+    two different long texts do not collide."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    if not words:
+        return f"x_{digest}"
+    if len(words) > limit:
+        return f"{words[:limit - 9].rstrip('_')}_{digest}"
+    return words
+
+
+def process_key(text: str) -> str:
+    """The fact key of a process requirement, a function of its wording alone (so every way of
+    writing the same requirement gives the same key)."""
+    if text in KEY_BY_TEXT:
+        return KEY_BY_TEXT[text]
+    if text.startswith(NO_CTC_PREFIX):
+        return "no_ctc_" + slug(text[len(NO_CTC_PREFIX):])
+    if text.startswith(EXCLUDES_PREFIX):
+        return "excludes_" + slug(text[len(EXCLUDES_PREFIX):])
+    return slug(text)
+
+
+def branch_key(description: str) -> str:
+    """The fact key of a split-rule branch: "the product is <description>"."""
+    return "product_is:" + slug(description)
