@@ -40,7 +40,9 @@ def _register() -> None:
     import importlib
 
     for module_name in ("noodlebowl.hs.cli", "noodlebowl.agreements.cli", "noodlebowl.origin.cli",
-                        "noodlebowl.tariffs.cli", "noodlebowl.compare_cli", "noodlebowl.proof.cli"):
+                        "noodlebowl.tariffs.cli", "noodlebowl.compare_cli", "noodlebowl.proof.cli",
+                        "noodlebowl.coverage.cli", "noodlebowl.batch.cli", "noodlebowl.advice.cli",
+                        "noodlebowl.web.cli"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
