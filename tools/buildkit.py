@@ -3,9 +3,7 @@ deterministic Parquet writing and content hashing."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from noodlebowl.csvrows import rows_from_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data"
@@ -46,11 +46,7 @@ class BuildContext:
     def read_csv(self, rel: str) -> list[dict[str, str]]:
         """CSV rows as dicts; each row also gets ``_line``: its 1-based line in the file (header = 1)."""
         data = self.path(rel).read_bytes()
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
-        out = []
-        for row in reader:
-            row["_line"] = reader.line_num
-            out.append(row)
+        out = rows_from_bytes(data, rel)
         self._record(rel, data, len(out))
         return out
 

@@ -5,12 +5,11 @@ tariff exports. Both are validated all-or-nothing: the first problem raises
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
+from noodlebowl.csvrows import read_rows
 from noodlebowl.errors import DataImportError
 from noodlebowl.tariffs.model import ASEAN, EU27, OriginScope, TariffMeasure
 from noodlebowl.tariffs.rates import (AdValorem, Compound, Excluded, Free, MaxOf, MinOf,
@@ -23,18 +22,7 @@ GROUPS = {"ASEAN": ASEAN, "EU": EU27, "RCEP": ASEAN + ("AU", "CN", "JP", "KR", "
 
 
 def _read(path: Path) -> list[dict[str, str]]:
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataImportError(f"cannot read file: {exc}", where=str(path)) from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = []
-    for r in reader:
-        r["_line"] = reader.line_num
-        rows.append(r)
-    if reader.fieldnames is None:
-        raise DataImportError("empty file", where=str(path))
-    return rows
+    return read_rows(path)
 
 
 # ------------------------------------------------------------ rate text of the generic format

@@ -10,13 +10,12 @@ bananas, oranges…): each row is its own measure, ``line_condition`` says which
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from functools import lru_cache
 from pathlib import Path
 
+from noodlebowl.csvrows import read_rows
 from noodlebowl.errors import DataImportError
 from noodlebowl.tariffs.model import ASEAN, EU27, OriginScope, TariffMeasure
 from noodlebowl.tariffs.rates import (AdValorem, Compound, Free, MaxOf, MinOf, NotComputable,
@@ -220,16 +219,6 @@ def measures_from_editions(editions: dict[dt.date, tuple[str, list[dict[str, str
     return measures
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    text = Path(path).read_bytes().decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = []
-    for r in reader:
-        r["_line"] = reader.line_num
-        rows.append(r)
-    return rows
-
-
 def read_file(path: Path, valid_from: dt.date, importer: str = "JP") -> list[TariffMeasure]:
     """One user-supplied edition, valid from ``valid_from`` (open-ended)."""
-    return measures_from_editions({valid_from: (str(path), _read_rows(path))}, importer=importer)
+    return measures_from_editions({valid_from: (str(path), read_rows(path))}, importer=importer)

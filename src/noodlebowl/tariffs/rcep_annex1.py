@@ -10,12 +10,11 @@ party (:data:`YEAR_START`). ``U`` = excluded from tariff commitments. The last c
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
+from noodlebowl.csvrows import read_rows
 from noodlebowl.errors import DataImportError
 from noodlebowl.tariffs.model import ASEAN, OriginScope, TariffMeasure
 from noodlebowl.tariffs.rates import parse_english_rate
@@ -97,10 +96,5 @@ def measures_from_rows(rows: list[dict[str, str]], eif: dict[str, dt.date], sour
 
 
 def read_file(path: Path, eif: dict[str, dt.date]) -> list[TariffMeasure]:
-    text = Path(path).read_bytes().decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = []
-    for r in reader:
-        r["_line"] = reader.line_num
-        rows.append(r)
+    rows = read_rows(path)
     return measures_from_rows(rows, eif, str(path))

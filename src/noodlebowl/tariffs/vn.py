@@ -8,12 +8,11 @@ F=NZ. The file states no year: measures carry ``valid_from=None`` and a validity
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from functools import lru_cache
 from pathlib import Path
 
+from noodlebowl.csvrows import read_rows
 from noodlebowl.errors import DataImportError
 from noodlebowl.tariffs.model import ASEAN, EU27, OriginScope, TariffMeasure
 from noodlebowl.tariffs.rates import AdValorem, NotComputable, NotEligible, Rate, decimal_of
@@ -126,10 +125,5 @@ def measures_from_rows(rows: list[dict[str, str]], source_file: str = SOURCE_FIL
 
 def read_file(path: Path, importer: str = "VN") -> list[TariffMeasure]:
     """A user's copy of the flat CSV (same header as the shipped file)."""
-    text = Path(path).read_bytes().decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = []
-    for r in reader:
-        r["_line"] = reader.line_num
-        rows.append(r)
+    rows = read_rows(path)
     return measures_from_rows(rows, source_file=str(path), importer=importer)
