@@ -194,8 +194,9 @@ def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | Non
 
 def _thresholds(rule) -> Decimal | None:
     from noodlebowl.rules import ValueContent, walk
-    values = [n.threshold for n in walk(rule) if isinstance(n, ValueContent)]
-    return min(values) if values else None
+    # The first value-content test in the rule's own order: for "RVC40 or CTH or RVC35+CTSH" that is
+    # the stand-alone 40 %, not the 35 % that only counts together with a change of subheading.
+    return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
 def determine_one(request: Request, route: Route) -> Determination:

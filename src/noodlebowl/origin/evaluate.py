@@ -357,6 +357,9 @@ def any_of(node: AnyOf, ctx: Context) -> Result:
     if winner:
         merged.outcome, merged.criterion = Outcome.qualifies, winner.criterion
         merged.de_minimis_used = winner.de_minimis_used
+        if winner.de_minimis_share is not None:  # report the figures of the option actually used
+            merged.de_minimis_share = winner.de_minimis_share
+            merged.de_minimis_weight_share = winner.de_minimis_weight_share
         merged.questions = []
     elif any(r.outcome is Outcome.undetermined for r in results):
         merged.outcome = Outcome.undetermined
