@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -151,3 +152,24 @@ def test_agreement_named_in_error():
     with pytest.raises(RuleParseError) as info:
         parse_rule("WO-AK", agreement="ATIGA")
     assert info.value.where.startswith("ATIGA rule text")
+
+
+@pytest.mark.parametrize("text", [
+    "RVC40" + " " * 20000 + "x",
+    "SP: a" + " " * 20000 + "x",
+    "CC" + " " * 20000 + "provided that b",
+    "CC except from heading " + "72.08, " * 5000 + "x",
+])
+def test_long_hostile_input_is_fast(text):
+    # Regexes with adjacent white-space quantifiers once made these quadratic (tens of seconds).
+    started = time.perf_counter()
+    try:
+        parse_rule(text)
+    except RuleParseError:
+        pass
+    assert time.perf_counter() - started < 2
+
+
+def test_trees_are_hashable():
+    tree = parse_rule("for insects: CC or RVC40; for others: CC")
+    assert {tree: 1}[parse_rule("CC or RVC40 for insects; CC for any other")] == 1

@@ -116,11 +116,14 @@ _TOKENS = ("WO", "WO-AK", "CC", "CTH", "CTSH", "CR", "RVC40", "RVC 35%", "or", "
            "01", "through", "for", "For", "of", "others", "any other", "insects", "SP:",
            "Textile Rule", "TEXTILE_PROCESS_RULE_1", "no change in tariff classification required",
            "a change to", "at least 50 per cent by weight of the materials used are originating",
-           "the good", NOTES[0], EXCEPT_WHERE[0].phrase, "1.5", "9999999", "\u00a0", "\n")
+           "the good", NOTES[0], EXCEPT_WHERE[0].phrase, "1.5", "9999999", "\u00a0", "\n",
+           "for others:", "Of steel:", "; or", ", or", ", provided that", "the good is dyed",
+           "except from igusa of subheading 1401.90", "materials of chapter 3 are WO-AK", "(crust)",
+           "; for", "SP: x", "a change from x", "headings 50.04 through 50.06")
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(_TOKENS), max_size=14), st.sampled_from([" ", ""]))
+@given(st.lists(st.sampled_from(_TOKENS), max_size=14), st.sampled_from([" ", "", ", ", "; "]))
 def test_token_soup_parses_or_raises_rule_parse_error(tokens, glue):
     try:
         tree = parse_rule(glue.join(tokens))

@@ -1,5 +1,10 @@
 """Recursive-descent parser of the PSR shorthand into the tree of :mod:`noodlebowl.rules.tree`.
 
+The notation is that of RCEP Annex 3A headnotes 3-8 (rcep/legal_text/rcep_annex3A_headnotes.md),
+ATIGA Article 28 and Annex 3 (its Attachment 1 is the "Textile Rule"), and the ACFTA PSR headnotes
+(acfta/acfta_psr_meta.yaml ``psr_headnotes``); the transcribed AJCEP/AKFTA/AHKFTA tables use the
+same shorthand plus the provisos listed in :mod:`noodlebowl.rules.vocabulary`.
+
 Hand-written rather than pyparsing/lark: the grammar is small, most of its difficulty is deciding
 where free-text provisos end (which a generic tokenizer does not help with), and a hand parser
 names the exact column of an error.
@@ -51,11 +56,13 @@ def _phrase_re(phrase: str) -> re.Pattern[str]:
 
 _WS = re.compile(r"\s*")
 _SEMI = re.compile(r"\s*;\s*")
-_OR = re.compile(r"\s*[,;]?\s*or" + _B + r"\s*", re.IGNORECASE)
-_AND = re.compile(r"\s*(?:\+|,?\s*and" + _B + r")\s*", re.IGNORECASE)
-_PROVIDED = re.compile(r"\s*,?\s*provided\s+that" + _B + r"\s*,?\s*", re.IGNORECASE)
-_EXCEPT_WHERE = re.compile(r"\s*,?\s*except\s+where" + _B + r"\s*", re.IGNORECASE)
-_EXCEPT_FROM = re.compile(r"\s*,?\s*except\s+from" + _B + r"\s*", re.IGNORECASE)
+# Written so no two white-space runs can match the same spaces: "\s*,?\s*" would backtrack
+# quadratically on a long run of spaces.
+_OR = re.compile(r"\s*(?:[,;]\s*)?or" + _B + r"\s*", re.IGNORECASE)
+_AND = re.compile(r"\s*(?:\+|(?:,\s*)?and" + _B + r")\s*", re.IGNORECASE)
+_PROVIDED = re.compile(r"\s*(?:,\s*)?provided\s+that" + _B + r"\s*(?:,\s*)?", re.IGNORECASE)
+_EXCEPT_WHERE = re.compile(r"\s*(?:,\s*)?except\s+where" + _B + r"\s*", re.IGNORECASE)
+_EXCEPT_FROM = re.compile(r"\s*(?:,\s*)?except\s+from" + _B + r"\s*", re.IGNORECASE)
 _HEADER = re.compile(r"(for|of)" + _B + r"\s*", re.IGNORECASE)
 _FOR = re.compile(r"\s*for" + _B + r"\s*", re.IGNORECASE)
 _SHIFT = re.compile(r"(CTSH|CTH|CC)" + _B)
@@ -507,7 +514,10 @@ class _Parser:
             elif not openers:
                 if ch == ";":
                     break
-                if (ch in ",+" or ch.isspace()) and _FREE_TEXT_STOP.match(text, i):
+                # Only at the start of a white-space run: a stop found inside the run is also
+                # found from its start, and trying every space would be quadratic.
+                run_start = ch in ",+" or (ch.isspace() and (i == start or not text[i - 1].isspace()))
+                if run_start and _FREE_TEXT_STOP.match(text, i):
                     break
             i += 1
         if openers:
@@ -530,4 +540,6 @@ def parse_rule(text: str, *, agreement: str | None = None) -> Rule:
     Raises :class:`~noodlebowl.errors.RuleParseError` naming the column and the text there; no
     other exception for any ``str``.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_rule expects a str, not {type(text).__name__}")
     return _Parser(text, agreement).parse()

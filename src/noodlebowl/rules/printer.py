@@ -76,7 +76,7 @@ def _fmt_incomplete(node: Incomplete) -> _Printed:
     # A construct made incomplete by a bracket inside it keeps its source wording, which the
     # parser reads back to the same Incomplete; a bare missing part is shown in brackets.
     if "[" in node.text:
-        return _Printed(node.text, list_end=True)
+        return _Printed(node.text, open=True, list_end=True)
     return _Printed(f"[{node.text}]")
 
 
