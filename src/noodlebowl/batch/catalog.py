@@ -1,0 +1,313 @@
+"""Catalog files — products and bill-of-materials lines as CSV, Excel or Parquet — read as text
+and validated column-wise. Every problem becomes a reject (file, row, field, reason) and the
+rest of the catalog goes on; a product with a rejected BOM line is rejected too, since
+answering without that line could be wrong.
+
+Money and weights become Int64 micro-units (10⁻⁶): exact, and summed and compared as integers by
+the kernel. Numbers are written plainly (``12.50``, at most 6 decimals); ``row`` is the 1-based
+data record (the header is not counted: CSV line = row + 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+from noodlebowl.errors import InvalidRequest
+from noodlebowl.origin.engine import MODELLED
+
+PRODUCT_COLUMNS = ["product_id", "hs", "edition", "exporter", "importer", "date", "fob", "currency", "weight_kg",
+                   "direct_labour", "direct_overhead", "profit", "other"]
+PRODUCT_REQUIRED = ["product_id", "hs", "exporter", "importer", "fob"]
+BOM_COLUMNS = ["product_id", "material", "hs", "origin", "originating", "value", "weight_kg", "kind"]
+BOM_REQUIRED = ["product_id", "value"]
+EDITIONS = ("HS2012", "HS2017", "HS2022")
+KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
+COSTS = ("direct_labour", "direct_overhead", "profit", "other")
+MAX_INTEGER_DIGITS = 12        # 10¹² currency units: sums and Int128 products stay exact
+REJECT_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "reason": pl.String}
+_NUMBER = r"^\d+(\.\d+)?$|^\.\d+$"
+
+
+def file_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    formats = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+    if suffix not in formats:
+        raise InvalidRequest(f"unknown catalog format {suffix or '(no extension)'}", where=str(path),
+                             accepted="a .csv, .xlsx or .parquet file")
+    return formats[suffix]
+
+
+def scan(path: str | Path) -> pl.LazyFrame:
+    """Every column as text (so validation sees what the user wrote), with ``row``."""
+    path = Path(path)
+    if not path.exists():
+        raise InvalidRequest("file not found", where=str(path))
+    fmt = file_format(path)
+    if fmt == "csv":
+        lf = pl.scan_csv(path, infer_schema=False)
+    elif fmt == "parquet":
+        lf = pl.scan_parquet(path)
+    else:
+        lf = _read_excel(path).lazy()
+    names = lf.collect_schema().names()
+    lf = lf.rename({n: n.strip().lower() for n in names})
+    return lf.with_columns(pl.all().cast(pl.String)).with_row_index("row", offset=1) \
+        .with_columns(pl.col("row").cast(pl.Int64))
+
+
+def _read_excel(path: Path) -> pl.DataFrame:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(rows, ()))]
+
+    def text(v):
+        if v is None:
+            return None
+        if isinstance(v, float):
+            return repr(v) if not v.is_integer() else str(int(v))
+        if isinstance(v, (dt.datetime,)):
+            return v.date().isoformat()
+        return str(v)
+
+    data = [[text(v) for v in r] for r in rows if any(v is not None for v in r)]
+    return pl.DataFrame(data, schema={h: pl.String for h in header}, orient="row")
+
+
+def check_columns(lf: pl.LazyFrame, required: list[str], known: list[str], path: str) -> None:
+    names = set(lf.collect_schema().names())
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise InvalidRequest(f"missing column(s) {', '.join(missing)}", where=str(path),
+                             accepted=f"columns {', '.join(known)} (required: {', '.join(required)})")
+
+
+def _ensure(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    return df.with_columns(pl.lit(None, pl.String).alias(c) for c in columns if c not in df.columns)
+
+
+def _blank(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
+
+
+def _units(col: str) -> pl.Expr:
+    """A plain decimal text → Int64 micro-units (null when blank or malformed: see ``_number_problem``)."""
+    text = pl.col(col).str.strip_chars()
+    ok = text.str.contains(_NUMBER)
+    int_part = text.str.extract(r"^(\d*)", 1).str.replace(r"^$", "0").str.slice(-MAX_INTEGER_DIGITS - 1)
+    frac = text.str.extract(r"\.(\d+)$", 1).fill_null("")
+    value = int_part.cast(pl.Int64, strict=False) * 1_000_000 + frac.str.pad_end(6, "0").cast(pl.Int64, strict=False)
+    return pl.when(ok).then(value).otherwise(None)
+
+
+def _number_problem(col: str, *, required: bool, positive: bool = False) -> pl.Expr:
+    text = pl.col(col).str.strip_chars()
+    frac = text.str.extract(r"\.(\d+)$", 1)
+    int_len = text.str.extract(r"^(\d*)", 1).str.len_chars()
+    units = _units(col)
+    return (pl.when(_blank(col)).then(pl.lit("missing value" if required else None))
+            .when(text.str.starts_with("-") & text.str.slice(1).str.contains(_NUMBER))
+            .then(pl.lit("must not be negative"))
+            .when(~text.str.contains(_NUMBER)).then(pl.lit("not a plain number (write it like 12.50)"))
+            .when(frac.str.len_chars() > 6).then(pl.lit("more than 6 decimal places"))
+            .when(int_len > MAX_INTEGER_DIGITS).then(pl.lit("too large (at most 12 digits before the point)"))
+            .when(pl.lit(positive) & (units <= 0)).then(pl.lit("must be a positive amount"))
+            .otherwise(None))
+
+
+def _problems(df: pl.DataFrame, file: str, checks: dict[str, pl.Expr]) -> pl.DataFrame:
+    """One reject per (row, field) whose check yields a reason."""
+    frames = [df.select(pl.lit(file).alias("file"), "row", pl.lit(field).alias("field"),
+                        expr.cast(pl.String).alias("reason")).filter(pl.col("reason").is_not_null())
+              for field, expr in checks.items()]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+@cache
+def hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
+    """(digits, None) for a code that exists in the edition, else (None, the reason)."""
+    from noodlebowl.errors import InvalidCode
+    from noodlebowl.hs import exists, parse_code
+
+    if edition not in EDITIONS:
+        return None, None  # reported on the edition field
+    try:
+        digits = parse_code(text).digits
+    except InvalidCode as exc:
+        return None, exc.what
+    if not exists(digits, edition):
+        return None, f"{text} does not exist in {edition}"
+    return digits, None
+
+
+@cache
+def country_problem(text: str) -> str | None:
+    from noodlebowl.countries import country
+    from noodlebowl.errors import NoodlebowlError
+
+    try:
+        found = country(text)
+    except NoodlebowlError as exc:
+        return exc.sentence()
+    if found.iso2 != text.strip().upper():
+        return f"unknown country {text!r}: use the ISO alpha-2 code {found.iso2}"
+    return None
+
+
+def _lookup(series: pl.Series, fn) -> pl.DataFrame:
+    values = [v for v in series.unique().to_list() if v is not None]
+    return pl.DataFrame({"key": values, "problem": [fn(v) for v in values]},
+                        schema={"key": pl.String, "problem": pl.String})
+
+
+@cache
+def route_problem(exporter: str, importers: tuple[str, ...], on: dt.date, agreements: tuple[str, ...] | None
+                  ) -> str | None:
+    """What the engine would refuse about the route and date (e.g. a provision with no value yet)."""
+    from noodlebowl.batch.kernel import _provisions_row, _route_table
+    from noodlebowl.errors import NoodlebowlError
+
+    try:
+        for importer in importers:
+            for agreement, _ in _route_table(exporter, importer, on, agreements):
+                _provisions_row(agreement, on)
+    except NoodlebowlError as exc:
+        return exc.sentence()
+    return None
+
+
+def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None,
+                      agreements: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(valid products in the kernel's schema, rejects)."""
+    df = _ensure(raw, PRODUCT_COLUMNS).with_columns(
+        pl.col("product_id", "hs", "exporter", "importer", "edition", "date").str.strip_chars())
+    df = df.with_columns(
+        edition=pl.when(_blank("edition")).then(pl.lit("HS2022")).otherwise(pl.col("edition").str.to_uppercase()),
+        exporter=pl.col("exporter").str.to_uppercase(),
+        importers=pl.col("importer").str.to_uppercase().str.split(";").list.eval(
+            pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != "")),
+        date_value=pl.when(_blank("date")).then(pl.lit(today or dt.date.today()))
+        .otherwise(pl.col("date").str.to_date("%Y-%m-%d", strict=False)),
+    )
+    hs = pl.DataFrame([{"hs": h, "edition": e, "hs6": r[0], "hs_problem": r[1]}
+                       for h, e in df.select("hs", "edition").unique().iter_rows() if h
+                       for r in [hs_problem(h, e)]],
+                      schema={"hs": pl.String, "edition": pl.String, "hs6": pl.String, "hs_problem": pl.String})
+    df = df.join(hs, on=["hs", "edition"], how="left")
+    countries = _lookup(pl.concat([df["exporter"], df["importers"].explode()]), country_problem)
+    importer_problem = df.select("row", "importers").explode("importers").join(
+        countries, left_on="importers", right_on="key", how="left").filter(pl.col("problem").is_not_null()) \
+        .group_by("row").agg(importer_problem=pl.col("problem").first())
+    df = df.join(countries.rename({"key": "exporter", "problem": "exporter_problem"}), on="exporter", how="left") \
+        .join(importer_problem, on="row", how="left")
+    duplicate = pl.col("product_id").is_duplicated() & (pl.col("row") != pl.col("row").min().over("product_id"))
+    checks = {
+        "product_id": pl.when(_blank("product_id")).then(pl.lit("missing value"))
+        .when(duplicate).then(pl.lit("duplicate product_id (the first row is used)")),
+        "hs": pl.when(_blank("hs")).then(pl.lit("missing value")).otherwise(pl.col("hs_problem")),
+        "edition": pl.when(~pl.col("edition").is_in(EDITIONS)).then(pl.lit(f"accepted: {', '.join(EDITIONS)}")),
+        "exporter": pl.when(_blank("exporter")).then(pl.lit("missing value")).otherwise(pl.col("exporter_problem")),
+        "importer": pl.when(pl.col("importers").list.len().fill_null(0) == 0).then(pl.lit("missing value"))
+        .when(pl.col("importers").list.contains(pl.col("exporter")).fill_null(False))
+        .then(pl.lit("the importer is the exporter's country; a preference needs two countries"))
+        .otherwise(pl.col("importer_problem")),
+        "date": pl.when(pl.col("date_value").is_null()).then(pl.lit("not a date: write YYYY-MM-DD")),
+        "fob": _number_problem("fob", required=True, positive=True),
+        "weight_kg": _number_problem("weight_kg", required=False, positive=True),
+        **{c: _number_problem(c, required=False) for c in COSTS},
+    }
+    rejects = _problems(df, file, checks)
+    routes = df.join(rejects.select("row").unique(), on="row", how="anti").select(
+        "row", "exporter", "importers", "date_value")
+    keys = routes.select("exporter", "importers", "date_value").unique()
+    problems = pl.DataFrame([{"exporter": e, "importers": i, "date_value": d,
+                              "reason": route_problem(e, tuple(i), d, agreements)} for e, i, d in keys.iter_rows()],
+                            schema={"exporter": pl.String, "importers": pl.List(pl.String), "date_value": pl.Date,
+                                    "reason": pl.String})
+    route_rejects = routes.join(problems, on=["exporter", "importers", "date_value"]) \
+        .filter(pl.col("reason").is_not_null()) \
+        .select(pl.lit(file).alias("file"), "row", pl.lit("date").alias("field"), "reason")
+    rejects = pl.concat([rejects, route_rejects.cast(REJECT_SCHEMA)])
+    complete = pl.all_horizontal(~_blank(c) for c in COSTS)
+    valid = df.join(rejects.select("row").unique(), on="row", how="anti").select(
+        "row", "product_id", "hs6", "edition", "exporter", "importers", pl.col("date_value").alias("date"),
+        pl.col("hs").alias("hs_text"),
+        _units("fob").alias("fob"), _units("weight_kg").alias("weight"),
+        pl.when(complete).then(pl.sum_horizontal(_units(c) for c in COSTS)).otherwise(None).alias("costs_total"))
+    return valid, rejects
+
+
+def validate_lines(raw: pl.DataFrame, file: str, products: pl.DataFrame, known_ids: pl.Series | None = None
+                   ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(valid BOM lines of ``products`` in the kernel's schema, rejects). ``known_ids``: every product id
+    of the catalog (valid or not) — a line of a rejected product is dropped quietly."""
+    df = _ensure(raw, BOM_COLUMNS).with_columns(
+        pl.col("product_id", "hs", "origin", "originating", "kind", "material").str.strip_chars())
+    df = df.join(products.select("product_id", "edition", pl.lit(True).alias("_known")), on="product_id",
+                 how="left")
+    if known_ids is not None:
+        catalog = pl.DataFrame({"product_id": known_ids.unique()}).with_columns(_in_catalog=pl.lit(True))
+        df = df.join(catalog, on="product_id", how="left")
+    else:
+        df = df.with_columns(_in_catalog=pl.col("_known"))
+    df = df.with_columns(
+        origin=pl.when(_blank("origin") | (pl.col("origin").str.to_lowercase() == "unknown"))
+        .then(pl.lit("unknown")).otherwise(pl.col("origin").str.to_uppercase()),
+        kind=pl.when(_blank("kind")).then(pl.lit("material")).otherwise(pl.col("kind").str.to_lowercase()),
+        _orig=pl.col("originating").str.to_lowercase().fill_null(""),
+    )
+    hs = pl.DataFrame([{"hs": h, "edition": e, "mhs": r[0], "hs_problem": r[1]}
+                       for h, e in df.filter(pl.col("_known").is_not_null() & ~_blank("hs"))
+                       .select("hs", "edition").unique().iter_rows()
+                       for r in [hs_problem(h, e)]],
+                      schema={"hs": pl.String, "edition": pl.String, "mhs": pl.String, "hs_problem": pl.String})
+    df = df.join(hs, on=["hs", "edition"], how="left")
+    origins = _lookup(df.filter(pl.col("origin") != "unknown")["origin"], country_problem)
+    df = df.join(origins.rename({"key": "origin", "problem": "origin_problem"}), on="origin", how="left")
+    listed = pl.col("originating").str.to_uppercase().str.split(";").list.eval(pl.element().str.strip_chars())
+    is_bool = pl.col("_orig").is_in(["", "true", "false", "yes", "no", "1", "0"])
+    df = df.with_columns(
+        orig_all=pl.col("_orig").is_in(["true", "yes", "1"]),
+        orig_list=pl.when(is_bool).then(None).otherwise(listed),
+    )
+    bad_list = ~is_bool & (listed.list.eval(~pl.element().str.contains(r"^[A-Z0-9-]+$")).list.any())
+    checks = {
+        "product_id": pl.when(_blank("product_id")).then(pl.lit("missing value"))
+        .when(pl.col("_in_catalog").is_null()).then(pl.lit("product_id is not in the products file")),
+        "hs": pl.col("hs_problem"),
+        "origin": pl.col("origin_problem"),
+        "originating": pl.when(bad_list).then(pl.lit(
+            f"accepted: true, false or agreements separated by ';' such as {';'.join(MODELLED)}")),
+        "value": _number_problem("value", required=True),
+        "weight_kg": _number_problem("weight_kg", required=False),
+        "kind": pl.when(~pl.col("kind").is_in(KINDS)).then(pl.lit(f"accepted: {', '.join(KINDS)}")),
+    }
+    # lines of products rejected earlier are not checked again: the product is already rejected
+    scope = df.filter(pl.col("_known").is_not_null() | pl.col("_in_catalog").is_null())
+    rejects = _problems(scope, file, checks)
+    valid = df.filter(pl.col("_known").is_not_null()).join(rejects.select("row").unique(), on="row", how="anti") \
+        .select("row", "product_id", "mhs", "origin", "orig_all", "orig_list", _units("value").alias("value"),
+                _units("weight_kg").alias("weight"), "kind")
+    return valid, rejects
+
+
+def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_rejects: pl.DataFrame,
+                          raw_lines: pl.DataFrame, products_file: str) -> pl.DataFrame:
+    """Products whose BOM had rejected lines, or whose counted materials exceed FOB (as the engine refuses)."""
+    bad = line_rejects.join(raw_lines.select("row", "product_id"), on="row").group_by("product_id").agg(
+        rows=pl.col("row").unique().sort().cast(pl.String).head(5).str.join(", "), n=pl.col("row").n_unique())
+    first = products.join(bad, on="product_id").select(
+        pl.lit(products_file).alias("file"), "row", pl.lit("bom").alias("field"),
+        pl.format("{} BOM line(s) rejected (BOM rows {}); the product is not evaluated", "n", "rows").alias("reason"))
+    counted = lines.filter(~pl.col("kind").is_in(["indirect", "packing"])).group_by("product_id").agg(
+        counted=pl.col("value").sum())
+    over = products.join(counted, on="product_id").filter(pl.col("counted") > pl.col("fob")).select(
+        pl.lit(products_file).alias("file"), "row", pl.lit("fob").alias("field"),
+        pl.lit("the materials (other than packing and indirect materials) are worth more than the FOB value")
+        .alias("reason"))
+    return pl.concat([first, over]).cast(REJECT_SCHEMA)

@@ -1,0 +1,232 @@
+"""The streaming runner: products in chunks, each with just its BOM lines, through the kernel,
+results appended to the output file; rejects and a summary at the end.
+
+Memory stays bounded by the chunk: the BOM is read from a Parquet file sorted by product_id
+(the user's own if it already is, else a sorted copy made in one streaming pass), and each chunk
+reads only the row groups whose product_id range meets the chunk's.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from noodlebowl import refdata
+from noodlebowl.batch import catalog, kernel
+
+DEFAULT_CHUNK = 20_000
+
+
+@dataclass
+class Summary:
+    products: int = 0
+    rejected_products: int = 0
+    rejects: int = 0
+    rows: int = 0
+    outcomes: Counter = field(default_factory=Counter)          # (agreement, outcome) → n
+    reasons: Counter = field(default_factory=Counter)           # reason → n (not qualifying rows)
+    out: str = ""
+    rejects_file: str | None = None
+
+    def as_dict(self) -> dict:
+        by_agreement: dict[str, dict[str, int]] = {}
+        for (agreement, outcome), n in sorted(self.outcomes.items()):
+            by_agreement.setdefault(agreement, {"qualifies": 0, "does_not_qualify": 0, "undetermined": 0})[outcome] = n
+        return {"products": self.products, "rejected_products": self.rejected_products, "rejects": self.rejects,
+                "determinations": self.rows, "by_agreement": by_agreement,
+                "top_reasons": [{"reason": r, "count": n} for r, n in self.reasons.most_common(5)],
+                "out": self.out, "rejects_file": self.rejects_file}
+
+
+class SortedBom:
+    """A BOM Parquet file sorted by product_id, read by product_id range (row groups pruned by statistics)."""
+
+    def __init__(self, path: Path, has_row: bool):
+        import pyarrow.parquet as pq
+
+        self.file = pq.ParquetFile(path)
+        self.has_row = has_row
+        meta = self.file.metadata
+        index = meta.schema.to_arrow_schema().get_field_index("product_id")
+        self.groups = []
+        offset = 0
+        for i in range(meta.num_row_groups):
+            rg = meta.row_group(i)
+            stats = rg.column(index).statistics
+            lo, hi = (stats.min, stats.max) if stats is not None and stats.has_min_max else (None, None)
+            self.groups.append((i, lo, hi, offset))
+            offset += rg.num_rows
+
+    @staticmethod
+    def is_sorted(path: Path) -> bool:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        schema = meta.schema.to_arrow_schema()
+        if "product_id" not in schema.names:
+            return False
+        index = schema.get_field_index("product_id")
+        previous = None
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(index).statistics
+            if stats is None or not stats.has_min_max:
+                return False
+            if previous is not None and stats.min < previous:
+                return False
+            previous = stats.max
+        # row groups ordered; rows inside each group are checked as they are read (see read)
+        return True
+
+    def read(self, lo: str | None, hi: str | None) -> pl.DataFrame:
+        """Lines with lo < product_id <= hi (None: unbounded)."""
+        frames = []
+        for i, gmin, gmax, offset in self.groups:
+            if gmin is not None and ((lo is not None and gmax <= lo) or (hi is not None and gmin > hi)):
+                continue
+            df = pl.from_arrow(self.file.read_row_group(i))
+            if not self.has_row:
+                df = df.with_row_index("row", offset=offset + 1)
+            frames.append(df.with_columns(pl.all().exclude("row").cast(pl.String), pl.col("row").cast(pl.Int64)))
+        if not frames:
+            return pl.DataFrame(schema={"row": pl.Int64, "product_id": pl.String})
+        df = pl.concat(frames, how="diagonal_relaxed").rename(lambda n: n.strip().lower())
+        pid = pl.col("product_id")
+        cond = pl.lit(True)
+        if lo is not None:
+            cond = cond & (pid > lo)
+        if hi is not None:
+            cond = cond & (pid <= hi)
+        return df.filter(cond | (pid.is_null() & pl.lit(hi is None)))
+
+
+def sorted_bom(path: Path, workdir: Path) -> SortedBom:
+    """The BOM as a product_id-sorted Parquet file (the original when it already is one)."""
+    if catalog.file_format(path) == "parquet" and SortedBom.is_sorted(path):
+        lf = pl.scan_parquet(path)
+        catalog.check_columns(lf, catalog.BOM_REQUIRED, catalog.BOM_COLUMNS, str(path))
+        return SortedBom(path, has_row=False)
+    lf = catalog.scan(path)
+    catalog.check_columns(lf, catalog.BOM_REQUIRED, catalog.BOM_COLUMNS, str(path))
+    target = workdir / "bom.sorted.parquet"
+    lf.sort("product_id", maintain_order=True, nulls_last=True).sink_parquet(target, row_group_size=100_000)
+    return SortedBom(target, has_row=True)
+
+
+def chunks(products: pl.DataFrame, size: int) -> Iterator[tuple[pl.DataFrame, str | None, str | None]]:
+    """Sorted products in chunks, each with its product_id range (lo, hi]; the first and last are open."""
+    n = products.height
+    starts = list(range(0, n, size)) or [0]
+    previous = None
+    for k, start in enumerate(starts):
+        chunk = products.slice(start, size)
+        hi = None if k == len(starts) - 1 else chunk["product_id"][-1]
+        yield chunk, previous, hi
+        previous = hi
+
+
+class Writer:
+    """Appends result chunks to a Parquet, CSV or Excel file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.format = catalog.file_format(path)
+        self._parquet = None
+        self._rows: list[pl.DataFrame] = []
+        self._first = True
+
+    def write(self, df: pl.DataFrame) -> None:
+        if self.format == "parquet":
+            import pyarrow.parquet as pq
+
+            table = df.to_arrow()
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.path, table.schema)
+            self._parquet.write_table(table)
+        elif self.format == "csv":
+            with self.path.open("w" if self._first else "a", encoding="utf-8", newline="") as fh:
+                df.write_csv(fh, include_header=self._first)
+        else:
+            self._rows.append(df)
+        self._first = False
+
+    def close(self) -> None:
+        if self.format == "parquet":
+            if self._parquet is None:
+                pl.DataFrame(schema=kernel.OUTPUT_SCHEMA).write_parquet(self.path)
+            else:
+                self._parquet.close()
+        elif self.format == "csv" and self._first:
+            pl.DataFrame(schema=kernel.OUTPUT_SCHEMA).write_csv(self.path)
+        elif self.format == "xlsx":
+            from openpyxl import Workbook
+
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet("results")
+            sheet.append(kernel.OUTPUT_COLUMNS)
+            for df in self._rows:
+                for row in df.iter_rows():
+                    sheet.append(list(row))
+            book.save(self.path)
+
+
+def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
+        agreements: tuple[str, ...] | None = None, chunk_size: int = DEFAULT_CHUNK,
+        progress: Callable[[int, int], None] | None = None) -> Summary:
+    """Determine every product of the catalog; write results and ``<out>.rejects.csv``."""
+    products_path, bom_path, out = Path(products_path), Path(bom_path), Path(out)
+    catalog.file_format(out)
+    wanted = tuple(a.upper() for a in agreements) if agreements else None
+    if wanted:
+        unknown = [a for a in wanted if a not in kernel.MODELLED]
+        if unknown:
+            from noodlebowl.errors import InvalidRequest
+            raise InvalidRequest(f"agreement {unknown[0]!r} is not modelled", where="--agreement",
+                                 accepted=", ".join(kernel.MODELLED))
+    summary = Summary(out=str(out))
+    raw_products_lf = catalog.scan(products_path)
+    catalog.check_columns(raw_products_lf, catalog.PRODUCT_REQUIRED, catalog.PRODUCT_COLUMNS, str(products_path))
+    raw_products = raw_products_lf.collect()
+    summary.products = raw_products.height
+    products, rejects = catalog.validate_products(raw_products, products_path.name, agreements=wanted)
+    products = products.sort("product_id")
+    known_ids = raw_products["product_id"].str.strip_chars()
+    del raw_products
+    all_rejects = [rejects]
+    writer = Writer(out)
+    version = refdata.data_version()
+    done = 0
+    with tempfile.TemporaryDirectory(prefix="noodlebowl-batch-") as tmp:
+        bom = sorted_bom(bom_path, Path(tmp))
+        for chunk, lo, hi in chunks(products, chunk_size):
+            raw_lines = bom.read(lo, hi)
+            lines, line_rejects = catalog.validate_lines(raw_lines, bom_path.name, chunk, known_ids)
+            bad = catalog.product_level_rejects(chunk, lines, line_rejects, raw_lines, products_path.name)
+            all_rejects += [line_rejects, bad]
+            good = chunk.join(bad.select("row"), on="row", how="anti")
+            result = kernel.determine_chunk(good, lines.join(good.select("product_id"), on="product_id",
+                                                             how="semi"), wanted, data_version=version)
+            writer.write(result)
+            summary.rows += result.height
+            for agreement, outcome, n in result.group_by("agreement", "outcome").agg(pl.len()).iter_rows():
+                summary.outcomes[(agreement, outcome)] += n
+            for reason, n in result.filter(pl.col("outcome") != "qualifies").group_by("reason").agg(pl.len()) \
+                    .iter_rows():
+                summary.reasons[reason or "(none given)"] += n
+            done += chunk.height
+            if progress:
+                progress(done, products.height)
+    writer.close()
+    rejects = pl.concat(all_rejects).cast(catalog.REJECT_SCHEMA).sort("file", "row", "field")
+    summary.rejects = rejects.height
+    summary.rejected_products = summary.products - products.height + sum(
+        r.filter(pl.col("file") == products_path.name).height for r in all_rejects[1:])
+    if rejects.height:
+        path = out.with_name(out.name + ".rejects.csv")
+        rejects.write_csv(path)
+        summary.rejects_file = str(path)
+    return summary

@@ -1,0 +1,75 @@
+"""`noodlebowl batch`: output columns, rejects file, summary, formats, chunking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from noodlebowl.batch import kernel
+from noodlebowl.cli import app
+
+ROOT = Path(__file__).parents[1] / "examples" / "catalog"
+
+
+def test_batch_writes_results_rejects_and_summary(tmp_path):
+    out = tmp_path / "results.parquet"
+    result = CliRunner().invoke(app, ["batch", str(ROOT / "products.csv"), str(ROOT / "bom.csv"),
+                                      "--out", str(out), "--chunk-size", "2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    df = pl.read_parquet(out)
+    assert df.columns == kernel.OUTPUT_COLUMNS
+    assert summary["determinations"] == df.height
+    assert summary["by_agreement"]["RCEP"]["qualifies"] >= 1
+    wire = df.filter(pl.col("product_id") == "WIRE-6")
+    assert set(wire["outcome"]) == {"does_not_qualify"}
+    rejects = pl.read_csv(tmp_path / "results.parquet.rejects.csv")
+    assert rejects.columns == ["file", "row", "field", "reason"]
+    assert {(r["file"], r["field"]) for r in rejects.iter_rows(named=True)} == {
+        ("products.csv", "hs"), ("bom.csv", "product_id")}
+
+
+def test_chunking_and_formats_do_not_change_answers(tmp_path):
+    from noodlebowl.batch.run import run
+
+    run(ROOT / "products.csv", ROOT / "bom.csv", tmp_path / "a.csv", chunk_size=1)
+    products = pl.read_csv(ROOT / "products.csv", infer_schema=False)
+    products.write_parquet(tmp_path / "p.parquet")
+    pl.read_csv(ROOT / "bom.csv", infer_schema=False).reverse().write_parquet(tmp_path / "b.parquet")
+    run(tmp_path / "p.parquet", tmp_path / "b.parquet", tmp_path / "b.xlsx", chunk_size=100)
+    a = pl.read_csv(tmp_path / "a.csv", infer_schema=False)
+    b = _read_xlsx(tmp_path / "b.xlsx")
+    assert a.fill_null("").to_dicts() == b.fill_null("").to_dicts()
+
+
+def _read_xlsx(path: Path) -> pl.DataFrame:
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    return pl.DataFrame([[None if v is None else str(v) for v in r] for r in rows[1:]],
+                        schema={c: pl.String for c in rows[0]}, orient="row")
+
+
+def test_bad_values_are_rejected_with_row_and_field(tmp_path):
+    from noodlebowl.batch.run import run
+
+    (tmp_path / "p.csv").write_text("product_id,hs,exporter,importer,date,fob\n"
+                                    "A,8509.40,VN,JP,2026-03-01,100\n"
+                                    "B,8509.40,VN,XX,2026-03-01,100\n"
+                                    "C,8509.40,VN,JP,2026-03-01,-5\n"
+                                    "D,8509.40,VN,JP,2026-03-01,100\n")
+    (tmp_path / "b.csv").write_text("product_id,hs,origin,originating,value\n"
+                                    "A,8501.10,CN,false,30\n"
+                                    "D,8501.10,CN,false,\n"
+                                    "D,8501.10,ZZ,false,3\n")
+    summary = run(tmp_path / "p.csv", tmp_path / "b.csv", tmp_path / "out.csv")
+    rejects = pl.read_csv(tmp_path / "out.csv.rejects.csv")
+    got = {(r["file"], r["row"], r["field"]) for r in rejects.iter_rows(named=True)}
+    assert {("p.csv", 2, "importer"), ("p.csv", 3, "fob"), ("b.csv", 2, "value"), ("b.csv", 3, "origin"),
+            ("p.csv", 4, "bom")} <= got
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert set(out["product_id"]) == {"A"}
+    assert summary.rejected_products == 3
