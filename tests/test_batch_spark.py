@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-pyspark = pytest.importorskip("pyspark")
+import pyspark
 
 ROOT = Path(__file__).parents[1] / "examples" / "catalog"
 

@@ -45,16 +45,13 @@ def test_missing_agreement_option_is_a_usage_error(cli):
     assert cli("proof", str(BLENDER)).exit_code == 2
 
 
-def _engine_or_skip():
-    try:
-        from noodlebowl.origin import determine, load_request
-        return determine(load_request(BLENDER).model_copy(update={"agreements": ["RCEP"]}))[0]
-    except ImportError as exc:
-        pytest.skip(f"origin engine not importable yet: {exc}")
+def _rcep_determination():
+    from noodlebowl.origin import determine, load_request
+    return determine(load_request(BLENDER).model_copy(update={"agreements": ["RCEP"]}))[0]
 
 
 def test_proof_end_to_end_writes_pdf_and_json(cli, tmp_path):
-    d = _engine_or_skip()
+    d = _rcep_determination()
     out = tmp_path / "draft.pdf"
     res = cli("proof", str(BLENDER), "--agreement", "RCEP", "--out", str(out), "--format", "json")
     if d.outcome.value != "qualifies":
@@ -71,7 +68,7 @@ def test_proof_end_to_end_writes_pdf_and_json(cli, tmp_path):
 
 
 def test_proof_refuses_a_non_qualifying_product(cli, tmp_path):
-    _engine_or_skip()
+    _rcep_determination()
     req = tmp_path / "req.yaml"
     req.write_text(
         "exporter: VN\nimporter: JP\ndate: 2026-03-01\n"

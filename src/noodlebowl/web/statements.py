@@ -1,0 +1,114 @@
+"""Origin statements: what a supplier shares with a customer about one agreement's answer —
+product, agreement, outcome, criterion, rule and the trace of checks — without any cost or value
+figure. The link carries an HMAC-SHA256 signature made with the server's secret; the customer
+imports it as proof that a BOM line is originating under that agreement."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+VALIDITY_DAYS = 365
+# Checks whose sentences are made of the supplier's values and costs.
+FIGURE_CHECKS = ("rvc", "de_minimis", "value", "cost")
+WITHHELD = "figures withheld by the supplier; the result of this check stands"
+_MONEY = re.compile(r"\b(FOB|CIF|value|worth|costs?|non-originating|originating)\s+[\d.,]+", re.IGNORECASE)
+
+
+class BadToken(Exception):
+    pass
+
+
+class StatementCheck(BaseModel):
+    check: str
+    article: str
+    result: str
+    detail: str
+    subject: str | None = None
+
+
+class Statement(BaseModel):
+    kind: str = "noodlebowl origin statement"
+    determination_id: str
+    agreement: str
+    exporter: str
+    importer: str
+    date: str
+    product: dict[str, Any]          # description, hs, edition — no FOB
+    outcome: str
+    criterion: str | None
+    form_code: str | None
+    rule: dict[str, Any] | None
+    checks: list[StatementCheck]
+    data_version: str
+    issued_at: str
+    expires_at: str
+    note: str = ("Shared by the supplier as evidence of origin. It is not a certificate of origin nor an "
+                 "origin declaration under the agreement; cost figures are withheld.")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(secret: bytes, determination_id: str, agreement: str, now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    payload = json.dumps({"d": determination_id, "a": agreement, "iat": int(now.timestamp())},
+                         separators=(",", ":"), sort_keys=True).encode()
+    mac = hmac.new(secret, payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def verify(secret: bytes, token: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The token's payload if the signature holds and it has not expired; else :class:`BadToken`."""
+    try:
+        payload_text, mac_text = token.split(".")
+        payload, mac = _unb64(payload_text), _unb64(mac_text)
+    except (ValueError, TypeError):
+        raise BadToken("the statement link is malformed") from None
+    if not hmac.compare_digest(hmac.new(secret, payload, hashlib.sha256).digest(), mac):
+        raise BadToken("the statement link's signature does not match")
+    data = json.loads(payload)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if now.timestamp() > data["iat"] + VALIDITY_DAYS * 86400:
+        raise BadToken("the statement link has expired")
+    return data
+
+
+def _strip_detail(check: dict[str, Any]) -> str:
+    if any(word in check["check"] for word in FIGURE_CHECKS):
+        return WITHHELD
+    return _MONEY.sub(lambda m_: f"{m_.group(1)} [withheld]", check["detail"])
+
+
+def build(determination: dict[str, Any], agreement: str, token_iat: int) -> Statement:
+    """The cost-free statement for one agreement of a stored determination."""
+    request, answer = determination["request"], determination["answer"]
+    det = next((d for d in answer["determinations"] if d["agreement"] == agreement), None)
+    if det is None:
+        raise KeyError(agreement)
+    product = request["product"]
+    rule = det.get("rule")
+    issued = dt.datetime.fromtimestamp(token_iat, dt.timezone.utc)
+    return Statement(
+        determination_id=determination["id"], agreement=agreement, exporter=request["exporter"],
+        importer=request["importer"], date=str(request["date"]),
+        product={"description": product.get("description"), "hs": product["hs"], "edition": product.get("edition")},
+        outcome=det["outcome"], criterion=det.get("criterion"), form_code=det.get("form_code"),
+        rule={k: rule.get(k) for k in ("text", "hs", "edition", "level", "source", "row", "verified", "basis")}
+        if rule else None,
+        checks=[StatementCheck(check=c["check"], article=c["article"], result=c["result"], detail=_strip_detail(c),
+                               subject=c.get("subject")) for c in det["checks"]],
+        data_version=determination["data_version"], issued_at=issued.isoformat(),
+        expires_at=(issued + dt.timedelta(days=VALIDITY_DAYS)).isoformat())

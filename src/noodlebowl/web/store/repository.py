@@ -1,0 +1,274 @@
+"""The storage operations of the web service. Each public method is one transaction: it
+either stores everything it was asked to or nothing. Every read is scoped to the caller's
+organisation, and a row of another organisation is indistinguishable from a missing one."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from contextlib import contextmanager
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from noodlebowl.web.store import models as m
+
+
+class NotFound(Exception):
+    """No such row for this organisation (whether or not it exists for another)."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        self.kind, self.ident = kind, ident
+        super().__init__(f"no {kind} {ident!r}")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    org_id: str
+    user_name: str
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def as_dict(row: Any, *names: str) -> dict[str, Any]:
+    out = {}
+    for name in names:
+        value = getattr(row, name)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._readers = sessionmaker(engine, expire_on_commit=False)
+        self._writers = sessionmaker(engine.execution_options(noodlebowl_write=True), expire_on_commit=False)
+
+    @contextmanager
+    def tx(self, write: bool = True) -> Iterator[Session]:
+        with (self._writers if write else self._readers).begin() as session:
+            yield session
+
+    # --- server settings and accounts ------------------------------------------------------
+
+    def secret(self) -> bytes:
+        """The statement-signing secret, created once per database."""
+        with self.tx() as s:
+            row = s.get(m.ServerSetting, "statement_secret")
+            if row is None:
+                row = m.ServerSetting(key="statement_secret", value=secrets.token_hex(32))
+                s.add(row)
+            return bytes.fromhex(row.value)
+
+    def create_org(self, name: str, user_name: str = "admin") -> tuple[dict, str]:
+        """A new organisation with one user; returns (ids, API key). The key is shown once."""
+        key = "nb_" + secrets.token_urlsafe(32)
+        with self.tx() as s:
+            org = m.Organisation(name=name)
+            s.add(org)
+            s.flush()
+            user = m.User(org_id=org.id, name=user_name, key_hash=hash_key(key))
+            s.add(user)
+            s.flush()
+            self._audit(s, Principal(user.id, org.id, user_name), "create_org", "organisation", org.id)
+            return {"org_id": org.id, "user_id": user.id, "name": name}, key
+
+    def create_user(self, org_id: str, user_name: str) -> tuple[dict, str]:
+        key = "nb_" + secrets.token_urlsafe(32)
+        with self.tx() as s:
+            if s.get(m.Organisation, org_id) is None:
+                raise NotFound("organisation", org_id)
+            user = m.User(org_id=org_id, name=user_name, key_hash=hash_key(key))
+            s.add(user)
+            s.flush()
+            return {"org_id": org_id, "user_id": user.id, "name": user_name}, key
+
+    def principal(self, key: str) -> Principal | None:
+        with self.tx(write=False) as s:
+            user = s.scalar(select(m.User).where(m.User.key_hash == hash_key(key)))
+            return Principal(user.id, user.org_id, user.name) if user else None
+
+    # --- audit ---------------------------------------------------------------------------
+
+    def _audit(self, s: Session, who: Principal, action: str, object_type: str, object_id: str,
+               detail: dict | None = None) -> None:
+        s.add(m.AuditEvent(org_id=who.org_id, user_id=who.user_id, action=action, object_type=object_type,
+                           object_id=object_id, detail=detail))
+
+    def audit(self, who: Principal, limit: int = 100) -> list[dict]:
+        with self.tx(write=False) as s:
+            rows = s.scalars(select(m.AuditEvent).where(m.AuditEvent.org_id == who.org_id)
+                             .order_by(m.AuditEvent.id.desc()).limit(limit))
+            return [as_dict(r, "id", "user_id", "action", "object_type", "object_id", "detail", "at") for r in rows]
+
+    # --- products and BOM versions ---------------------------------------------------------
+
+    def _product(self, s: Session, who: Principal, product_id: str) -> m.Product:
+        row = s.scalar(select(m.Product).where(m.Product.id == product_id, m.Product.org_id == who.org_id))
+        if row is None:
+            raise NotFound("product", product_id)
+        return row
+
+    def _bom(self, s: Session, product_id: str, version: int | None = None) -> m.BomVersion:
+        q = select(m.BomVersion).where(m.BomVersion.product_id == product_id)
+        q = q.where(m.BomVersion.version == version) if version is not None else \
+            q.order_by(m.BomVersion.version.desc()).limit(1)
+        row = s.scalar(q)
+        if row is None:
+            raise NotFound("BOM version", f"{product_id} v{version}")
+        return row
+
+    @staticmethod
+    def _bom_dict(b: m.BomVersion) -> dict:
+        return as_dict(b, "id", "version", "bom", "note", "created_by", "created_at")
+
+    def _product_dict(self, s: Session, p: m.Product) -> dict:
+        latest = self._bom(s, p.id)
+        return {**as_dict(p, "id", "name", "created_by", "created_at"), "latest_version": latest.version,
+                "bom": latest.bom}
+
+    def create_product(self, who: Principal, name: str, bom: dict) -> dict:
+        with self.tx() as s:
+            product = m.Product(org_id=who.org_id, name=name, created_by=who.user_id)
+            s.add(product)
+            s.flush()
+            version = m.BomVersion(product_id=product.id, version=1, bom=bom, created_by=who.user_id)
+            s.add(version)
+            s.flush()
+            self._audit(s, who, "create_product", "product", product.id, {"bom_version": 1})
+            return self._product_dict(s, product)
+
+    def list_products(self, who: Principal) -> list[dict]:
+        with self.tx(write=False) as s:
+            rows = s.scalars(select(m.Product).where(m.Product.org_id == who.org_id)
+                             .order_by(m.Product.created_at, m.Product.id))
+            return [self._product_dict(s, p) for p in rows]
+
+    def get_product(self, who: Principal, product_id: str) -> dict:
+        with self.tx(write=False) as s:
+            return self._product_dict(s, self._product(s, who, product_id))
+
+    def bom_versions(self, who: Principal, product_id: str) -> list[dict]:
+        with self.tx(write=False) as s:
+            self._product(s, who, product_id)
+            rows = s.scalars(select(m.BomVersion).where(m.BomVersion.product_id == product_id)
+                             .order_by(m.BomVersion.version))
+            return [self._bom_dict(b) for b in rows]
+
+    def get_bom(self, who: Principal, product_id: str, version: int | None = None) -> dict:
+        with self.tx(write=False) as s:
+            self._product(s, who, product_id)
+            return self._bom_dict(self._bom(s, product_id, version))
+
+    def _add_version(self, s: Session, who: Principal, product_id: str, bom: dict, note: str | None) -> m.BomVersion:
+        latest = s.scalar(select(func.max(m.BomVersion.version)).where(m.BomVersion.product_id == product_id)) or 0
+        row = m.BomVersion(product_id=product_id, version=latest + 1, bom=bom, note=note, created_by=who.user_id)
+        s.add(row)
+        s.flush()
+        self._audit(s, who, "new_bom_version", "product", product_id, {"bom_version": row.version})
+        return row
+
+    def new_bom_version(self, who: Principal, product_id: str, bom: dict, note: str | None = None) -> dict:
+        with self.tx() as s:
+            self._product(s, who, product_id)
+            return self._bom_dict(self._add_version(s, who, product_id, bom, note))
+
+    # --- determinations ----------------------------------------------------------------------
+
+    @staticmethod
+    def _det_dict(d: m.Determination, version: int | None = None) -> dict:
+        out = as_dict(d, "id", "product_id", "bom_version_id", "user_id", "request", "answer", "data_version",
+                      "rerun_of", "created_at")
+        out["bom_version"] = version
+        return out
+
+    def add_determination(self, who: Principal, product_id: str, version: int | None, compute) -> dict:
+        """Store ``compute(bom_dict) -> (request_json, answer_json, data_version)`` for a BOM version.
+        The computation runs between a read and a write transaction (no lock held while the engine
+        works); the write is one transaction, so a failure stores nothing."""
+        with self.tx(write=False) as s:
+            self._product(s, who, product_id)
+            bom = self._bom(s, product_id, version)
+            bom_id, bom_version, bom_data = bom.id, bom.version, bom.bom
+        request, answer, data_version = compute(bom_data)
+        with self.tx() as s:
+            self._product(s, who, product_id)   # still there, still theirs
+            row = m.Determination(org_id=who.org_id, product_id=product_id, bom_version_id=bom_id,
+                                  user_id=who.user_id, request=request, answer=answer, data_version=data_version)
+            s.add(row)
+            s.flush()
+            self._audit(s, who, "determine", "determination", row.id, {"product_id": product_id,
+                                                                       "bom_version": bom_version})
+            return self._det_dict(row, bom_version)
+
+    def _determination(self, s: Session, who: Principal, det_id: str) -> m.Determination:
+        row = s.scalar(select(m.Determination).where(m.Determination.id == det_id,
+                                                     m.Determination.org_id == who.org_id))
+        if row is None:
+            raise NotFound("determination", det_id)
+        return row
+
+    def get_determination(self, who: Principal, det_id: str) -> dict:
+        with self.tx(write=False) as s:
+            d = self._determination(s, who, det_id)
+            return self._det_dict(d, s.get(m.BomVersion, d.bom_version_id).version)
+
+    def determination_by_id(self, det_id: str) -> dict | None:
+        """Unscoped read, only for verifying a signed statement link (the signature is the access)."""
+        with self.tx(write=False) as s:
+            d = s.get(m.Determination, det_id)
+            return self._det_dict(d, s.get(m.BomVersion, d.bom_version_id).version) if d else None
+
+    def list_determinations(self, who: Principal, product_id: str) -> list[dict]:
+        with self.tx(write=False) as s:
+            self._product(s, who, product_id)
+            rows = s.execute(select(m.Determination, m.BomVersion.version)
+                             .join(m.BomVersion, m.BomVersion.id == m.Determination.bom_version_id)
+                             .where(m.Determination.product_id == product_id,
+                                    m.Determination.org_id == who.org_id)
+                             .order_by(m.Determination.created_at, m.Determination.id))
+            return [self._det_dict(d, v) for d, v in rows]
+
+    def add_rerun(self, who: Principal, det_id: str, compute) -> tuple[dict, dict]:
+        """Recompute a stored determination's request; returns (old, new). ``compute(request_json)``."""
+        old = self.get_determination(who, det_id)
+        answer, data_version = compute(old["request"])
+        with self.tx() as s:
+            self._determination(s, who, det_id)
+            row = m.Determination(org_id=who.org_id, product_id=old["product_id"],
+                                  bom_version_id=old["bom_version_id"], user_id=who.user_id, request=old["request"],
+                                  answer=answer, data_version=data_version, rerun_of=det_id)
+            s.add(row)
+            s.flush()
+            self._audit(s, who, "rerun", "determination", row.id, {"rerun_of": det_id})
+            return old, self._det_dict(row, old["bom_version"])
+
+    def log(self, who: Principal, action: str, object_type: str, object_id: str, detail: dict | None = None) -> None:
+        with self.tx() as s:
+            self._audit(s, who, action, object_type, object_id, detail)
+
+    # --- statements --------------------------------------------------------------------------
+
+    def import_statement(self, who: Principal, product_id: str, material: str, agreement: str,
+                         statement: dict, change_bom) -> dict:
+        """Record the statement and add a BOM version with the material marked originating
+        (``change_bom(bom_dict) -> bom_dict``)."""
+        with self.tx() as s:
+            self._product(s, who, product_id)
+            latest = self._bom(s, product_id)
+            version = self._add_version(s, who, product_id, change_bom(latest.bom),
+                                        f"origin statement imported for {material!r} ({agreement})")
+            row = m.ImportedStatement(org_id=who.org_id, product_id=product_id, bom_version_id=version.id,
+                                      material=material, agreement=agreement, statement=statement,
+                                      imported_by=who.user_id)
+            s.add(row)
+            s.flush()
+            self._audit(s, who, "import_statement", "product", product_id,
+                        {"statement_id": row.id, "material": material, "agreement": agreement})
+            return {"statement_id": row.id, "product_id": product_id, "bom_version": version.version,
+                    "material": material, "agreement": agreement, "bom": version.bom}
