@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
-from noodlebowl.advice.margins import margins
+from noodlebowl.advice.headroom import margins
 from noodlebowl.advice.moves import (
     CENT, KIND_ORDER, AdviceOptions, Move, apply_moves, candidate_moves, counts, originating_under,
 )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from noodlebowl.origin.answer import Check, Determination, Outcome, Question
-from noodlebowl.origin.request import Material, Product, Request, load_request, parse_request
+from noodlebowl.lazy import exports
 
-__all__ = ["Check", "Determination", "Material", "Outcome", "Product", "Question", "Request",
-           "determine", "load_request", "parse_request"]
+_EXPORTS = {
+    "Check": "noodlebowl.origin.answer",
+    "Determination": "noodlebowl.origin.answer",
+    "Outcome": "noodlebowl.origin.answer",
+    "Question": "noodlebowl.origin.answer",
+    "Material": "noodlebowl.origin.request",
+    "Product": "noodlebowl.origin.request",
+    "Request": "noodlebowl.origin.request",
+    "load_request": "noodlebowl.origin.request",
+    "parse_request": "noodlebowl.origin.request",
+    "determine": "noodlebowl.origin.pipeline",
+}
+__all__ = sorted(_EXPORTS)
 
-
-def determine(request: Request) -> list[Determination]:
-    """One determination per agreement asked for (default: every modelled agreement in force
-    for the route on the request's date)."""
-    from noodlebowl.origin.engine import determine_one, rank_questions, validate_codes
-    from noodlebowl.origin.routes import routes_for
-
-    validate_codes(request)
-    return rank_questions([determine_one(request, route) for route in routes_for(request)])
+__getattr__ = exports(__name__, _EXPORTS)

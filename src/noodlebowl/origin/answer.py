@@ -80,3 +80,22 @@ class Determination(_Model):
     caveats: list[str]
     data_version: str
     summary: str                   # one sentence a trader can read
+
+
+_CHECK_FIELDS = tuple(Check.model_fields)
+_CHECK_DEFAULTS = {name: f.default for name, f in Check.model_fields.items() if not f.is_required()}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def trusted_check(**values) -> Check:
+    """A :class:`Check` from values the engine built itself: the same instance
+    ``Check.model_construct(**values)`` makes (same fields, order and fields set), without its
+    per-field default resolution, which costs five times a validated construction. A
+    determination holds a check per material and agreement, so this is on the hot path."""
+    c = _new(Check)
+    _set(c, "__dict__", {name: values[name] if name in values else _CHECK_DEFAULTS[name] for name in _CHECK_FIELDS})
+    _set(c, "__pydantic_fields_set__", {name for name in values if name in _CHECK_FIELDS})
+    _set(c, "__pydantic_extra__", None)
+    _set(c, "__pydantic_private__", None)
+    return c

@@ -15,7 +15,7 @@ from noodlebowl import refdata
 from noodlebowl.errors import InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
-    Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures,
+    Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
 )
 from noodlebowl.origin.provisions_view import origin_provisions
 from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
@@ -114,7 +114,7 @@ def _views(request: Request, agreement: str, parties: frozenset[str], table_edit
             caveats.append(f"{m.name} is declared originating, but {m.origin} is not a party to {agreement}: "
                            "it counts as non-originating.")
         if originating and m.origin != request.exporter:
-            checks.append(Check.model_construct(check="cumulation", article=CUMULATION[agreement], result=Outcome.qualifies,
+            checks.append(trusted_check(check="cumulation", article=CUMULATION[agreement], result=Outcome.qualifies,
                                 subject=m.name, detail=f"{m.name} originates in {m.origin}, a party to {agreement}, "
                                                        f"and counts as originating in {request.exporter}"))
         if m.kind is MaterialKind.indirect:
@@ -128,7 +128,7 @@ def _views(request: Request, agreement: str, parties: frozenset[str], table_edit
                 and Decimal(20) <= m.regional_content_percent < Decimal(40) and m.origin in parties):
             # ATIGA Art. 30(2) and Annex 6: partial cumulation in proportion to the material's ASEAN content.
             value = m.value * (100 - m.regional_content_percent) / 100
-            checks.append(Check.model_construct(check="partial_cumulation", article="ATIGA Art. 30(2), Annex 6",
+            checks.append(trusted_check(check="partial_cumulation", article="ATIGA Art. 30(2), Annex 6",
                                 result=Outcome.qualifies, subject=m.name,
                                 detail=f"{m.name} has {m.regional_content_percent} % ASEAN content: "
                                        f"{ev.display(m.value - value)} of its value counts as originating"))
@@ -203,7 +203,7 @@ def determine_one(request: Request, route: Route) -> Determination:
     agreement = route.agreement
     provisions = origin_provisions(agreement, request.date)
     table_edition = TABLE_EDITION[agreement]
-    checks: list[Check] = [Check.model_construct(check="in_force", article=f"{agreement} entry into force",
+    checks: list[Check] = [trusted_check(check="in_force", article=f"{agreement} entry into force",
                                  result=Outcome.qualifies if route.in_force else Outcome.undetermined,
                                  detail=route.reason)]
     caveats: list[str] = []
@@ -231,14 +231,14 @@ def determine_one(request: Request, route: Route) -> Determination:
 
     facts = request.facts
     if facts.get("minimal_operations_only") is True:
-        checks.append(Check.model_construct(check="minimal_operations", article=MINIMAL_OPERATIONS[agreement],
+        checks.append(trusted_check(check="minimal_operations", article=MINIMAL_OPERATIONS[agreement],
                             result=Outcome.does_not_qualify,
                             detail="only minimal operations take place in the exporting country; they confer "
                                    "no origin, whatever the rule"))
         return answer(Outcome.does_not_qualify, [], f"Not originating under {agreement}: minimal operations "
                                                     f"only ({MINIMAL_OPERATIONS[agreement]}).")
     if facts.get("wholly_obtained") is True:
-        checks.append(Check.model_construct(check="wholly_obtained", article=WHOLLY_OBTAINED[agreement], result=Outcome.qualifies,
+        checks.append(trusted_check(check="wholly_obtained", article=WHOLLY_OBTAINED[agreement], result=Outcome.qualifies,
                             detail="the producer states the good is wholly obtained or produced in "
                                    f"{request.exporter}"))
         return answer(Outcome.qualifies, [("WO", "WO")], f"Originating under {agreement}: wholly obtained (WO).")
@@ -247,7 +247,7 @@ def determine_one(request: Request, route: Route) -> Determination:
     caveats.extend(selection.caveats)
     counted = [v for v in views if v.counts_for_ctc]
     if agreement in PRODUCED_EXCLUSIVELY and counted and all(v.originating for v in counted):
-        checks.append(Check.model_construct(check="produced_exclusively", article=PRODUCED_EXCLUSIVELY[agreement],
+        checks.append(trusted_check(check="produced_exclusively", article=PRODUCED_EXCLUSIVELY[agreement],
                             result=Outcome.qualifies,
                             detail="every material is originating, so the good is produced exclusively from "
                                    "originating materials"))
@@ -257,7 +257,7 @@ def determine_one(request: Request, route: Route) -> Determination:
                                                          "from originating materials (PE).", selection.rule)
     if selection.rule is None:
         needed.extend(selection.questions)
-        checks.append(Check.model_construct(check="rule_lookup", article=f"{agreement} product-specific rules",
+        checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
                             result=Outcome.undetermined, detail=selection.gap or "no rule found"))
         return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: {selection.gap}.")
     rule = selection.rule
@@ -271,7 +271,7 @@ def determine_one(request: Request, route: Route) -> Determination:
                      weight_kg=request.product.weight_kg, materials=views, vnm=vnm, vom=vom,
                      costs_total=costs_total, facts=facts, provisions=provisions)
     result = ev.evaluate(tree, ctx)
-    checks.append(Check.model_construct(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
+    checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
     needed.extend(result.questions)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from noodlebowl.origin.answer import Check, Outcome, Question
+from noodlebowl.origin.answer import Check, Outcome, Question, trusted_check
 from noodlebowl.rules import (
     AllOf, AnyOf, ChemicalReaction, Incomplete, Noted, OriginatingWeightShare, Process, Split,
     TariffShift, ValueContent, WhollyObtained, format_rule,
@@ -98,17 +98,17 @@ def wholly_obtained(node: WhollyObtained, ctx: Context) -> Result:
     fact = ctx.facts.get("wholly_obtained")
     if fact is True:
         return Result(Outcome.qualifies, [("WO", "WO")],
-                      [Check.model_construct(check="wholly_obtained", article=art, result=Outcome.qualifies,
+                      [trusted_check(check="wholly_obtained", article=art, result=Outcome.qualifies,
                              detail="the producer states the good is wholly obtained or produced")])
     foreign = [m.name for m in ctx.materials if m.counts_for_ctc and not m.originating]
     if fact is False or foreign:
         why = (f"non-originating materials are used ({', '.join(foreign)})" if foreign
                else "the producer states the good is not wholly obtained")
         return Result(Outcome.does_not_qualify, [],
-                      [Check.model_construct(check="wholly_obtained", article=art, result=Outcome.does_not_qualify,
+                      [trusted_check(check="wholly_obtained", article=art, result=Outcome.does_not_qualify,
                              detail=f"the rule requires a wholly obtained good, but {why}")])
     return Result(Outcome.undetermined, [],
-                  [Check.model_construct(check="wholly_obtained", article=art, result=Outcome.undetermined,
+                  [trusted_check(check="wholly_obtained", article=art, result=Outcome.undetermined,
                          detail="the rule requires a wholly obtained good; not stated")],
                   [_question(ctx, "wholly_obtained",
                              "Is the good wholly obtained or produced in the exporting country (grown, born and "
@@ -158,12 +158,12 @@ def tariff_shift(node: TariffShift, ctx: Context) -> Result:
             continue
         verdict = _material_shift(m, ctx, node)
         if verdict is True:
-            checks.append(Check.model_construct(check="tariff_shift", article=p.ctc_article, result=Outcome.qualifies, subject=m.name,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.qualifies, subject=m.name,
                                 detail=f"non-originating {m.name} ({'/'.join(m.codes)}) → good "
                                        f"({'/'.join(ctx.product_codes)}): the change required by {rule_text} is made"))
         elif verdict is False:
             failing.append(m)
-            checks.append(Check.model_construct(check="tariff_shift", article=p.ctc_article, result=Outcome.does_not_qualify,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.does_not_qualify,
                                 subject=m.name,
                                 detail=f"non-originating {m.name} ({'/'.join(m.codes)}) does not make the change "
                                        f"required by {rule_text} into the good ({'/'.join(ctx.product_codes)})"))
@@ -171,7 +171,7 @@ def tariff_shift(node: TariffShift, ctx: Context) -> Result:
             unknown.append(m)
             why = "its HS code is not given" if m.codes is None else \
                 f"its code ({'/'.join(m.codes)}) does not settle the change required by {rule_text}"
-            checks.append(Check.model_construct(check="tariff_shift", article=p.ctc_article, result=Outcome.undetermined,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.undetermined,
                                 subject=m.name, detail=f"non-originating {m.name}: {why}"))
     result = Result(Outcome.qualifies, [("CTC", name)], checks)
     if not failing and not unknown:
@@ -212,7 +212,7 @@ def _de_minimis(node: TariffShift, ctx: Context, failing: list[MaterialView], un
     if verdict:
         basis = (f"{display(share)} % of FOB, within {limit}" if wshare is None else
                  f"{display(wshare)} % of the good's weight, within {p.de_minimis_weight_percent} %")
-        result.checks.append(Check.model_construct(check="de_minimis", article=p.de_minimis_article, result=Outcome.qualifies,
+        result.checks.append(trusted_check(check="de_minimis", article=p.de_minimis_article, result=Outcome.qualifies,
                                    detail=f"materials not making the change ({names}) are {basis}: "
                                           f"the good still meets {format_rule(node)}"))
         result.de_minimis_used = True
@@ -221,13 +221,13 @@ def _de_minimis(node: TariffShift, ctx: Context, failing: list[MaterialView], un
     failing_verdict = _de_minimis_passes(failing, ctx)[0] if failing else None
     if failing and failing_verdict is False:
         result.outcome = Outcome.does_not_qualify
-        result.checks.append(Check.model_construct(
+        result.checks.append(trusted_check(
             check="de_minimis", article=p.de_minimis_article, result=Outcome.does_not_qualify,
             detail=f"materials not making the change ({', '.join(m.name for m in failing)}) are "
                    f"{display(_de_minimis_passes(failing, ctx)[1])} % of FOB, more than {limit}"))
         return result
     result.outcome = Outcome.undetermined
-    result.checks.append(Check.model_construct(check="de_minimis", article=p.de_minimis_article, result=Outcome.undetermined,
+    result.checks.append(trusted_check(check="de_minimis", article=p.de_minimis_article, result=Outcome.undetermined,
                                detail=f"materials that may not make the change ({names}) are {display(share)} % "
                                       f"of FOB, more than {limit}; what is still unknown about them decides"))
     for m in unknown:
@@ -252,14 +252,14 @@ def value_content(node: ValueContent, ctx: Context) -> Result:
         value = figures.get(method)
         article = p.rvc_method_articles.get(method, p.rvc_article)
         if value is None:
-            checks.append(Check.model_construct(check=f"rvc_{method}", article=article, result=Outcome.undetermined,
+            checks.append(trusted_check(check=f"rvc_{method}", article=article, result=Outcome.undetermined,
                                 detail=f"{method.replace('_', '-')} RVC not computed: direct labour, overhead, "
                                        "profit and other costs are needed"))
             continue
         ok = value >= node.threshold
         if ok:
             met.append(value)
-        checks.append(Check.model_construct(check=f"rvc_{method}", article=article,
+        checks.append(trusted_check(check=f"rvc_{method}", article=article,
                             result=Outcome.qualifies if ok else Outcome.does_not_qualify,
                             detail=_rvc_sentence(method, value, node.threshold, ctx)))
     if met:
@@ -294,13 +294,13 @@ def process(node: Process, ctx: Context) -> Result:
     art = f"{ctx.agreement} PSR process requirement"
     if value is None:
         return Result(Outcome.undetermined, [],
-                      [Check.model_construct(check="process", article=art, result=Outcome.undetermined, subject=node.key,
+                      [trusted_check(check="process", article=art, result=Outcome.undetermined, subject=node.key,
                              detail=f"requirement not yet answered: {node.text}")],
                       [_question(ctx, node.key, f"Does production meet this requirement: {node.text}?",
                                  ["true", "false"])])
     outcome = Outcome.qualifies if value else Outcome.does_not_qualify
     return Result(outcome, [("SP", "SP")] if value else [],
-                  [Check.model_construct(check="process", article=art, result=outcome, subject=node.key,
+                  [trusted_check(check="process", article=art, result=outcome, subject=node.key,
                          detail=f"{'met' if value else 'not met'} (stated by the producer): {node.text}")])
 
 
@@ -309,14 +309,14 @@ def chemical_reaction(node: ChemicalReaction, ctx: Context) -> Result:
     art = f"{ctx.agreement} PSR chemical reaction (CR)"
     if value is None:
         return Result(Outcome.undetermined, [],
-                      [Check.model_construct(check="chemical_reaction", article=art, result=Outcome.undetermined,
+                      [trusted_check(check="chemical_reaction", article=art, result=Outcome.undetermined,
                              detail="whether the good results from a chemical reaction is not stated")],
                       [_question(ctx, "chemical_reaction",
                                  "Is the good the result of a chemical reaction in the exporting country "
                                  "(a process creating a molecule with a new structure)?", ["true", "false"])])
     outcome = Outcome.qualifies if value else Outcome.does_not_qualify
     return Result(outcome, [("CR", "CR")] if value else [],
-                  [Check.model_construct(check="chemical_reaction", article=art, result=outcome,
+                  [trusted_check(check="chemical_reaction", article=art, result=outcome,
                          detail=f"chemical reaction {'takes place' if value else 'does not take place'} (stated)")])
 
 
@@ -325,7 +325,7 @@ def originating_weight_share(node: OriginatingWeightShare, ctx: Context) -> Resu
     used = [m for m in ctx.materials if m.counts_for_ctc]
     if not used or any(m.weight_kg is None for m in used):
         return Result(Outcome.undetermined, [],
-                      [Check.model_construct(check="originating_weight_share", article=art, result=Outcome.undetermined,
+                      [trusted_check(check="originating_weight_share", article=art, result=Outcome.undetermined,
                              detail=f"at least {node.min_percent} % by weight of the materials must be originating; "
                                     "material weights are missing")],
                       [_question(ctx, "materials.weight_kg", "What does each material weigh (kg)?")])
@@ -333,14 +333,14 @@ def originating_weight_share(node: OriginatingWeightShare, ctx: Context) -> Resu
     share = percent(sum((m.weight_kg for m in used if m.originating), Decimal(0)), total) if total else Decimal(0)
     ok = share >= node.min_percent
     outcome = Outcome.qualifies if ok else Outcome.does_not_qualify
-    return Result(outcome, [], [Check.model_construct(check="originating_weight_share", article=art, result=outcome,
+    return Result(outcome, [], [trusted_check(check="originating_weight_share", article=art, result=outcome,
                                       detail=f"originating materials are {display(share)} % of the materials' weight "
                                              f"({'at least' if ok else 'below'} {node.min_percent} %)")])
 
 
 def incomplete(node: Incomplete, ctx: Context) -> Result:
     return Result(Outcome.undetermined, [],
-                  [Check.model_construct(check="rule_incomplete", article=f"{ctx.agreement} PSR (source data)",
+                  [trusted_check(check="rule_incomplete", article=f"{ctx.agreement} PSR (source data)",
                          result=Outcome.undetermined,
                          detail=f"this part of the rule is incomplete in the source: {node.text}")],
                   caveats=[f"Part of the {ctx.agreement} rule is missing or ambiguous in the source "
@@ -393,7 +393,7 @@ def split(node: Split, ctx: Context) -> Result:
     if chosen_rule is not None:
         return evaluate(chosen_rule, ctx)
     if chosen is None and node.otherwise is None and all(_fact(b.key, ctx) is False for b in node.branches):
-        return Result(Outcome.undetermined, [], [Check.model_construct(
+        return Result(Outcome.undetermined, [], [trusted_check(
             check="split_rule", article=f"{ctx.agreement} PSR", result=Outcome.undetermined,
             detail="the product matches none of the descriptions this rule covers")])
     candidates = [b.rule for b in node.branches] + ([node.otherwise] if node.otherwise else [])
@@ -406,7 +406,7 @@ def split(node: Split, ctx: Context) -> Result:
         merged.caveats.append("The rule differs by product description, but every branch gives the same answer.")
         return merged
     descriptions = [b.description for b in node.branches]
-    return Result(Outcome.undetermined, [], [Check.model_construct(
+    return Result(Outcome.undetermined, [], [trusted_check(
         check="split_rule", article=f"{ctx.agreement} PSR", result=Outcome.undetermined,
         detail="the rule differs by product description (" + "; ".join(descriptions)
                + ") and the branches give different answers")],
