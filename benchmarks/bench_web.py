@@ -3,20 +3,23 @@
     python benchmarks/bench_web.py [--rate 100] [--duration 60] [--workers 2]
                                    [--postgres-url postgresql+psycopg://…] [--only compare|store]
 
-Starts ``uvicorn noodlebowl.web.app:create_app`` on 127.0.0.1 (a free port) once per storage mode —
-SQLite in a temporary NOODLEBOWL_HOME, and PostgreSQL when --postgres-url (or
-$NOODLEBOWL_TEST_POSTGRES_URL) is given — and sends, at ``--rate`` requests per second for
-``--duration`` seconds each:
+Starts the server as a deployment does (``python -m noodlebowl.web.server``: uvicorn with
+``--workers`` processes and TCP_NODELAY on every connection, see ``noodlebowl serve``) on
+127.0.0.1 (a free port) once per storage mode — SQLite in a temporary NOODLEBOWL_HOME, and
+PostgreSQL when --postgres-url (or $NOODLEBOWL_TEST_POSTGRES_URL) is given — and sends, at
+``--rate`` requests per second for ``--duration`` seconds each:
 
 - ``POST /compare`` with a 20-material request (a food blender, TH → VN, where ATIGA, ACFTA and
-  RCEP are all in force; every request has different material values, so nothing can be cached);
+  RCEP are all in force; every request has different material values, so no answer can be reused);
 - ``POST /products/{id}/determinations`` for a stored 20-material product (compare + one
   transaction writing the determination and its audit event).
 
+The load generator is lean so that its own CPU does not distort the figures on a small machine:
+raw HTTP/1.1 over asyncio streams, keep-alive connections, request bytes encoded before the run.
 Before each load run, ``--sequential`` requests are sent one at a time (latency without queueing).
 Then requests are sent on schedule whatever the server's speed (at most ``--max-in-flight`` at once;
 requests over that bound count as errors). Prints p50/p95/p99/max in ms of the successful requests,
-and the errors.
+the errors, the achieved rate, the server's and the client's CPU per request, and the load average.
 """
 
 from __future__ import annotations
@@ -61,9 +64,9 @@ def start_server(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
     import httpx
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "noodlebowl.web.app:create_app", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                             "--log-level", "warning", "--no-access-log"], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "noodlebowl.web.server", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                             "--no-access-log"], env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -75,59 +78,118 @@ def start_server(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
-async def load(base: str, make, rate: float, duration: float, max_in_flight: int, headers: dict,
-               args_sequential: int = 100) -> dict:
-    import httpx
+def tree_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process and its descendants (Linux /proc; None elsewhere)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total, todo = 0.0, [pid]
+        while todo:
+            p = todo.pop()
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        return total
+    except (OSError, ValueError):
+        return None
 
+
+class Client:
+    """Minimal HTTP/1.1 client: keep-alive connections over asyncio streams, a request is one write.
+    A connection idle for longer than the server's keep-alive timeout (uvicorn: 5 s) is not reused."""
+
+    IDLE_S = 4.0
+
+    def __init__(self, base: str, headers: dict) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.headers = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.idle: list[tuple[float, asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    def encode(self, path: str, body: dict) -> bytes:
+        data = json.dumps(body).encode()
+        return (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(data)}\r\n{self.headers}\r\n").encode() + data
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        now = time.monotonic()
+        while self.idle:
+            used, reader, writer = self.idle.pop()
+            if now - used < self.IDLE_S:
+                break
+            writer.close()
+        else:
+            reader, writer = await asyncio.open_connection(self.host, self.port)  # asyncio sets TCP_NODELAY
+        writer.write(raw)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        body = await reader.readexactly(length)
+        self.idle.append((time.monotonic(), reader, writer))
+        return status, body
+
+    def close(self) -> None:
+        for _, _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+async def load(base: str, make, rate: float, duration: float, max_in_flight: int, headers: dict,
+               args_sequential: int = 100, server_pid: int | None = None) -> dict:
+    client = Client(base, headers)
+    total = int(rate * duration)
+    # every body encoded before the run: the client's CPU during it is the sockets and the clock
+    raws = [client.encode(*make(i)) for i in range(total)]
     latencies: list[float] = []
     errors: dict[str, int] = {}
     in_flight = 0
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
-    # TCP_NODELAY: without it a request's headers and body wait on Nagle + delayed ACK (≈ 40 ms)
-    transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-    async with httpx.AsyncClient(base_url=base, transport=transport, timeout=30, headers=headers) as client:
-        # warm-up (caches, connection pool, lazy tables) outside the measurement
-        for i in range(20):
-            path, body = make(10_000 + i)
-            await client.post(path, json=body)
-        # one request at a time: the latency of a request on its own (no queueing)
-        alone = []
-        for i in range(args_sequential):
-            path, body = make(20_000 + i)
-            t0 = time.perf_counter()
-            await client.post(path, json=body)
-            alone.append((time.perf_counter() - t0) * 1000)
-        alone.sort()
+    # warm-up (caches, connections, lazy tables) outside the measurement
+    for i in range(20):
+        await client.send(client.encode(*make(10_000 + i)))
+    # one request at a time: the latency of a request on its own (no queueing)
+    alone = []
+    for raw in [client.encode(*make(20_000 + i)) for i in range(args_sequential)]:
+        t0 = time.perf_counter()
+        await client.send(raw)
+        alone.append((time.perf_counter() - t0) * 1000)
+    alone.sort()
 
-        async def one(i: int) -> None:
-            nonlocal in_flight
-            path, body = make(i)
-            t0 = time.perf_counter()
-            try:
-                r = await client.post(path, json=body)
-                if r.status_code >= 400:
-                    errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
-                else:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-            except Exception as exc:  # noqa: BLE001 - counted, reported
-                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-            finally:
-                in_flight -= 1
+    async def one(i: int) -> None:
+        nonlocal in_flight
+        t0 = time.perf_counter()
+        try:
+            status, _ = await client.send(raws[i])
+            if status >= 400:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+            else:
+                latencies.append((time.perf_counter() - t0) * 1000)
+        except Exception as exc:  # noqa: BLE001 - counted, reported
+            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+        finally:
+            in_flight -= 1
 
-        total = int(rate * duration)
-        tasks = []
-        start = time.perf_counter()
-        for i in range(total):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if in_flight >= max_in_flight:
-                errors["dropped (too many in flight)"] = errors.get("dropped (too many in flight)", 0) + 1
-                continue
-            in_flight += 1
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
+    tasks = []
+    load_before = os.getloadavg()[0]
+    server_cpu0 = tree_cpu_seconds(server_pid) if server_pid else None
+    client_cpu0 = time.process_time()
+    start = time.perf_counter()
+    for i in range(total):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if in_flight >= max_in_flight:
+            errors["dropped (too many in flight)"] = errors.get("dropped (too many in flight)", 0) + 1
+            continue
+        in_flight += 1
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - client_cpu0
+    server_cpu1 = tree_cpu_seconds(server_pid) if server_pid else None
+    client.close()
     latencies.sort()
     q = (lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))]) if latencies else (lambda p: float("nan"))
     return {"alone_p50_ms": round(statistics.median(alone), 1) if alone else None,
@@ -135,7 +197,11 @@ async def load(base: str, make, rate: float, duration: float, max_in_flight: int
             "requests": total, "ok": len(latencies), "errors": errors, "achieved_rps": round(total / elapsed, 1),
             "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
             "p95_ms": round(q(0.95), 1), "p99_ms": round(q(0.99), 1),
-            "max_ms": round(latencies[-1], 1) if latencies else None}
+            "max_ms": round(latencies[-1], 1) if latencies else None,
+            "server_cpu_ms_per_request": round((server_cpu1 - server_cpu0) * 1000 / total, 2)
+            if server_cpu0 is not None and server_cpu1 is not None else None,
+            "client_cpu_ms_per_request": round(client_cpu * 1000 / total, 2),
+            "loadavg_1min_before": round(load_before, 2), "loadavg_1min_after": round(os.getloadavg()[0], 2)}
 
 
 def run_mode(mode: str, url: str | None, args) -> list[dict]:
@@ -170,8 +236,9 @@ def run_mode(mode: str, url: str | None, args) -> list[dict]:
             if args.only and name != args.only:
                 continue
             label = "POST /compare" if name == "compare" else "POST /products/{id}/determinations"
-            out = asyncio.run(load(base, make, args.rate, args.duration, args.max_in_flight, headers, args.sequential))
-            out |= {"storage": mode, "endpoint": label}
+            out = asyncio.run(load(base, make, args.rate, args.duration, args.max_in_flight, headers, args.sequential,
+                                   proc.pid))
+            out |= {"storage": mode, "endpoint": label, "workers": args.workers}
             results.append(out)
             print(json.dumps(out), flush=True)
     finally:
@@ -202,10 +269,14 @@ def main() -> None:
         print("PostgreSQL skipped: give --postgres-url or set NOODLEBOWL_TEST_POSTGRES_URL", file=sys.stderr)
     print()
     print(f"{'storage':<11} {'endpoint':<36} {'alone p50/p99':>14} | {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} "
-          f"{'ok':>5}/{'sent':<5} errors")
+          f"{'ok':>5}/{'sent':<5} {'req/s':>6} {'srv ms':>6} {'cli ms':>6} {'load':>5} errors")
     for r in results:
         print(f"{r['storage']:<11} {r['endpoint']:<36} {r['alone_p50_ms']:>6}/{r['alone_p99_ms']:<7} | {r['p50_ms']:>7} "
-              f"{r['p95_ms']:>7} {r['p99_ms']:>7} {r['max_ms']:>7} {r['ok']:>5}/{r['requests']:<5} {r['errors'] or ''}")
+              f"{r['p95_ms']:>7} {r['p99_ms']:>7} {r['max_ms']:>7} {r['ok']:>5}/{r['requests']:<5} "
+              f"{r['achieved_rps']:>6} {r['server_cpu_ms_per_request'] or '':>6} {r['client_cpu_ms_per_request']:>6} "
+              f"{r['loadavg_1min_after']:>5} {r['errors'] or ''}")
+    print(f"workers: {args.workers}; srv ms / cli ms: CPU per request of the server processes / of this "
+          "client; load: 1-minute load average after the run")
     if args.json:
         print(json.dumps(results))
 

@@ -175,7 +175,7 @@ def assert_same(products: list[dict], lines: list[dict]) -> int:
     return compared
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_kernel_matches_engine_on_random_catalogs(seed):
     products, lines = random_catalog(seed, 12)

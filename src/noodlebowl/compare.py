@@ -8,6 +8,7 @@ model is shown beside the best choice, never hidden.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -110,12 +111,18 @@ def _metric(rate: Rate | None, by_value: bool) -> Decimal | None:
 
 
 def _proof_types(agreement: str, request: Request) -> list[str]:
+    return list(_proof_types_on_route(agreement, request.exporter, request.importer, request.date))
+
+
+@lru_cache(maxsize=4096)
+def _proof_types_on_route(agreement: str, exporter: str, importer: str, on) -> tuple[str, ...]:
+    """The proof types usable on a route and date. They do not depend on the consignment (its FOB
+    and currency only judge the low-value waiver, which is not listed here): cached per route."""
     from noodlebowl.proof.requirements import proof_options
 
-    found = proof_options(agreement, request.exporter, request.importer, request.date,
-                          fob=request.product.fob, currency=request.product.currency.upper())
-    return [o.name + ("" if o.status == "available" else f" ({o.status})")
-            for o in found.options if o.status in ("available", "conditional", "limited")]
+    found = proof_options(agreement, exporter, importer, on)
+    return tuple(o.name + ("" if o.status == "available" else f" ({o.status})")
+                 for o in found.options if o.status in ("available", "conditional", "limited"))
 
 
 def compare(request: Request) -> Comparison:

@@ -96,13 +96,26 @@ def _blank(col: str) -> pl.Expr:
 
 
 def _units(col: str) -> pl.Expr:
-    """A plain decimal text → Int64 micro-units (null when blank or malformed: see ``_number_problem``)."""
+    """A plain decimal text → Int64 micro-units (null when blank or malformed: see ``_number_problem``).
+
+    For text the format check accepts (≤ 12 digits, ≤ 6 decimals), a Decimal(18, 6) cast is exact."""
     text = pl.col(col).str.strip_chars()
-    ok = text.str.contains(_NUMBER)
-    int_part = text.str.extract(r"^(\d*)", 1).str.replace(r"^$", "0").str.slice(-MAX_INTEGER_DIGITS - 1)
-    frac = text.str.extract(r"\.(\d+)$", 1).fill_null("")
-    value = int_part.cast(pl.Int64, strict=False) * 1_000_000 + frac.str.pad_end(6, "0").cast(pl.Int64, strict=False)
-    return pl.when(ok).then(value).otherwise(None)
+    value = text.cast(pl.Decimal(18, 6), strict=False).to_physical().cast(pl.Int64, strict=False)
+    return pl.when(text.str.contains(_NUMBER)).then(value).otherwise(None)
+
+
+_FINE_NUMBER = r"^(\d{1,%d}(\.\d{1,6})?|\.\d{1,6})$" % MAX_INTEGER_DIGITS
+
+
+def _number_fine(col: str, *, required: bool, positive: bool = False) -> pl.Expr:
+    """True where ``_number_problem`` is surely None (one cheap pass; the full check runs on the rest)."""
+    text = pl.col(col).str.strip_chars()
+    fine = text.str.contains(_FINE_NUMBER)
+    if positive:
+        fine = fine & (_units(col) > 0)
+    if not required:
+        fine = fine | _blank(col)
+    return fine.fill_null(False)
 
 
 def _number_problem(col: str, *, required: bool, positive: bool = False) -> pl.Expr:
@@ -120,12 +133,23 @@ def _number_problem(col: str, *, required: bool, positive: bool = False) -> pl.E
             .otherwise(None))
 
 
-def _problems(df: pl.DataFrame, file: str, checks: dict[str, pl.Expr]) -> pl.DataFrame:
-    """One reject per (row, field) whose check yields a reason."""
-    frames = [df.select(pl.lit(file).alias("file"), "row", pl.lit(field).alias("field"),
-                        expr.cast(pl.String).alias("reason")).filter(pl.col("reason").is_not_null())
-              for field, expr in checks.items()]
+def _problems(df: pl.DataFrame, file: str, checks: dict[str, pl.Expr | tuple[pl.Expr, pl.Expr]]) -> pl.DataFrame:
+    """One reject per (row, field) whose check yields a reason. A check given as (fine, check) is
+    evaluated only on the rows where ``fine`` is not true (``fine`` must imply no reason)."""
+    frames = []
+    for field, expr in checks.items():
+        frame = df
+        if isinstance(expr, tuple):
+            fine, expr = expr
+            frame = df.filter(~fine)
+        frames.append(frame.select(pl.lit(file).alias("file"), "row", pl.lit(field).alias("field"),
+                                   expr.cast(pl.String).alias("reason")).filter(pl.col("reason").is_not_null()))
     return pl.concat(frames) if frames else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def _number_check(col: str, *, required: bool, positive: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    return (_number_fine(col, required=required, positive=positive),
+            _number_problem(col, required=required, positive=positive))
 
 
 @cache
@@ -217,9 +241,9 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         .then(pl.lit("the importer is the exporter's country; a preference needs two countries"))
         .otherwise(pl.col("importer_problem")),
         "date": pl.when(pl.col("date_value").is_null()).then(pl.lit("not a date: write YYYY-MM-DD")),
-        "fob": _number_problem("fob", required=True, positive=True),
-        "weight_kg": _number_problem("weight_kg", required=False, positive=True),
-        **{c: _number_problem(c, required=False) for c in COSTS},
+        "fob": _number_check("fob", required=True, positive=True),
+        "weight_kg": _number_check("weight_kg", required=False, positive=True),
+        **{c: _number_check(c, required=False) for c in COSTS},
     }
     rejects = _problems(df, file, checks)
     routes = df.join(rejects.select("row").unique(), on="row", how="anti").select(
@@ -283,8 +307,8 @@ def validate_lines(raw: pl.DataFrame, file: str, products: pl.DataFrame, known_i
         "origin": pl.col("origin_problem"),
         "originating": pl.when(bad_list).then(pl.lit(
             f"accepted: true, false or agreements separated by ';' such as {';'.join(MODELLED)}")),
-        "value": _number_problem("value", required=True),
-        "weight_kg": _number_problem("weight_kg", required=False),
+        "value": _number_check("value", required=True),
+        "weight_kg": _number_check("weight_kg", required=False),
         "kind": pl.when(~pl.col("kind").is_in(KINDS)).then(pl.lit(f"accepted: {', '.join(KINDS)}")),
     }
     # lines of products rejected earlier are not checked again: the product is already rejected

@@ -130,13 +130,14 @@ class Plan:
     plan_id: int
     agreement: str
     status: str                   # rule | gap | fallback
-    product_code: str | None
+    product_code: str | None      # the first candidate code in the table's edition (de minimis chapter)
     rule_text: str | None
     rule_row: str | None
     rule_level: str | None
     gap: str | None
     tree: Node | None = None
     leaves: list[Leaf] = field(default_factory=list)
+    product_codes: tuple[str, ...] = ()   # every candidate (a tariff shift must agree across them)
 
 
 class _Unsupported(Exception):
@@ -191,17 +192,21 @@ def plan_for(agreement: str, code: str, edition: str) -> Plan:
     common = dict(plan_id=pid, agreement=agreement, rule_text=rule.text if rule else None,
                   rule_row=rule.row if rule else None, rule_level=rule.level if rule else None, gap=sel.gap)
     single = len(sel.product_codes) == 1 and len(sel.product_codes[0]) == 6
+    # several candidates sharing one rule (a transposition split): the engine's tariff shift needs the
+    # same verdict for every candidate, which the kernel evaluates like several material candidates
+    six = len(sel.product_codes) >= 1 and all(len(c) == 6 for c in sel.product_codes)
     if rule is None:
         # A gap: undetermined unless produced exclusively from originating materials; the PE test
         # does not look at product codes, so any gap is kernel work.
         plan = Plan(status="gap", product_code=sel.product_codes[0] if single else None, **common)
-    elif not single:
+    elif not six:
         plan = Plan(status="fallback", product_code=None, **common)
     else:
         leaves: list[Leaf] = []
         try:
             tree = _compile(_parse(rule.text), leaves)
-            plan = Plan(status="rule", product_code=sel.product_codes[0], tree=tree, leaves=leaves, **common)
+            plan = Plan(status="rule", product_code=sel.product_codes[0], tree=tree, leaves=leaves,
+                        product_codes=tuple(sel.product_codes), **common)
         except _Unsupported:
             plan = Plan(status="fallback", product_code=sel.product_codes[0], **common)
     _PLANS[key] = plan
@@ -316,6 +321,44 @@ def _transposed(code: str, edition: str, table_edition: str) -> tuple[str, ...]:
     return engine_transposed(code, edition, table_edition)
 
 
+# --- process-wide lookup tables -------------------------------------------------------------
+
+class _Memo:
+    """A growing table of ``rows(key)`` for distinct keys, kept for the process: each chunk computes
+    (in Python) only the keys no earlier chunk had, and joins the table column-wise."""
+
+    def __init__(self, keys: list[str], schema: dict, rows):
+        self.keys, self.schema, self.rows = keys, schema, rows
+        self.table = pl.DataFrame(schema=schema)
+
+    def __call__(self, wanted: pl.DataFrame) -> pl.DataFrame:
+        missing = wanted.select(self.keys).unique().join(self.table, on=self.keys, how="anti", nulls_equal=True)
+        if missing.height:
+            new = pl.DataFrame([r for key in missing.iter_rows() for r in self.rows(*key)], schema=self.schema,
+                               orient="row")
+            self.table = pl.concat([self.table, new]).rechunk()
+        return self.table
+
+
+def _plan_row(agreement: str, code: str, edition: str):
+    plan = plan_for(agreement, code, edition)
+    yield (agreement, code, edition, plan.plan_id, plan.status, plan.product_code, list(plan.product_codes) or None,
+           plan.rule_text, plan.rule_row, plan.gap, TABLE_EDITION[agreement])
+
+
+_plan_table = _Memo(["agreement", "hs6", "edition"],
+                    {"agreement": pl.String, "hs6": pl.String, "edition": pl.String, "plan_id": pl.Int64,
+                     "status": pl.String, "pcode": pl.String, "pcodes": pl.List(pl.String), "rule_text": pl.String,
+                     "rule_row": pl.String, "gap": pl.String, "table_edition": pl.String}, _plan_row)
+_trans_table = _Memo(["mhs", "edition", "table_edition"],
+                     {"mhs": pl.String, "edition": pl.String, "table_edition": pl.String, "cands": pl.List(pl.String)},
+                     lambda m, e, t: [(m, e, t, list(_transposed(m, e, t)))])
+_pattern_table = _Memo(["plan_id", "states"],
+                       {"plan_id": pl.Int64, "states": pl.String, "outcome": pl.String, "crit_tpl": pl.String,
+                        "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String},
+                       lambda p, st: [(p, st, *_pattern(_PLAN_LIST[p], st).values())])
+
+
 # --- the kernel ------------------------------------------------------------------------------
 
 PRODUCT_SCHEMA = {"product_id": pl.String, "hs6": pl.String, "edition": pl.String, "exporter": pl.String,
@@ -352,19 +395,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
 
     # 2. (product, agreement) with the plan and the provisions in force on the date
     pa = rows.select("product_id", "agreement").unique().join(products, on="product_id")
-    keys = pa.select("agreement", "hs6", "edition").unique()
-    plan_rows = []
-    for agreement, code, edition in keys.iter_rows():
-        plan = plan_for(agreement, code, edition)
-        plan_rows.append({"agreement": agreement, "hs6": code, "edition": edition, "plan_id": plan.plan_id,
-                          "status": plan.status, "pcode": plan.product_code, "rule_text": plan.rule_text,
-                          "rule_row": plan.rule_row, "gap": plan.gap,
-                          "table_edition": TABLE_EDITION[agreement]})
-    pa = pa.join(pl.DataFrame(plan_rows, schema={"agreement": pl.String, "hs6": pl.String, "edition": pl.String,
-                                                 "plan_id": pl.Int64, "status": pl.String, "pcode": pl.String,
-                                                 "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String,
-                                                 "table_edition": pl.String}),
-                 on=["agreement", "hs6", "edition"])
+    pa = pa.join(_plan_table(pa.select("agreement", "hs6", "edition")), on=["agreement", "hs6", "edition"])
     prov_keys = pa.select("agreement", "date").unique()
     prov = pl.DataFrame([{"agreement": a, "date": d, **_provisions_row(a, d)} for a, d in prov_keys.iter_rows()],
                         schema={"agreement": pl.String, "date": pl.Date, "dmv_num": pl.Int64, "dmv_den": pl.Int64,
@@ -376,7 +407,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     party_table = pl.DataFrame([(a, c) for a in MODELLED for c in parties(a)], schema=["agreement", "origin"],
                                orient="row").with_columns(is_party=pl.lit(True))
     lv = lines.join(pa.select("pa_id", "product_id", "agreement", "exporter", "edition", "table_edition",
-                              "plan_id", "pcode"), on="product_id") \
+                              "plan_id", "pcode", "pcodes"), on="product_id") \
         .join(party_table, on=["agreement", "origin"], how="left")
     declared = pl.col("orig_all") | pl.col("orig_list").list.contains(pl.col("agreement")).fill_null(False)
     party = pl.col("is_party").fill_null(False) | (pl.col("origin") == pl.col("exporter"))
@@ -395,10 +426,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     needs_t = foreign.filter(pl.col("mhs").is_not_null() & (pl.col("edition") != pl.col("table_edition"))
                              & (pl.col("mhs").str.len_chars() == 6)) \
         .select("mhs", "edition", "table_edition").unique()
-    trans = pl.DataFrame([{"mhs": m, "edition": e, "table_edition": t, "cands": list(_transposed(m, e, t))}
-                          for m, e, t in needs_t.iter_rows()],
-                         schema={"mhs": pl.String, "edition": pl.String, "table_edition": pl.String,
-                                 "cands": pl.List(pl.String)})
+    trans = _trans_table(needs_t)
     # candidates: several when the code splits on transposition (the verdict must then agree across them)
     foreign = foreign.join(trans, on=["mhs", "edition", "table_edition"], how="left").with_columns(
         mcs=pl.when(pl.col("mhs").is_null()).then(None)
@@ -435,20 +463,35 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     work = pa.filter((pl.col("status") == "rule") & ~pl.col("pe") & ~pl.col("fallback"))
 
     # tariff shift per (material, leaf): pass / fail / unknown (evaluate._shift_passes on 6-digit codes)
-    ts = foreign.join(work.select("pa_id"), on="pa_id", how="semi") \
-        .join(leaf_table.filter(pl.col("kind") == "TS").select("plan_id", "leaf", "ndig"), on="plan_id")
-    ts = ts.with_columns(mc=pl.col("mcs")).explode("mc")
-    excluded = ts.filter(pl.col("mc").is_not_null()).select("lid", "leaf", "plan_id", "mc") \
+    # Most (material, leaf) pairs have one candidate code and a leaf without exceptions: their verdict
+    # is a prefix comparison; only the others are exploded per candidate and joined to exception ranges.
+    has_exc = exc_table.select("plan_id", "leaf").unique().with_columns(has_exc=pl.lit(True))
+    ts_leaves = leaf_table.filter(pl.col("kind") == "TS").select("plan_id", "leaf", "ndig") \
+        .join(has_exc, on=["plan_id", "leaf"], how="left").with_columns(pl.col("has_exc").fill_null(False))
+    ts = foreign.select("lid", "pa_id", "plan_id", "pcode", "pcodes", "mcs", "value", "weight") \
+        .join(work.select("pa_id"), on="pa_id", how="semi").join(ts_leaves, on="plan_id")
+    simple_cond = pl.col("mcs").is_null() | ((pl.col("mcs").list.len() <= 1) & ~pl.col("has_exc")
+                                             & (pl.col("pcodes").list.len() == 1))
+    shift = lambda mc, pc: (mc.str.slice(0, pl.col("ndig")) != pc.str.slice(0, pl.col("ndig")))  # noqa: E731
+    simple = ts.filter(simple_cond).with_columns(mc=pl.col("mcs").list.first()).select(
+        "lid", "leaf", "pa_id", "value", "weight",
+        verdict=pl.when(pl.col("mc").is_null()).then(pl.lit("U"))
+        .when(shift(pl.col("mc"), pl.col("pcode"))).then(pl.lit("P"))
+        .otherwise(pl.lit("F")))
+    other = ts.filter(~simple_cond).with_columns(mc=pl.col("mcs")).drop("mcs").explode("mc") \
+        .with_columns(pc=pl.col("pcodes")).drop("pcodes").explode("pc")
+    excluded = other.filter(pl.col("mc").is_not_null()).select("lid", "leaf", "plan_id", "mc") \
         .join(exc_table, on=["plan_id", "leaf"]) \
         .filter(pl.col("mc").str.slice(0, pl.col("width")).is_between(pl.col("start"), pl.col("end"))) \
         .select("lid", "leaf", "mc").unique().with_columns(excluded=pl.lit(True))
-    ts = ts.join(excluded, on=["lid", "leaf", "mc"], how="left", nulls_equal=False).with_columns(
+    other = other.join(excluded, on=["lid", "leaf", "mc"], how="left", nulls_equal=False).with_columns(
         verdict=pl.when(pl.col("mc").is_null()).then(pl.lit("U"))
-        .when((pl.col("mc").str.slice(0, pl.col("ndig")) != pl.col("pcode").str.slice(0, pl.col("ndig")))
-              & ~pl.col("excluded").fill_null(False)).then(pl.lit("P")).otherwise(pl.lit("F")))
-    ts = ts.group_by("lid", "leaf").agg(
+        .when(shift(pl.col("mc"), pl.col("pc")) & ~pl.col("excluded").fill_null(False)).then(pl.lit("P"))
+        .otherwise(pl.lit("F")))
+    other = other.group_by("lid", "leaf").agg(
         pl.col("pa_id", "value", "weight").first(),
         verdict=pl.when(pl.col("verdict").n_unique() == 1).then(pl.col("verdict").first()).otherwise(pl.lit("U")))
+    ts = pl.concat([simple, other.select(simple.columns)])
     fail, unk = pl.col("verdict") == "F", pl.col("verdict") == "U"
     ts_agg = ts.filter(pl.col("verdict") != "P").group_by("pa_id", "leaf").agg(
         n_fail=fail.sum(), n_unk=unk.sum(),
@@ -494,11 +537,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         states=pl.col("state").str.join(""), share_val=pl.col("share_val").drop_nulls().last())
     per_pa = per_pa.join(work.select("pa_id", "plan_id"), on="pa_id")
     pattern_keys = per_pa.select("plan_id", "states").unique()
-    patterns = pl.DataFrame([{"plan_id": p, "states": s, **_pattern(_PLAN_LIST[p], s)}
-                             for p, s in pattern_keys.iter_rows()],
-                            schema={"plan_id": pl.Int64, "states": pl.String, "outcome": pl.String,
-                                    "crit_tpl": pl.String, "form_tpl": pl.String, "dm_used": pl.Boolean,
-                                    "pattern_reason": pl.String})
+    patterns = _pattern_table(pattern_keys)
     per_pa = per_pa.join(patterns, on=["plan_id", "states"]).drop("plan_id")
 
     # 5. one answer per (product, agreement)

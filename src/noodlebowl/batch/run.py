@@ -174,6 +174,13 @@ class Writer:
             book.save(self.path)
 
 
+def _in_range(ids: pl.Series, lo: str | None, hi: str | None) -> pl.Series:
+    """The sorted ``ids`` with lo < id <= hi (None: unbounded) — the ids a chunk's BOM lines can carry."""
+    start = 0 if lo is None else int(ids.search_sorted(lo, side="right"))
+    end = ids.len() if hi is None else int(ids.search_sorted(hi, side="right"))
+    return ids.slice(start, end - start)
+
+
 def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         agreements: tuple[str, ...] | None = None, chunk_size: int = DEFAULT_CHUNK,
         progress: Callable[[int, int], None] | None = None) -> Summary:
@@ -194,7 +201,8 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
     summary.products = raw_products.height
     products, rejects = catalog.validate_products(raw_products, products_path.name, agreements=wanted)
     products = products.sort("product_id")
-    known_ids = raw_products["product_id"].str.strip_chars()
+    # every product id of the catalog, sorted once: each chunk passes on only those in its own range
+    known_ids = raw_products["product_id"].str.strip_chars().drop_nulls().unique().sort()
     del raw_products
     all_rejects = [rejects]
     writer = Writer(out)
@@ -204,7 +212,8 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         bom = sorted_bom(bom_path, Path(tmp))
         for chunk, lo, hi in chunks(products, chunk_size):
             raw_lines = bom.read(lo, hi)
-            lines, line_rejects = catalog.validate_lines(raw_lines, bom_path.name, chunk, known_ids)
+            lines, line_rejects = catalog.validate_lines(raw_lines, bom_path.name, chunk,
+                                                         _in_range(known_ids, lo, hi))
             bad = catalog.product_level_rejects(chunk, lines, line_rejects, raw_lines, products_path.name)
             all_rejects += [line_rejects, bad]
             good = chunk.join(bad.select("row"), on="row", how="anti")

@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -113,8 +113,23 @@ def lookup(importer: str, code: str, origin: str | None, on: dt.date) -> LookupR
     importer = _check_country(importer, "importer")
     if origin is not None:
         origin = _check_country(origin, "origin")
+    path = user_tariff_path(importer)
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    source = str(path) if stamp is not None else "packaged"
+    found = _lookup(importer, code, origin, on, source, stamp)
+    # A fresh result each time (its lists may be changed by the caller); the measures are frozen.
+    return LookupResult(found.importer, found.code, found.origin, found.on, list(found.lines),
+                        list(found.measures), found.data_source, list(found.notes))
+
+
+@lru_cache(maxsize=4096)
+def _lookup(importer: str, code: str, origin: str | None, on: dt.date, source: str,
+            stamp: int | None) -> LookupResult:
+    """The lookup proper: pure in its arguments, ``source`` and ``stamp`` naming the importer's
+    table (packaged, or the user's file at its modification time). Cached: a web server answers the
+    same product and route again and again, and reading the rows into measures is most of the cost."""
     digits = normalise_code(code)
-    tbl, lines_index, source = _importer_table(importer)
+    tbl, lines_index, source = _indexed(importer, source, stamp)
     gaps = [g for g in _gaps() if g["importer"] == importer and digits.startswith(g["prefix"])]
     if tbl is None:
         raise NoTariffData(f"no tariff data for importer {importer}",

@@ -20,7 +20,10 @@ def serve(
     add_user: str = typer.Option(None, "--add-user", metavar="ORG_ID",
                                  help="add a user to an organisation, print the key once, and exit"),
     user: str = typer.Option("admin", "--user", help="name of the user created with --create-org/--add-user"),
-    workers: int = typer.Option(1, "--workers", min=1, max=64),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="server processes; one per core (each answers one comparison at a time)"),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level"),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="log every request"),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) and the web app at /."""
     from noodlebowl.web.store import Store, database_url as resolve, make_engine, migrate
@@ -44,9 +47,9 @@ def serve(
         return
     import os
 
-    import uvicorn
+    from noodlebowl.web.server import run
 
     if database_url:
         os.environ["NOODLEBOWL_DATABASE_URL"] = database_url
-    uvicorn.run("noodlebowl.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    # uvicorn, with TCP_NODELAY on every connection also when workers > 1 (see noodlebowl.web.server)
+    run(host, port, workers, log_level=log_level, access_log=access_log)
