@@ -11,6 +11,7 @@ data record (the header is not counted: CSV line = row + 1).
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from functools import cache
 from pathlib import Path
 
@@ -62,7 +63,12 @@ def scan(path: str | Path) -> pl.LazyFrame:
 def _read_excel(path: Path) -> pl.DataFrame:
     from openpyxl import load_workbook
 
-    sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    try:
+        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    except (OSError, KeyError, ValueError, IndexError, zipfile.BadZipFile) as exc:   # not a workbook
+        raise InvalidRequest(f"not a readable Excel workbook ({type(exc).__name__})", where=str(path),
+                             accepted="an .xlsx file saved by Excel or LibreOffice (the first sheet is read)") \
+            from None
     rows = sheet.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(rows, ()))]
 

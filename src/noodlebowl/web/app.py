@@ -11,10 +11,12 @@ from fastapi.staticfiles import StaticFiles
 
 from noodlebowl.web import errors, limits
 from noodlebowl.web.store import Store, database_url, make_engine, migrate
+from noodlebowl.web.store.db import home
 
 HERE = Path(__file__).resolve().parent
 MAX_JSON_BYTES = 1 * 1024 * 1024
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_BATCH_BYTES = 512 * 1024 * 1024     # a catalog upload: products and BOM files together
 
 
 CSP = (b"default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'")
@@ -52,26 +54,41 @@ class SecurityHeaders:
 
 
 def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BYTES,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, max_batch_bytes: int = MAX_BATCH_BYTES,
+               jobs_folder: str | Path | None = None) -> FastAPI:
     """The app on ``database`` (default: ``$NOODLEBOWL_DATABASE_URL`` or the SQLite file in
-    ``$NOODLEBOWL_HOME``); migrations run before it serves."""
+    ``$NOODLEBOWL_HOME``); migrations run before it serves. Batch jobs keep their files in
+    ``jobs_folder`` (default: ``$NOODLEBOWL_HOME/jobs``)."""
+    from contextlib import asynccontextmanager
+
     from noodlebowl import __version__
     from noodlebowl.web.api import router as api_router
+    from noodlebowl.web.batch_api import router as batch_router
+    from noodlebowl.web.jobs import JobRunner
     from noodlebowl.web.storage_api import public, router as storage_router
 
     engine = make_engine(database_url(database))
     migrate(engine)
     store = Store(engine)
+    jobs = JobRunner(store, Path(jobs_folder) if jobs_folder else home() / "jobs")
 
-    app = FastAPI(title="noodlebowl", version=__version__,
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(title="noodlebowl", version=__version__, lifespan=lifespan,
                   description="Which ASEAN trade agreement gives your product the lowest duty, whether it "
                               "qualifies under the rules of origin (law cited), and what proof it needs.")
     app.state.store = store
+    app.state.jobs = jobs
     app.state.secret = cache(store.secret)
     errors.install(app)
-    app.add_middleware(limits.BodyLimits, max_json=max_json_bytes, max_upload=max_upload_bytes)
+    app.add_middleware(limits.BodyLimits, max_json=max_json_bytes, max_upload=max_upload_bytes,
+                       max_batch=max_batch_bytes)
     app.include_router(api_router)
     app.include_router(storage_router)
+    app.include_router(batch_router)
     app.include_router(public)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 JSON_TYPES = ("application/json",)
-UPLOAD_PATHS = ("/bom/parse",)
+BOM_UPLOAD = "/bom/parse"
+BATCH_UPLOAD = "/batch/jobs"
 
 
 def _reply(status: int, error: str, what: str, accepted: str):
@@ -25,11 +26,12 @@ class _TooLarge(Exception):
 
 
 class BodyLimits:
-    """413 for bodies over the limit (JSON and uploads have their own), 415 for a body whose
-    content type the endpoint does not read."""
+    """413 for bodies over the limit (JSON, a BOM upload and a catalog upload each have their own),
+    415 for a body whose content type the endpoint does not read."""
 
-    def __init__(self, app, *, max_json: int, max_upload: int) -> None:
-        self.app, self.max_json, self.max_upload = app, max_json, max_upload
+    def __init__(self, app, *, max_json: int, max_upload: int, max_batch: int) -> None:
+        self.app, self.max_json = app, max_json
+        self.uploads = {BOM_UPLOAD: max_upload, BATCH_UPLOAD: max_batch}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -37,13 +39,13 @@ class BodyLimits:
         headers = dict(scope["headers"])
         ctype = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
         length = headers.get(b"content-length")
-        upload = scope["path"] in UPLOAD_PATHS
-        limit = self.max_upload if upload else self.max_json
+        upload = scope["path"] in self.uploads
+        limit = self.uploads.get(scope["path"], self.max_json)
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
         if has_body:
             if upload and ctype != "multipart/form-data":
                 return await _reply(415, "UnsupportedMediaType", f"content type {ctype or 'none'} is not read here",
-                                    "multipart/form-data with a 'file' field (CSV or Excel)")(send)
+                                    "multipart/form-data with the file fields of this endpoint")(send)
             if not upload and not (ctype in JSON_TYPES or ctype.endswith("+json")):
                 return await _reply(415, "UnsupportedMediaType", f"content type {ctype or 'none'} is not read here",
                                     "application/json")(send)

@@ -1,5 +1,5 @@
 """Tables of the web service: organisations, users (hashed API keys), products, BOM versions,
-immutable determinations, imported origin statements and the audit trail.
+immutable determinations, imported origin statements, batch jobs and the audit trail.
 
 Every row that belongs to a customer carries ``org_id``; the repository filters by it on every
 read, so one organisation never sees (nor learns the existence of) another's rows.
@@ -106,6 +106,31 @@ class ImportedStatement(Base):
     statement: Mapped[dict[str, Any]] = mapped_column(JSON)
     imported_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BatchJob(Base):
+    """A catalog qualified in the background: its files live in the jobs folder under its id;
+    the row tracks who asked, the state (queued → running → done | failed), the progress and the
+    summary. ``runner`` is the host:pid of the process running it, so a job whose process died
+    is reported as failed instead of running forever."""
+
+    __tablename__ = "batch_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    products_file: Mapped[str] = mapped_column(Text)          # the names the user uploaded
+    bom_file: Mapped[str] = mapped_column(Text)
+    agreements: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    out_format: Mapped[str] = mapped_column(String(16))
+    runner: Mapped[str] = mapped_column(String(300))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    data_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AuditEvent(Base):

@@ -272,3 +272,40 @@ class Store:
                         {"statement_id": row.id, "material": material, "agreement": agreement})
             return {"statement_id": row.id, "product_id": product_id, "bom_version": version.version,
                     "material": material, "agreement": agreement, "bom": version.bom}
+
+    # --- batch jobs ------------------------------------------------------------------------
+
+    JOB_FIELDS = ("id", "status", "products_file", "bom_file", "agreements", "out_format", "done", "total",
+                  "summary", "error", "data_version", "runner", "user_id", "created_at", "finished_at")
+
+    def add_job(self, who: Principal, job_id: str, **fields: Any) -> dict:
+        with self.tx() as s:
+            row = m.BatchJob(id=job_id, org_id=who.org_id, user_id=who.user_id, status="queued", done=0, **fields)
+            s.add(row)
+            s.flush()
+            self._audit(s, who, "submit_batch", "batch_job", job_id,
+                        {"products_file": row.products_file, "bom_file": row.bom_file})
+            return as_dict(row, *self.JOB_FIELDS)
+
+    def get_job(self, who: Principal, job_id: str) -> dict:
+        with self.tx(write=False) as s:
+            row = s.scalar(select(m.BatchJob).where(m.BatchJob.id == job_id, m.BatchJob.org_id == who.org_id))
+            if row is None:
+                raise NotFound("batch job", job_id)
+            return as_dict(row, *self.JOB_FIELDS)
+
+    def list_jobs(self, who: Principal, limit: int = 100) -> list[dict]:
+        with self.tx(write=False) as s:
+            rows = s.scalars(select(m.BatchJob).where(m.BatchJob.org_id == who.org_id)
+                             .order_by(m.BatchJob.created_at.desc(), m.BatchJob.id).limit(limit))
+            return [as_dict(r, *self.JOB_FIELDS) for r in rows]
+
+    def update_job(self, job_id: str, *, only_if: tuple[str, ...] = ("queued", "running"), **changes: Any) -> bool:
+        """Change an unfinished job (the runner's progress and end); False if it had already ended."""
+        with self.tx() as s:
+            row = s.get(m.BatchJob, job_id)
+            if row is None or row.status not in only_if:
+                return False
+            for name, value in changes.items():
+                setattr(row, name, value)
+            return True
