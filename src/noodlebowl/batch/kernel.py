@@ -111,8 +111,8 @@ def _ratio(value: Decimal) -> tuple[int, int]:
 @dataclass(frozen=True)
 class Leaf:
     index: int
-    kind: str                     # TS | VC | WO | U (process, CR, incomplete: never met without facts)
-    level: str | None = None      # TS
+    kind: str                     # TS | VC | WO | OW (weight proviso) | U (process, CR, incomplete: never met
+    level: str | None = None      # TS                                   without facts)
     exceptions: tuple[tuple[str, str], ...] = ()
     threshold: Decimal | None = None
     label: str = ""               # for reasons
@@ -120,7 +120,7 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Node:
-    op: str                       # leaf | any | all
+    op: str                       # leaf | any | all | split (a rule differing by product description)
     leaf: int | None = None
     children: tuple["Node", ...] = ()
 
@@ -145,8 +145,8 @@ class _Unsupported(Exception):
 
 
 def _compile(rule, leaves: list[Leaf]) -> Node:
-    from noodlebowl.rules import (AllOf, AnyOf, ChemicalReaction, Incomplete, Noted, Process, TariffShift,
-                                  ValueContent, WhollyObtained)
+    from noodlebowl.rules import (AllOf, AnyOf, ChemicalReaction, Incomplete, Noted, OriginatingWeightShare, Process,
+                                  Split, TariffShift, ValueContent, WhollyObtained)
     from noodlebowl.rules import format_rule
 
     if isinstance(rule, Noted):
@@ -155,6 +155,13 @@ def _compile(rule, leaves: list[Leaf]) -> Node:
         return Node("any", children=tuple(_compile(o, leaves) for o in rule.options))
     if isinstance(rule, AllOf):
         return Node("all", children=tuple(_compile(p, leaves) for p in rule.parts))
+    if isinstance(rule, Split):
+        # the catalog has no facts: the engine evaluates every branch (and "otherwise") and answers
+        # only when they all agree (evaluate.split)
+        candidates = [b.rule for b in rule.branches] + ([rule.otherwise] if rule.otherwise is not None else [])
+        if not rule.branches and rule.otherwise is not None:
+            raise _Unsupported("Split without branches")   # never parsed; left to the engine
+        return Node("split", children=tuple(_compile(c, leaves) for c in candidates))
     i = len(leaves)
     if isinstance(rule, TariffShift):
         leaves.append(Leaf(i, "TS", rule.level, tuple((r.start, r.end) for r in rule.exceptions),
@@ -163,13 +170,15 @@ def _compile(rule, leaves: list[Leaf]) -> Node:
         leaves.append(Leaf(i, "VC", threshold=rule.threshold, label=f"RVC{rule.threshold}"))
     elif isinstance(rule, WhollyObtained):
         leaves.append(Leaf(i, "WO", label="WO"))
+    elif isinstance(rule, OriginatingWeightShare):
+        leaves.append(Leaf(i, "OW", threshold=rule.min_percent, label=f"originating weight share {rule.min_percent}%"))
     elif isinstance(rule, Process):
         leaves.append(Leaf(i, "U", label="process requirement not stated"))
     elif isinstance(rule, ChemicalReaction):
         leaves.append(Leaf(i, "U", label="chemical reaction not stated"))
     elif isinstance(rule, Incomplete):
         leaves.append(Leaf(i, "U", label="rule incomplete in the source"))
-    else:  # Split, OriginatingWeightShare: the engine decides
+    else:
         raise _Unsupported(type(rule).__name__)
     return Node("leaf", leaf=i)
 
@@ -179,16 +188,23 @@ _PLAN_LIST: list[Plan] = []
 
 
 def plan_for(agreement: str, code: str, edition: str) -> Plan:
-    """The plan for a product code under an agreement (cached for the process)."""
+    """The plan for a product code under an agreement (cached for the process, and across processes
+    by :mod:`noodlebowl.batch.plancache`)."""
     key = (agreement, code, edition)
     plan = _PLANS.get(key)
     if plan is not None:
         return plan
+    plan = build_plan(agreement, code, edition, len(_PLAN_LIST))
+    _PLANS[key] = plan
+    _PLAN_LIST.append(plan)
+    return plan
+
+
+def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
     from noodlebowl.origin.engine import _parse
 
     sel = select_rule(agreement, code, edition)
     rule = sel.rule
-    pid = len(_PLAN_LIST)
     common = dict(plan_id=pid, agreement=agreement, rule_text=rule.text if rule else None,
                   rule_row=rule.row if rule else None, rule_level=rule.level if rule else None, gap=sel.gap)
     single = len(sel.product_codes) == 1 and len(sel.product_codes[0]) == 6
@@ -198,51 +214,65 @@ def plan_for(agreement: str, code: str, edition: str) -> Plan:
     if rule is None:
         # A gap: undetermined unless produced exclusively from originating materials; the PE test
         # does not look at product codes, so any gap is kernel work.
-        plan = Plan(status="gap", product_code=sel.product_codes[0] if single else None, **common)
-    elif not six:
-        plan = Plan(status="fallback", product_code=None, **common)
-    else:
-        leaves: list[Leaf] = []
-        try:
-            tree = _compile(_parse(rule.text), leaves)
-            plan = Plan(status="rule", product_code=sel.product_codes[0], tree=tree, leaves=leaves,
-                        product_codes=tuple(sel.product_codes), **common)
-        except _Unsupported:
-            plan = Plan(status="fallback", product_code=sel.product_codes[0], **common)
-    _PLANS[key] = plan
-    _PLAN_LIST.append(plan)
-    return plan
+        return Plan(status="gap", product_code=sel.product_codes[0] if single else None, **common)
+    if not six:
+        return Plan(status="fallback", product_code=None, **common)
+    leaves: list[Leaf] = []
+    try:
+        tree = _compile(_parse(rule.text), leaves)
+    except _Unsupported:
+        return Plan(status="fallback", product_code=sel.product_codes[0], **common)
+    return Plan(status="rule", product_code=sel.product_codes[0], tree=tree, leaves=leaves,
+                product_codes=tuple(sel.product_codes), **common)
 
 
-def _combine(node: Node, states: str, leaves: list[Leaf]) -> tuple[str, list[tuple[str, str]], bool]:
-    """The engine's any_of/all_of on leaf results: (outcome Q/D/U, criterion parts, de minimis used)."""
+# leaf states: Q met, M met thanks to de minimis, D not met, U undetermined
+STATE_CODE = {"Q": 0, "M": 1, "D": 2, "U": 3}
+STATE_CHAR = "QMDU"
+
+
+def _combine(node: Node, states: str, leaves: list[Leaf]
+             ) -> tuple[str, list[tuple[str, str]], bool, int | None]:
+    """The engine's any_of/all_of/split on leaf results: (outcome Q/D/U, criterion parts, de minimis used,
+    the leaf whose de minimis share the engine reports — evaluate._merge keeps the last one in tree
+    order, any_of the winner's when it has one, an undecided split none)."""
     if node.op == "leaf":
         leaf, state = leaves[node.leaf], states[node.leaf]
+        share = node.leaf if leaf.kind == "TS" and state != "Q" else None
         if state in "QM":
             part = ("CTC", SHIFT_NAME[leaf.level]) if leaf.kind == "TS" else ("RVC", "{r}")
-            return "Q", [part], state == "M"
-        return state, [], False
+            return "Q", ([] if leaf.kind == "OW" else [part]), state == "M", share
+        return state, [], False, share
     results = [_combine(c, states, leaves) for c in node.children]
+    last_share = next((r[3] for r in reversed(results) if r[3] is not None), None)
     if node.op == "any":
         winner = next((r for r in results if r[0] == "Q"), None)
         if winner:
-            return winner
-        return ("U" if any(r[0] == "U" for r in results) else "D"), [], False
+            return "Q", winner[1], winner[2], winner[3] if winner[3] is not None else last_share
+        return ("U" if any(r[0] == "U" for r in results) else "D"), [], False, last_share
+    if node.op == "split":
+        outcomes = {r[0] for r in results}
+        if len(outcomes) == 1 and "U" not in outcomes:
+            outcome = outcomes.pop()
+            return outcome, (results[0][1] if outcome == "Q" else []), False, last_share
+        return "U", [], False, None
     outcomes = {r[0] for r in results}
     if "D" in outcomes:
-        return "D", [], False
+        return "D", [], False, last_share
     if "U" in outcomes:
-        return "U", [], False
-    return "Q", [p for r in results for p in r[1]], any(r[2] for r in results)
+        return "U", [], False, last_share
+    return "Q", [p for r in results for p in r[1]], any(r[2] for r in results), last_share
 
 
 _ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
 OUTCOME_NAME = {"Q": "qualifies", "D": "does_not_qualify", "U": "undetermined"}
 
 
-def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> tuple[str, str]:
+def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> tuple[str | None, str | None]:
     """Criterion and form-code templates (``{r}``: the RVC percentage, floored) — the engine's
     ``_criterion`` and ``_form_code`` without the RCEP ACU/DMI suffixes."""
+    if not parts:
+        return None, None
     parts = sorted(parts, key=lambda p: _ORDER[p[0]])
     criterion = " + ".join("RVC {r}%" if k == "RVC" else v for k, v in parts)
     kinds = [k for k, _ in parts]
@@ -256,22 +286,28 @@ def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | N
     return criterion, form
 
 
-_PATTERNS: dict[tuple[int, str], dict] = {}
+def states_of(key: int, n: int) -> str:
+    return "".join(STATE_CHAR[(key >> (2 * i)) & 3] for i in range(n))
 
 
-def _pattern(plan: Plan, states: str) -> dict:
-    key = (plan.plan_id, states)
-    hit = _PATTERNS.get(key)
-    if hit is None:
-        outcome, parts, dm = _combine(plan.tree, states, plan.leaves)
-        crit, form = _templates(plan.agreement, parts, plan.rule_level) if outcome == "Q" else (None, None)
-        wanted = {"D": "D", "U": "U"}.get(outcome)
-        reasons = sorted({_leaf_reason(leaf, states[leaf.index]) for leaf in plan.leaves
-                          if states[leaf.index] == wanted}) if wanted else []
-        hit = {"outcome": OUTCOME_NAME[outcome], "crit_tpl": crit, "form_tpl": form, "dm_used": dm,
-               "pattern_reason": "; ".join(reasons) or None}
-        _PATTERNS[key] = hit
-    return hit
+def _pattern(plan: Plan, key: int) -> tuple:
+    """(outcome, criterion template, form template, de minimis used, reason, share leaf) for a plan and
+    a packed pattern of leaf states (2 bits per leaf)."""
+    states = states_of(key, len(plan.leaves))
+    outcome, parts, dm, share = _combine(plan.tree, states, plan.leaves)
+    crit, form = _templates(plan.agreement, parts, plan.rule_level) if outcome == "Q" else (None, None)
+    wanted = {"D": "D", "U": "U"}.get(outcome)
+    reasons = sorted({_leaf_reason(leaf, states[leaf.index]) for leaf in plan.leaves
+                      if states[leaf.index] == wanted}) if wanted else []
+    if outcome == "U" and any(n.op == "split" for n in _nodes(plan.tree)) and not reasons:
+        reasons = ["the rule differs by product description and its branches give different answers"]
+    return OUTCOME_NAME[outcome], crit, form, dm, "; ".join(reasons) or None, share
+
+
+def _nodes(node: Node):
+    yield node
+    for c in node.children:
+        yield from _nodes(c)
 
 
 def _leaf_reason(leaf: Leaf, state: str) -> str:
@@ -282,6 +318,8 @@ def _leaf_reason(leaf: Leaf, state: str) -> str:
         return f"RVC below {leaf.threshold}%"
     if leaf.kind == "WO":
         return "WO required: non-originating materials used" if state == "D" else "WO: not stated"
+    if leaf.kind == "OW":
+        return f"{leaf.label} not met" if state == "D" else f"{leaf.label}: material weights missing"
     return leaf.label
 
 
@@ -342,21 +380,45 @@ class _Memo:
 
 def _plan_row(agreement: str, code: str, edition: str):
     plan = plan_for(agreement, code, edition)
-    yield (agreement, code, edition, plan.plan_id, plan.status, plan.product_code, list(plan.product_codes) or None,
-           plan.rule_text, plan.rule_row, plan.gap, TABLE_EDITION[agreement])
+    codes = [int(c) for c in plan.product_codes] or None
+    yield (agreement, code, edition, plan.plan_id, plan.status,
+           int(plan.product_code) if plan.product_code and len(plan.product_code) == 6 else None,
+           codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.gap,
+           any(leaf.kind == "TS" for leaf in plan.leaves), any(leaf.exceptions for leaf in plan.leaves),
+           any(leaf.kind == "OW" for leaf in plan.leaves))
 
 
 _plan_table = _Memo(["agreement", "hs6", "edition"],
                     {"agreement": pl.String, "hs6": pl.String, "edition": pl.String, "plan_id": pl.Int64,
-                     "status": pl.String, "pcode": pl.String, "pcodes": pl.List(pl.String), "rule_text": pl.String,
-                     "rule_row": pl.String, "gap": pl.String, "table_edition": pl.String}, _plan_row)
-_trans_table = _Memo(["mhs", "edition", "table_edition"],
-                     {"mhs": pl.String, "edition": pl.String, "table_edition": pl.String, "cands": pl.List(pl.String)},
-                     lambda m, e, t: [(m, e, t, list(_transposed(m, e, t)))])
-_pattern_table = _Memo(["plan_id", "states"],
-                       {"plan_id": pl.Int64, "states": pl.String, "outcome": pl.String, "crit_tpl": pl.String,
-                        "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String},
-                       lambda p, st: [(p, st, *_pattern(_PLAN_LIST[p], st).values())])
+                     "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64), "pn": pl.Int64,
+                     "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String, "has_ts": pl.Boolean,
+                     "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
+
+
+def _material_row(mhs: str, edition: str):
+    """A material code in each rule-table edition: (single candidate, candidates, count) — engine._material_codes;
+    a code shorter than 6 digits is left to the engine (odd)."""
+    out: list = [mhs, edition, len(mhs) != 6]
+    for table_edition in ("HS2022", "HS2017"):
+        if len(mhs) != 6:
+            out += [None, None, 1]
+        elif edition == table_edition:
+            out += [int(mhs), [int(mhs)], 1]
+        else:
+            cands = [int(c) for c in _transposed(mhs, edition, table_edition)]
+            out += [cands[0] if len(cands) == 1 else None, cands or None, len(cands)]
+    yield tuple(out)
+
+
+_material_table = _Memo(["mhs", "edition"],
+                        {"mhs": pl.String, "edition": pl.String, "odd": pl.Boolean,
+                         "m22": pl.Int64, "l22": pl.List(pl.Int64), "n22": pl.Int64,
+                         "m17": pl.Int64, "l17": pl.List(pl.Int64), "n17": pl.Int64}, _material_row)
+_pattern_table = _Memo(["plan_id", "key"],
+                       {"plan_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
+                        "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String,
+                        "share_leaf": pl.Int64},
+                       lambda p, k: [(p, k, *_pattern(_PLAN_LIST[p], k))])
 
 
 # --- the kernel ------------------------------------------------------------------------------
@@ -366,6 +428,33 @@ PRODUCT_SCHEMA = {"product_id": pl.String, "hs6": pl.String, "edition": pl.Strin
                   "costs_total": pl.Int64}
 LINE_SCHEMA = {"product_id": pl.String, "mhs": pl.String, "origin": pl.String, "orig_all": pl.Boolean,
                "orig_list": pl.List(pl.String), "value": pl.Int64, "weight": pl.Int64, "kind": pl.String}
+A_INDEX = {a: i for i, a in enumerate(MODELLED)}
+NA = len(MODELLED)
+TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
+
+# Tariff-shift verdict of a material at the three levels (chapter, heading, subheading), packed as
+# v2·9 + v4·3 + v6 with P(asses)=0, F(ails)=1, U(ndetermined)=2. For one material code m and one product
+# code p, the first level where they differ decides all three (a change of chapter is a change of
+# heading and of subheading): differ at 2 digits → PPP, at 4 → FPP, at 6 → FFP, nowhere → FFF; unknown → UUU.
+_P, _F, _U = 0, 1, 2
+
+
+_LEAF_WEIGHT = {i: 4 ** i for i in range(31)}     # packed leaf states: 2 bits per leaf
+_POW10_SMALL = {0: 1, 2: 100, 4: 10_000}
+
+
+def _verdict_code(v2: pl.Expr, v4: pl.Expr, v6: pl.Expr) -> pl.Expr:
+    return v2 * 9 + v4 * 3 + v6
+
+
+def _level_verdict(code: pl.Expr, ndig: int) -> pl.Expr:
+    return {2: code // 9, 4: (code // 3) % 3, 6: code % 3}[ndig]
+
+
+def _shift(m: pl.Expr, p: pl.Expr, ndig: int) -> pl.Expr:
+    """Does material code m change the product code p at ndig digits (both 6-digit integers)?"""
+    d = 10 ** (6 - ndig)
+    return (m // d) != (p // d)
 
 
 def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None = None,
@@ -373,27 +462,27 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     """Determinations for validated products (``PRODUCT_SCHEMA``) and their BOM lines (``LINE_SCHEMA``)."""
     from noodlebowl import refdata
 
+    c = pl.col
     version = data_version or refdata.data_version()
     products = products.select(list(PRODUCT_SCHEMA)).cast(PRODUCT_SCHEMA)
     lines = lines.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA)
     if products.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
+    products = products.with_row_index("pidx").with_columns(c("pidx").cast(pl.Int64))
 
     # 1. routes: (product, importer, agreement, in_force) — per distinct (exporter, importer, date)
     pairs = products.select("product_id", "exporter", "date", "importers").explode("importers") \
         .rename({"importers": "importer"})
     distinct = pairs.select("exporter", "importer", "date").unique()
-    route_rows = [{"exporter": r["exporter"], "importer": r["importer"], "date": r["date"], "agreement": a,
-                   "in_force": f}
-                  for r in distinct.iter_rows(named=True)
-                  for a, f in _route_table(r["exporter"], r["importer"], r["date"], agreements)]
+    route_rows = [(e, i, d, a, f) for e, i, d in distinct.iter_rows()
+                  for a, f in _route_table(e, i, d, agreements)]
     routes = pl.DataFrame(route_rows, schema={"exporter": pl.String, "importer": pl.String, "date": pl.Date,
-                                              "agreement": pl.String, "in_force": pl.Boolean})
+                                              "agreement": pl.String, "in_force": pl.Boolean}, orient="row")
     rows = pairs.join(routes, on=["exporter", "importer", "date"], how="inner")
     if rows.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
 
-    # 2. (product, agreement) with the plan and the provisions in force on the date
+    # 2. (product, agreement) with the plan and the provisions in force on the date; pa_key = pidx·3 + agreement
     pa = rows.select("product_id", "agreement").unique().join(products, on="product_id")
     pa = pa.join(_plan_table(pa.select("agreement", "hs6", "edition")), on=["agreement", "hs6", "edition"])
     prov_keys = pa.select("agreement", "date").unique()
@@ -401,203 +490,264 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                         schema={"agreement": pl.String, "date": pl.Date, "dmv_num": pl.Int64, "dmv_den": pl.Int64,
                                 "dmw_num": pl.Int64, "dmw_den": pl.Int64, "dmw_lo": pl.Int64, "dmw_hi": pl.Int64,
                                 "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean})
-    pa = pa.join(prov, on=["agreement", "date"]).with_row_index("pa_id")
+    a_idx = c("agreement").replace_strict(A_INDEX, return_dtype=pl.Int64)
+    pa = pa.join(prov, on=["agreement", "date"]).with_columns(a_idx=a_idx).with_columns(
+        pa_key=c("pidx") * NA + c("a_idx"))
 
-    # 3. material views per agreement (engine._views)
-    party_table = pl.DataFrame([(a, c) for a in MODELLED for c in parties(a)], schema=["agreement", "origin"],
-                               orient="row").with_columns(is_party=pl.lit(True))
-    lv = lines.join(pa.select("pa_id", "product_id", "agreement", "exporter", "edition", "table_edition",
-                              "plan_id", "pcode", "pcodes"), on="product_id") \
-        .join(party_table, on=["agreement", "origin"], how="left")
-    declared = pl.col("orig_all") | pl.col("orig_list").list.contains(pl.col("agreement")).fill_null(False)
-    party = pl.col("is_party").fill_null(False) | (pl.col("origin") == pl.col("exporter"))
-    lv = lv.with_columns(orig0=declared & party).with_columns(
-        cumulated=pl.col("orig0") & (pl.col("origin") != pl.col("exporter")),
-        originating=pl.col("orig0") | (pl.col("kind") == "indirect"),
-        counts_ctc=pl.col("kind") == "material",
-        counts_rvc=~pl.col("kind").is_in(["packing", "indirect"]),
-    ).with_columns(
-        ctc_foreign=pl.col("counts_ctc") & ~pl.col("originating"),
-        vnm_part=pl.when(pl.col("counts_rvc") & ~pl.col("originating")).then(pl.col("value")).otherwise(0),
-        vom_part=pl.when(pl.col("counts_rvc") & pl.col("originating")).then(pl.col("value")).otherwise(0),
-    )
-    # candidate code of each non-originating counted material in the table's edition
-    foreign = lv.filter(pl.col("ctc_foreign")).with_row_index("lid")
-    needs_t = foreign.filter(pl.col("mhs").is_not_null() & (pl.col("edition") != pl.col("table_edition"))
-                             & (pl.col("mhs").str.len_chars() == 6)) \
-        .select("mhs", "edition", "table_edition").unique()
-    trans = _trans_table(needs_t)
-    # candidates: several when the code splits on transposition (the verdict must then agree across them)
-    foreign = foreign.join(trans, on=["mhs", "edition", "table_edition"], how="left").with_columns(
-        mcs=pl.when(pl.col("mhs").is_null()).then(None)
-        .when(pl.col("edition") == pl.col("table_edition")).then(pl.concat_list(pl.col("mhs")))
-        .otherwise(pl.col("cands")),
-        odd_code=pl.col("mhs").is_not_null() & (pl.col("mhs").str.len_chars() != 6),
-    )
-    agg = lv.group_by("pa_id").agg(
-        vnm=pl.col("vnm_part").sum(), vom=pl.col("vom_part").sum(), cumulated=pl.col("cumulated").any(),
-        n_ctc=pl.col("counts_ctc").sum(), n_foreign=pl.col("ctc_foreign").sum())
-    odd = foreign.group_by("pa_id").agg(odd_code=pl.col("odd_code").any())
-    pa = pa.join(agg, on="pa_id", how="left").join(odd, on="pa_id", how="left").with_columns(
-        pl.col("vnm", "vom").fill_null(0), pl.col("cumulated", "odd_code").fill_null(False),
-        pl.col("n_ctc", "n_foreign").fill_null(0))
+    # 3. lines in wide form: one set of columns per agreement (engine._views), no line × agreement rows
+    wide = products.select("pidx", "product_id", "exporter", "edition")
+    for a in MODELLED:
+        sub = pa.filter(c("agreement") == a).select(
+            "pidx", c("plan_id").alias(f"plan_{a}"), c("pcode").alias(f"p_{a}"), c("pn").alias(f"pn_{a}"),
+            (c("has_ts") & (c("status") == "rule")).alias(f"ts_{a}"), c("has_exc").alias(f"exc_{a}"))
+        wide = wide.join(sub, on="pidx", how="left")
+    lv = lines.join(wide, on="product_id")
+    mats = _material_table(lv.filter(c("mhs").is_not_null()).select("mhs", "edition"))
+    lv = lv.join(mats, on=["mhs", "edition"], how="left")
+    is_mat = c("kind") == "material"
+    counts_rvc = ~c("kind").is_in(["packing", "indirect"])
+    home = c("origin") == c("exporter")
+    flags = {}
+    for a in MODELLED:
+        declared = c("orig_all") | c("orig_list").list.contains(pl.lit(a)).fill_null(False)
+        flags[f"o_{a}"] = declared & (c("origin").is_in(sorted(parties(a))) | home)
+    lv = lv.with_columns(**flags, is_mat=is_mat, counts_rvc=counts_rvc)
+    aggs = [c("is_mat").sum().alias("n_ctc")]
+    any_ow = bool(pa["has_ow"].any())
+    if any_ow:
+        aggs += [c("weight").filter(c("is_mat")).sum().alias("w_mat"),
+                 (c("is_mat") & c("weight").is_null()).any().alias("wnull_mat")]
+    for a in MODELLED:
+        o = c(f"o_{a}")
+        foreign = c("is_mat") & ~o
+        aggs += [c("value").filter(c("counts_rvc") & ~o).sum().alias(f"vnm_{a}"),
+                 c("value").filter(c("counts_rvc") & o).sum().alias(f"vom_{a}"),
+                 foreign.sum().alias(f"nf_{a}"),
+                 (o & ~home).any().alias(f"cum_{a}"),
+                 (foreign & c("odd").fill_null(False)).any().alias(f"odd_{a}")]
+        if any_ow:
+            aggs.append(c("weight").filter(c("is_mat") & o).sum().alias(f"wo_{a}"))
+    per_product = lv.group_by("pidx").agg(aggs)
+    # back to (product, agreement)
+    pick = lambda name: pl.coalesce([pl.when(c("a_idx") == i).then(c(f"{name}_{a}"))  # noqa: E731
+                                     for i, a in enumerate(MODELLED)])
+    pa = pa.join(per_product, on="pidx", how="left").with_columns(
+        vnm=pick("vnm").fill_null(0), vom=pick("vom").fill_null(0), n_foreign=pick("nf").fill_null(0),
+        cumulated=pick("cum").fill_null(False), odd_code=pick("odd").fill_null(False),
+        n_ctc=c("n_ctc").fill_null(0),
+        **({"w_orig": pick("wo")} if any_ow else {}))
     pa = pa.with_columns(
-        pe=pl.col("agreement").is_in(list(PRODUCED_EXCLUSIVELY)) & (pl.col("n_ctc") > 0) & (pl.col("n_foreign") == 0))
+        pe=c("agreement").is_in(list(PRODUCED_EXCLUSIVELY)) & (c("n_ctc") > 0) & (c("n_foreign") == 0))
     pa = pa.with_columns(
-        fallback=~pl.col("pe") & ((pl.col("status") == "fallback") | ((pl.col("status") == "rule") & pl.col("odd_code"))))
+        fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code"))))
 
-    # 4. leaves: one row per (pa, leaf) for kernel rows with a rule
+    # 4. tariff shifts: non-originating counted materials of products whose plan has a tariff shift,
+    #    one row per (line, agreement) with just (pa_key, verdict code, value, weight)
+    ts_parts = []
+    for a in MODELLED:
+        te = TE_SUFFIX[TABLE_EDITION[a]]
+        ts_parts.append(lv.filter(c(f"ts_{a}").fill_null(False) & c("is_mat") & ~c(f"o_{a}")).select(
+            pa_key=c("pidx") * NA + A_INDEX[a], plan_id=c(f"plan_{a}"), exc=c(f"exc_{a}"),
+            m=c(f"m{te}"), mn=c(f"n{te}"), ml=c(f"l{te}"), p=c(f"p_{a}"), pn=c(f"pn_{a}"),
+            value=c("value"), weight=c("weight"), known=c("mhs").is_not_null() & ~c("odd").fill_null(False)))
+    ts = pl.concat(ts_parts).with_row_index("lid")
+    complex_ = c("known") & ((c("mn") != 1) | (c("pn") != 1))
+    m, p = c("m"), c("p")
+    simple = ts.filter(~complex_).select(
+        "pa_key", "value", "weight",
+        code=pl.when(~c("known") | m.is_null()).then(pl.lit(26))
+        .when(_shift(m, p, 2)).then(pl.lit(0)).when(_shift(m, p, 4)).then(pl.lit(9))
+        .when(_shift(m, p, 6)).then(pl.lit(12)).otherwise(pl.lit(13)))
+    # several candidate codes (material or product split on transposition): each pair is judged, and the
+    # verdict at a level stands only when every pair agrees (evaluate._material_shift)
+    multi = ts.filter(complex_ & c("ml").is_not_null())
+    pcodes = pa.select("pa_key", "pcodes")
+    if multi.height:
+        pairs_ = multi.select("lid", "ml", "pa_key").join(pcodes, on="pa_key").explode("ml").explode("pcodes")
+        verdicts = pairs_.with_columns(**{f"d{k}": _shift(c("ml"), c("pcodes"), k) for k in (2, 4, 6)}) \
+            .group_by("lid").agg(**{f"v{k}": pl.when(c(f"d{k}").all()).then(pl.lit(_P))
+                                    .when(~c(f"d{k}").any()).then(pl.lit(_F)).otherwise(pl.lit(_U))
+                                    for k in (2, 4, 6)})
+        multi = multi.join(verdicts, on="lid").select("pa_key", "value", "weight",
+                                                      code=_verdict_code(c("v2"), c("v4"), c("v6")))
+    else:
+        multi = simple.clear()
+    # a material split into no counterpart has no code (engine: unknown)
+    none_ = ts.filter(complex_ & c("ml").is_null()).select("pa_key", "value", "weight", code=pl.lit(26))
+    coded = pl.concat([simple, multi.select(simple.columns).cast(simple.schema),
+                       none_.cast(simple.schema)])
+    by_code = coded.group_by("pa_key", "code").agg(
+        n=pl.len(), v=c("value").sum(), w=c("weight").sum(), wnull=c("weight").is_null().any())
+    lvl_aggs = []
+    for k in (2, 4, 6):
+        vk = _level_verdict(c("code"), k)
+        fail, nonpass = vk == _F, vk != _P
+        lvl_aggs += [c("n").filter(fail).sum().alias(f"n_fail{k}"), c("n").filter(vk == _U).sum().alias(f"n_unk{k}"),
+                     c("v").filter(fail).sum().alias(f"v_fail{k}"), c("v").filter(nonpass).sum().alias(f"v_all{k}"),
+                     c("w").filter(fail).sum().alias(f"w_fail{k}"), c("w").filter(nonpass).sum().alias(f"w_all{k}"),
+                     (c("wnull") & fail).any().alias(f"wnull_fail{k}"),
+                     (c("wnull") & nonpass).any().alias(f"wnull_all{k}")]
+    by_level = by_code.group_by("pa_key").agg(lvl_aggs)
+
+    # 5. leaves: one row per (pa, leaf) for kernel rows with a rule
+    work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
     leaf_rows, exc_rows = [], []
-    for pid in pa.filter((pl.col("status") == "rule") & ~pl.col("pe") & ~pl.col("fallback"))["plan_id"].unique():
+    for pid in work["plan_id"].unique().to_list():
         plan = _PLAN_LIST[pid]
         for leaf in plan.leaves:
             tn, td = _ratio(leaf.threshold) if leaf.threshold is not None else (None, None)
-            leaf_rows.append({"plan_id": pid, "leaf": leaf.index, "kind": leaf.kind,
-                              "ndig": LEVEL_DIGITS.get(leaf.level or "", None), "t_num": tn, "t_den": td})
-            exc_rows.extend({"plan_id": pid, "leaf": leaf.index, "width": len(s), "start": s, "end": e}
+            leaf_rows.append((pid, leaf.index, leaf.kind, LEVEL_DIGITS.get(leaf.level or "", None), tn, td,
+                              bool(leaf.exceptions)))
+            exc_rows.extend((pid, leaf.index, LEVEL_DIGITS[leaf.level], len(s), int(s), int(e))
                             for s, e in leaf.exceptions)
-    leaf_table = pl.DataFrame(leaf_rows, schema={"plan_id": pl.Int64, "leaf": pl.Int64, "kind": pl.String,
-                                                 "ndig": pl.Int64, "t_num": pl.Int64, "t_den": pl.Int64})
-    exc_table = pl.DataFrame(exc_rows, schema={"plan_id": pl.Int64, "leaf": pl.Int64, "width": pl.Int64,
-                                               "start": pl.String, "end": pl.String})
-    work = pa.filter((pl.col("status") == "rule") & ~pl.col("pe") & ~pl.col("fallback"))
+    leaf_table = pl.DataFrame(leaf_rows, orient="row", schema={
+        "plan_id": pl.Int64, "leaf": pl.Int64, "kind": pl.String, "ndig": pl.Int64, "t_num": pl.Int64,
+        "t_den": pl.Int64, "leaf_exc": pl.Boolean})
+    exc_table = pl.DataFrame(exc_rows, orient="row", schema={
+        "plan_id": pl.Int64, "leaf": pl.Int64, "ndig": pl.Int64, "width": pl.Int64, "start": pl.Int64,
+        "end": pl.Int64})
+    exc_aggs = _exception_leaves(ts.filter(c("exc").fill_null(False)), exc_table, pcodes)
 
-    # tariff shift per (material, leaf): pass / fail / unknown (evaluate._shift_passes on 6-digit codes)
-    # Most (material, leaf) pairs have one candidate code and a leaf without exceptions: their verdict
-    # is a prefix comparison; only the others are exploded per candidate and joined to exception ranges.
-    has_exc = exc_table.select("plan_id", "leaf").unique().with_columns(has_exc=pl.lit(True))
-    ts_leaves = leaf_table.filter(pl.col("kind") == "TS").select("plan_id", "leaf", "ndig") \
-        .join(has_exc, on=["plan_id", "leaf"], how="left").with_columns(pl.col("has_exc").fill_null(False))
-    ts = foreign.select("lid", "pa_id", "plan_id", "pcode", "pcodes", "mcs", "value", "weight") \
-        .join(work.select("pa_id"), on="pa_id", how="semi").join(ts_leaves, on="plan_id")
-    simple_cond = pl.col("mcs").is_null() | ((pl.col("mcs").list.len() <= 1) & ~pl.col("has_exc")
-                                             & (pl.col("pcodes").list.len() == 1))
-    shift = lambda mc, pc: (mc.str.slice(0, pl.col("ndig")) != pc.str.slice(0, pl.col("ndig")))  # noqa: E731
-    simple = ts.filter(simple_cond).with_columns(mc=pl.col("mcs").list.first()).select(
-        "lid", "leaf", "pa_id", "value", "weight",
-        verdict=pl.when(pl.col("mc").is_null()).then(pl.lit("U"))
-        .when(shift(pl.col("mc"), pl.col("pcode"))).then(pl.lit("P"))
-        .otherwise(pl.lit("F")))
-    other = ts.filter(~simple_cond).with_columns(mc=pl.col("mcs")).drop("mcs").explode("mc") \
-        .with_columns(pc=pl.col("pcodes")).drop("pcodes").explode("pc")
-    excluded = other.filter(pl.col("mc").is_not_null()).select("lid", "leaf", "plan_id", "mc") \
-        .join(exc_table, on=["plan_id", "leaf"]) \
-        .filter(pl.col("mc").str.slice(0, pl.col("width")).is_between(pl.col("start"), pl.col("end"))) \
-        .select("lid", "leaf", "mc").unique().with_columns(excluded=pl.lit(True))
-    other = other.join(excluded, on=["lid", "leaf", "mc"], how="left", nulls_equal=False).with_columns(
-        verdict=pl.when(pl.col("mc").is_null()).then(pl.lit("U"))
-        .when(shift(pl.col("mc"), pl.col("pc")) & ~pl.col("excluded").fill_null(False)).then(pl.lit("P"))
-        .otherwise(pl.lit("F")))
-    other = other.group_by("lid", "leaf").agg(
-        pl.col("pa_id", "value", "weight").first(),
-        verdict=pl.when(pl.col("verdict").n_unique() == 1).then(pl.col("verdict").first()).otherwise(pl.lit("U")))
-    ts = pl.concat([simple, other.select(simple.columns)])
-    fail, unk = pl.col("verdict") == "F", pl.col("verdict") == "U"
-    ts_agg = ts.filter(pl.col("verdict") != "P").group_by("pa_id", "leaf").agg(
-        n_fail=fail.sum(), n_unk=unk.sum(),
-        v_fail=pl.col("value").filter(fail).sum(), v_all=pl.col("value").sum(),
-        w_fail=pl.col("weight").filter(fail).sum(), w_all=pl.col("weight").sum(),
-        wnull_fail=(pl.col("weight").is_null() & fail).any(), wnull_all=pl.col("weight").is_null().any())
-
-    lf = work.select("pa_id", "plan_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
-                     "dmv_num", "dmv_den", "dmw_num", "dmw_den", "dmw_lo", "dmw_hi", "bd_allowed", "bu_allowed") \
-        .join(leaf_table, on="plan_id").join(ts_agg, on=["pa_id", "leaf"], how="left") \
-        .with_columns(pl.col("n_fail", "n_unk").fill_null(0))
-    fob = pl.col("fob").cast(I128)
-    chapter = pl.col("pcode").str.slice(0, 2).cast(pl.Int64)
-    weight_rule = pl.col("dmw_num").is_not_null() & pl.col("dmw_lo").is_not_null() \
-        & chapter.is_between(pl.col("dmw_lo"), pl.col("dmw_hi"))
+    lf = work.select("pa_key", "plan_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
+                     "n_ctc", "dmv_num", "dmv_den", "dmw_num", "dmw_den", "dmw_lo", "dmw_hi", "bd_allowed",
+                     "bu_allowed", *(["w_mat", "wnull_mat", "w_orig"] if any_ow else [])) \
+        .join(leaf_table, on="plan_id").join(by_level, on="pa_key", how="left")
+    names = ["n_fail", "n_unk", "v_fail", "v_all", "w_fail", "w_all", "wnull_fail", "wnull_all"]
+    lf = lf.join(exc_aggs, on=["pa_key", "leaf"], how="left").with_columns(**{
+        n: pl.when(c("leaf_exc")).then(c(f"x_{n}")).when(c("ndig") == 2).then(c(f"{n}2"))
+        .when(c("ndig") == 4).then(c(f"{n}4")).otherwise(c(f"{n}6")) for n in names})
+    lf = lf.with_columns(pl.col("n_fail", "n_unk").fill_null(0), pl.col("wnull_fail", "wnull_all").fill_null(False))
+    fob = c("fob").cast(I128)
+    chapter = c("pcode") // 10000
+    weight_rule = c("dmw_num").is_not_null() & c("dmw_lo").is_not_null() \
+        & chapter.is_between(c("dmw_lo"), c("dmw_hi"))
 
     def de_minimis(value: pl.Expr, wsum: pl.Expr, wnull: pl.Expr) -> pl.Expr:
-        """evaluate._de_minimis_passes: "T" / "F" / "N" (None: weights missing)."""
-        by_value = pl.col("dmv_num").is_not_null() & (
-            value.cast(I128) * 100 * pl.col("dmv_den") <= pl.col("dmv_num").cast(I128) * fob)
-        by_weight = wsum.cast(I128) * 100 * pl.col("dmw_den") <= pl.col("dmw_num").cast(I128) * pl.col("weight")
-        return pl.when(by_value).then(pl.lit("T")).when(~weight_rule).then(pl.lit("F")) \
-            .when(pl.col("weight").is_null() | wnull).then(pl.lit("N")) \
-            .when(by_weight).then(pl.lit("T")).otherwise(pl.lit("F"))
+        """evaluate._de_minimis_passes: 1 True / 0 False / 2 None (weights missing)."""
+        by_value = c("dmv_num").is_not_null() & (
+            value.fill_null(0).cast(I128) * 100 * c("dmv_den") <= c("dmv_num").cast(I128) * fob)
+        by_weight = wsum.fill_null(0).cast(I128) * 100 * c("dmw_den") <= c("dmw_num").cast(I128) * c("weight")
+        return pl.when(by_value).then(pl.lit(1)).when(~weight_rule).then(pl.lit(0)) \
+            .when(c("weight").is_null() | wnull).then(pl.lit(2)) \
+            .when(by_weight).then(pl.lit(1)).otherwise(pl.lit(0))
 
-    lf = lf.with_columns(dm_all=de_minimis(pl.col("v_all"), pl.col("w_all"), pl.col("wnull_all")),
-                         dm_fail=de_minimis(pl.col("v_fail"), pl.col("w_fail"), pl.col("wnull_fail")))
-    ts_state = pl.when((pl.col("n_fail") + pl.col("n_unk")) == 0).then(pl.lit("Q")) \
-        .when(pl.col("dm_all") == "T").then(pl.lit("M")) \
-        .when((pl.col("n_fail") > 0) & (pl.col("dm_fail") == "F")).then(pl.lit("D")).otherwise(pl.lit("U"))
-    bd_met = pl.col("bd_allowed") & ((fob - pl.col("vnm")) * 100 * pl.col("t_den") >= pl.col("t_num").cast(I128) * fob)
-    bu_met = pl.col("bu_allowed") & pl.col("costs_total").is_not_null() & (
-        (pl.col("vom").cast(I128) + pl.col("costs_total")) * 100 * pl.col("t_den") >= pl.col("t_num").cast(I128) * fob)
-    vc_state = pl.when(bd_met | bu_met.fill_null(False)).then(pl.lit("Q")).otherwise(pl.lit("D"))
-    wo_state = pl.when(pl.col("n_foreign") > 0).then(pl.lit("D")).otherwise(pl.lit("U"))
-    lf = lf.with_columns(
-        state=pl.when(pl.col("kind") == "TS").then(ts_state).when(pl.col("kind") == "VC").then(vc_state)
-        .when(pl.col("kind") == "WO").then(wo_state).otherwise(pl.lit("U")),
-        share_val=pl.when((pl.col("kind") == "TS") & ((pl.col("n_fail") + pl.col("n_unk")) > 0))
-        .then(pl.col("v_all")).otherwise(None))
-    # the engine's _merge keeps the last de minimis share in tree order
-    per_pa = lf.sort("pa_id", "leaf").group_by("pa_id", maintain_order=True).agg(
-        states=pl.col("state").str.join(""), share_val=pl.col("share_val").drop_nulls().last())
-    per_pa = per_pa.join(work.select("pa_id", "plan_id"), on="pa_id")
-    pattern_keys = per_pa.select("plan_id", "states").unique()
-    patterns = _pattern_table(pattern_keys)
-    per_pa = per_pa.join(patterns, on=["plan_id", "states"]).drop("plan_id")
+    nonpass = (c("n_fail") + c("n_unk")) > 0
+    ts_state = pl.when(~nonpass).then(pl.lit(0)) \
+        .when(de_minimis(c("v_all"), c("w_all"), c("wnull_all")) == 1).then(pl.lit(1)) \
+        .when((c("n_fail") > 0) & (de_minimis(c("v_fail"), c("w_fail"), c("wnull_fail")) == 0)).then(pl.lit(2)) \
+        .otherwise(pl.lit(3))
+    bd_met = c("bd_allowed") & ((fob - c("vnm")) * 100 * c("t_den") >= c("t_num").cast(I128) * fob)
+    bu_met = c("bu_allowed") & c("costs_total").is_not_null() & (
+        (c("vom").cast(I128) + c("costs_total")) * 100 * c("t_den") >= c("t_num").cast(I128) * fob)
+    vc_state = pl.when(bd_met | bu_met.fill_null(False)).then(pl.lit(0)).otherwise(pl.lit(2))
+    wo_state = pl.when(c("n_foreign") > 0).then(pl.lit(2)).otherwise(pl.lit(3))
+    state = pl.when(c("kind") == "TS").then(ts_state).when(c("kind") == "VC").then(vc_state) \
+        .when(c("kind") == "WO").then(wo_state)
+    if any_ow:
+        # evaluate.originating_weight_share: counted materials' weights, the originating share ≥ threshold
+        ow_ok = c("w_orig").fill_null(0).cast(I128) * 100 * c("t_den") >= c("t_num").cast(I128) * c("w_mat").fill_null(0)
+        state = state.when(c("kind") == "OW").then(
+            pl.when((c("n_ctc") == 0) | c("wnull_mat")).then(pl.lit(3)).when(ow_ok).then(pl.lit(0))
+            .otherwise(pl.lit(2)))
+    lf = lf.with_columns(state=state.otherwise(pl.lit(3)).cast(pl.Int64))
+    per_pa = lf.group_by("pa_key").agg(plan_id=c("plan_id").first(),
+                                       key=(c("state") * c("leaf").replace_strict(_LEAF_WEIGHT, return_dtype=pl.Int64)).sum())
+    patterns = _pattern_table(per_pa.select("plan_id", "key"))
+    per_pa = per_pa.join(patterns, on=["plan_id", "key"]).drop("plan_id")
+    share = lf.filter(c("kind") == "TS").select("pa_key", c("leaf").alias("share_leaf"), c("v_all").alias("share_val"))
+    per_pa = per_pa.join(share, on=["pa_key", "share_leaf"], how="left")
 
-    # 5. one answer per (product, agreement)
-    pa = pa.join(per_pa, on="pa_id", how="left")
-    fob = pl.col("fob")
-    bd_floor = floor_percent_int(fob - pl.col("vnm"), fob)
-    bu_floor = floor_percent_int(pl.col("vom") + pl.col("costs_total"), fob)
-    rvc_floor = pl.when(pl.col("bu_allowed") & pl.col("costs_total").is_not_null() & pl.col("bd_allowed"))\
+    # 6. one answer per (product, agreement)
+    pa = pa.join(per_pa, on="pa_key", how="left")
+    fob = c("fob")
+    bd_floor = floor_percent_int(fob - c("vnm"), fob)
+    bu_floor = floor_percent_int(c("vom") + c("costs_total"), fob)
+    rvc_floor = pl.when(c("bu_allowed") & c("costs_total").is_not_null() & c("bd_allowed")) \
         .then(pl.max_horizontal(bd_floor, bu_floor)) \
-        .when(pl.col("bu_allowed") & pl.col("costs_total").is_not_null()).then(bu_floor).otherwise(bd_floor)
+        .when(c("bu_allowed") & c("costs_total").is_not_null()).then(bu_floor).otherwise(bd_floor)
     # Rows without RVC figures (no rule, no BOM) never carry the "{r}" placeholder; Polars refuses a
     # null replacement all the same, so give it an empty string.
     rvc_text = rvc_floor.cast(pl.String).fill_null("")
-    is_rcep = pl.col("agreement") == "RCEP"
-    suffix = pl.concat_str([pl.when(pl.col("cumulated")).then(pl.lit(", ACU")).otherwise(pl.lit("")),
-                            pl.when(pl.col("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
-    rule_form = pl.when(is_rcep).then(pl.concat_str([pl.col("form_tpl"), suffix])).otherwise(pl.col("form_tpl")) \
+    is_rcep = c("agreement") == "RCEP"
+    suffix = pl.concat_str([pl.when(c("cumulated")).then(pl.lit(", ACU")).otherwise(pl.lit("")),
+                            pl.when(c("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
+    rule_form = pl.when(is_rcep).then(pl.concat_str([c("form_tpl"), suffix])).otherwise(c("form_tpl")) \
         .str.replace_all("{r}", rvc_text, literal=True)
     pa = pa.with_columns(
-        outcome=pl.when(pl.col("pe")).then(pl.lit("qualifies"))
-        .when(pl.col("status") == "gap").then(pl.lit("undetermined")).otherwise(pl.col("outcome")),
-        criterion=pl.when(pl.col("pe")).then(pl.lit("PE"))
-        .otherwise(pl.col("crit_tpl").str.replace_all("{r}", rvc_text, literal=True)),
-        form_code=pl.when(pl.col("pe")).then(
-            pl.when(is_rcep & pl.col("cumulated")).then(pl.lit("PE, ACU")).otherwise(pl.lit("PE")))
+        outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
+        .when(c("status") == "gap").then(pl.lit("undetermined")).otherwise(c("outcome")),
+        criterion=pl.when(c("pe")).then(pl.lit("PE"))
+        .otherwise(c("crit_tpl").str.replace_all("{r}", rvc_text, literal=True)),
+        form_code=pl.when(c("pe")).then(
+            pl.when(is_rcep & c("cumulated")).then(pl.lit("PE, ACU")).otherwise(pl.lit("PE")))
         .otherwise(rule_form),
-        bd_part=fob - pl.col("vnm"),
-        bu_part=pl.col("vom") + pl.col("costs_total"),
-        dm_part=pl.when(~pl.col("pe") & (pl.col("status") == "rule")).then(pl.col("share_val")),
-        reason=pl.when(pl.col("pe")).then(pl.lit(None, pl.String))
-        .when(pl.col("status") == "gap").then(pl.lit("no rule: ") + pl.col("gap"))
-        .otherwise(pl.col("pattern_reason")),
+        bd_part=fob - c("vnm"),
+        bu_part=c("vom") + c("costs_total"),
+        dm_part=pl.when(~c("pe") & (c("status") == "rule")).then(c("share_val")),
+        reason=pl.when(c("pe")).then(pl.lit(None, pl.String))
+        .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
+        .otherwise(c("pattern_reason")),
     )
-    engine_rows = pa.filter(pl.col("fallback"))
-    pa = pa.filter(~pl.col("fallback"))
+    engine_rows = pa.filter(c("fallback"))
+    pa = pa.filter(~c("fallback"))
     pa = pa.with_columns(rvc_build_down=exact_percent(pa["bd_part"], pa["fob"]),
                          rvc_build_up=exact_percent(pa["bu_part"], pa["fob"]),
                          de_minimis_share=exact_percent(pa["dm_part"], pa["fob"]))
     kernel = pa.select(
         "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
         "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason")
-    engine_rows = engine_rows
     if not engine_rows.is_empty():
         kernel = pl.concat([kernel, fallback(engine_rows, products, lines)])
 
-    # 6. per importer; an agreement whose entry into force is uncertain never qualifies outright
+    # 7. per importer; an agreement whose entry into force is uncertain never qualifies outright
     out = rows.select("product_id", "importer", "agreement", "in_force").join(
         kernel, on=["product_id", "agreement"])
-    uncertain = pl.col("in_force").is_null() & (pl.col("outcome") == "qualifies")
+    uncertain = c("in_force").is_null() & (c("outcome") == "qualifies")
     out = out.with_columns(
-        outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(pl.col("outcome")),
-        criterion=pl.when(uncertain).then(None).otherwise(pl.col("criterion")),
-        form_code=pl.when(uncertain).then(None).otherwise(pl.col("form_code")),
+        outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(c("outcome")),
+        criterion=pl.when(uncertain).then(None).otherwise(c("criterion")),
+        form_code=pl.when(uncertain).then(None).otherwise(c("form_code")),
         reason=pl.when(uncertain).then(pl.lit("entry into force uncertain for this route"))
-        .otherwise(pl.col("reason")),
+        .otherwise(c("reason")),
         data_version=pl.lit(version),
     )
     order = {a: i for i, a in enumerate(MODELLED)}
-    return out.with_columns(_o=pl.col("agreement").replace_strict(order, return_dtype=pl.Int8)) \
+    return out.with_columns(_o=c("agreement").replace_strict(order, return_dtype=pl.Int8)) \
         .sort("product_id", "importer", "_o").select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA)
+
+
+def _exception_leaves(ts: pl.DataFrame, exc_table: pl.DataFrame, pcodes: pl.DataFrame) -> pl.DataFrame:
+    """Per (pa, leaf) tariff-shift sums for leaves with exception ranges ("CTH except from 72.08"):
+    a material changing the required level but falling in a range fails (evaluate._shift_passes)."""
+    c = pl.col
+    schema = {"pa_key": pl.Int64, "leaf": pl.Int64,
+              **{f"x_{n}": t for n, t in (("n_fail", pl.UInt32), ("n_unk", pl.UInt32), ("v_fail", pl.Int64),
+                                          ("v_all", pl.Int64), ("w_fail", pl.Int64), ("w_all", pl.Int64),
+                                          ("wnull_fail", pl.Boolean), ("wnull_all", pl.Boolean))}}
+    if ts.is_empty() or exc_table.is_empty():
+        return pl.DataFrame(schema=schema)
+    leaves = exc_table.select("plan_id", "leaf", "ndig").unique()
+    base = ts.select("lid", "pa_key", "plan_id", "known", "ml", "value", "weight").join(leaves, on="plan_id")
+    pairs_ = base.filter(c("known") & c("ml").is_not_null()).select("lid", "pa_key", "leaf", "plan_id", "ndig", "ml") \
+        .join(pcodes, on="pa_key").explode("ml").explode("pcodes")
+    d = (6 - c("ndig")).replace_strict(_POW10_SMALL, return_dtype=pl.Int64)
+    changed = (c("ml") // d) != (c("pcodes") // d)
+    ranges = pairs_.select("lid", "leaf", "plan_id", "ml").unique().join(exc_table.drop("ndig"), on=["plan_id", "leaf"]) \
+        .filter((c("ml") // (6 - c("width")).replace_strict(_POW10_SMALL, return_dtype=pl.Int64)).is_between(c("start"), c("end"))) \
+        .select("lid", "leaf", "ml").unique().with_columns(excluded=pl.lit(True))
+    pairs_ = pairs_.join(ranges, on=["lid", "leaf", "ml"], how="left").with_columns(
+        passes=changed & ~c("excluded").fill_null(False))
+    verdict = pairs_.group_by("lid", "leaf").agg(
+        v=pl.when(c("passes").all()).then(pl.lit(_P)).when(~c("passes").any()).then(pl.lit(_F)).otherwise(pl.lit(_U)))
+    per_line = base.select("lid", "pa_key", "leaf", "value", "weight").join(verdict, on=["lid", "leaf"], how="left") \
+        .with_columns(c("v").fill_null(_U))
+    fail, nonpass = c("v") == _F, c("v") != _P
+    return per_line.group_by("pa_key", "leaf").agg(
+        x_n_fail=fail.sum().cast(pl.UInt32), x_n_unk=(c("v") == _U).sum().cast(pl.UInt32),
+        x_v_fail=c("value").filter(fail).sum(), x_v_all=c("value").filter(nonpass).sum(),
+        x_w_fail=c("weight").filter(fail).sum(), x_w_all=c("weight").filter(nonpass).sum(),
+        x_wnull_fail=(c("weight").is_null() & fail).any(), x_wnull_all=(c("weight").is_null() & nonpass).any()
+    ).cast(schema)
 
 
 # --- the engine, for rows the kernel does not evaluate ---------------------------------------
