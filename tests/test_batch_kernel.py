@@ -80,10 +80,11 @@ def _material_code(rng: random.Random, product: str, edition: str, exceptions: l
     return rng.choice(_codes(edition))
 
 
-def random_catalog(seed: int, n: int) -> tuple[list[dict], list[dict]]:
+def random_catalog(seed: int, n: int, only: tuple[str, ...] = ()) -> tuple[list[dict], list[dict]]:
+    """``only``: draw products just from the rule shapes whose name contains one of these words."""
     rng = random.Random(seed)
     pool = product_pool()
-    shapes = sorted(pool)
+    shapes = sorted(k for k in pool if not only or any(w in k for w in only))
     products, lines = [], []
     for i in range(n):
         edition = "HS2017" if rng.random() < 0.15 else "HS2022"
@@ -192,6 +193,14 @@ def test_kernel_matches_engine_on_a_larger_catalog():
     products, lines = random_catalog(20260301, 400)
     compared = assert_same(products, lines)
     assert compared > 150
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_kernel_matches_engine_on_split_rules_and_weight_provisos(seed):
+    """Rules differing by product description and "at least 50 % by weight originating" provisos are
+    evaluated column-wise (they used to go to the engine): every branch, zero and missing weights."""
+    products, lines = random_catalog(seed, 60, only=("split", "OW", "exc", "multi"))
+    assert assert_same(products, lines) > 20
 
 
 def test_example_catalog_matches_engine():

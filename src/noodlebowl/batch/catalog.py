@@ -323,7 +323,26 @@ def validate_lines(raw: pl.DataFrame, file: str, products: pl.DataFrame, known_i
     valid = df.filter(pl.col("_known").is_not_null()).join(rejects.select("row").unique(), on="row", how="anti") \
         .select("row", "product_id", "mhs", "origin", "orig_all", "orig_list", _units("value").alias("value"),
                 _units("weight_kg").alias("weight"), "kind")
-    return valid, rejects
+    return kernel_lines(valid), rejects
+
+
+def kernel_lines(valid: pl.DataFrame) -> pl.DataFrame:
+    """Validated lines (text columns) in the kernel's schema (kernel.LINE_SCHEMA)."""
+    from noodlebowl.batch import kernel
+
+    c = pl.col
+    origins = valid["origin"].unique().to_list()
+    decl = pl.when(c("orig_all")).then(pl.lit(kernel.ALL_AGREEMENTS)).otherwise(pl.sum_horizontal(
+        pl.when(c("orig_list").list.contains(pl.lit(a)).fill_null(False)).then(pl.lit(bit)).otherwise(pl.lit(0))
+        for a, bit in kernel.AGREEMENT_BIT.items()))
+    return valid.select(
+        "row", "product_id",
+        mcode=pl.when(c("mhs").str.len_bytes() == 6).then(c("mhs").cast(pl.Int64)),
+        odd=c("mhs").is_not_null() & (c("mhs").str.len_bytes() != 6),
+        mhs=c("mhs"),
+        origin_id=c("origin").replace_strict(origins, [kernel.origin_id(o) for o in origins], return_dtype=pl.Int32),
+        decl=decl.cast(pl.Int8), value=c("value"), weight=c("weight"),
+        kind=c("kind").replace_strict(kernel.KIND_CODE, return_dtype=pl.Int8))
 
 
 def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_rejects: pl.DataFrame,
@@ -334,7 +353,10 @@ def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_reje
     first = products.join(bad, on="product_id").select(
         pl.lit(products_file).alias("file"), "row", pl.lit("bom").alias("field"),
         pl.format("{} BOM line(s) rejected (BOM rows {}); the product is not evaluated", "n", "rows").alias("reason"))
-    counted = lines.filter(~pl.col("kind").is_in(["indirect", "packing"])).group_by("product_id").agg(
+    from noodlebowl.batch.kernel import KIND_CODE
+
+    counted = lines.filter(~pl.col("kind").is_in([KIND_CODE["indirect"], KIND_CODE["packing"]])) \
+        .group_by("product_id").agg(
         counted=pl.col("value").sum())
     over = products.join(counted, on="product_id").filter(pl.col("counted") > pl.col("fob")).select(
         pl.lit(products_file).alias("file"), "row", pl.lit("fob").alias("field"),

@@ -395,24 +395,23 @@ _plan_table = _Memo(["agreement", "hs6", "edition"],
                      "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
 
 
-def _material_row(mhs: str, edition: str):
-    """A material code in each rule-table edition: (single candidate, candidates, count) — engine._material_codes;
-    a code shorter than 6 digits is left to the engine (odd)."""
-    out: list = [mhs, edition, len(mhs) != 6]
+def _material_row(mkey: int):
+    """A 6-digit material code (key: code·4 + edition index) in each rule-table edition: (single candidate,
+    candidates, count) — engine._material_codes."""
+    code, edition = divmod(mkey, 4)
+    mhs, edition = f"{code:06d}", EDITIONS[edition]
+    out: list = [mkey]
     for table_edition in ("HS2022", "HS2017"):
-        if len(mhs) != 6:
-            out += [None, None, 1]
-        elif edition == table_edition:
-            out += [int(mhs), [int(mhs)], 1]
+        if edition == table_edition:
+            out += [code, [code], 1]
         else:
-            cands = [int(c) for c in _transposed(mhs, edition, table_edition)]
+            cands = [int(x) for x in _transposed(mhs, edition, table_edition)]
             out += [cands[0] if len(cands) == 1 else None, cands or None, len(cands)]
     yield tuple(out)
 
 
-_material_table = _Memo(["mhs", "edition"],
-                        {"mhs": pl.String, "edition": pl.String, "odd": pl.Boolean,
-                         "m22": pl.Int64, "l22": pl.List(pl.Int64), "n22": pl.Int64,
+_material_table = _Memo(["mkey"],
+                        {"mkey": pl.Int64, "m22": pl.Int64, "l22": pl.List(pl.Int64), "n22": pl.Int64,
                          "m17": pl.Int64, "l17": pl.List(pl.Int64), "n17": pl.Int64}, _material_row)
 _pattern_table = _Memo(["plan_id", "key"],
                        {"plan_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
@@ -426,8 +425,43 @@ _pattern_table = _Memo(["plan_id", "key"],
 PRODUCT_SCHEMA = {"product_id": pl.String, "hs6": pl.String, "edition": pl.String, "exporter": pl.String,
                   "importers": pl.List(pl.String), "date": pl.Date, "fob": pl.Int64, "weight": pl.Int64,
                   "costs_total": pl.Int64}
-LINE_SCHEMA = {"product_id": pl.String, "mhs": pl.String, "origin": pl.String, "orig_all": pl.Boolean,
-               "orig_list": pl.List(pl.String), "value": pl.Int64, "weight": pl.Int64, "kind": pl.String}
+# BOM lines as the kernel reads them (catalog.validate_lines): mcode is a 6-digit code as an integer (null:
+# unknown, or ``odd`` — a code of fewer digits, left to the engine — with the text in mhs); origin_id and
+# exporter ids index ORIGINS; decl has a bit per agreement the line is declared originating under
+# (AGREEMENT_BIT; "true" sets them all); kind indexes KINDS. ``pidx`` (the row of the product in the
+# products frame) may replace product_id.
+LINE_SCHEMA = {"product_id": pl.String, "mcode": pl.Int64, "odd": pl.Boolean, "mhs": pl.String,
+               "origin_id": pl.Int32, "decl": pl.Int8, "value": pl.Int64, "weight": pl.Int64, "kind": pl.Int8}
+KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+AGREEMENT_BIT = {a: 1 << i for i, a in enumerate(MODELLED)}
+ALL_AGREEMENTS = sum(AGREEMENT_BIT.values())
+EDITIONS = ("HS2012", "HS2017", "HS2022")
+EDITION_INDEX = {e: i for i, e in enumerate(EDITIONS)}
+
+# Country codes (and "unknown") as small integers, growing as catalogs name them
+ORIGINS: list[str] = ["unknown"]
+_ORIGIN_INDEX: dict[str, int] = {"unknown": 0}
+
+
+def origin_id(code: str | None) -> int:
+    code = code or "unknown"
+    i = _ORIGIN_INDEX.get(code)
+    if i is None:
+        i = _ORIGIN_INDEX[code] = len(ORIGINS)
+        ORIGINS.append(code)
+    return i
+
+
+def _origin_ids(expr: pl.Expr) -> pl.Expr:
+    return expr.map_batches(lambda s: pl.Series([origin_id(v) for v in s.to_list()], dtype=pl.Int32),
+                            return_dtype=pl.Int32)
+
+
+def _party_ids(agreement: str) -> list[int]:
+    return [origin_id(p) for p in sorted(parties(agreement))]
+
+
 A_INDEX = {a: i for i, a in enumerate(MODELLED)}
 NA = len(MODELLED)
 TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
@@ -465,7 +499,11 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     c = pl.col
     version = data_version or refdata.data_version()
     products = products.select(list(PRODUCT_SCHEMA)).cast(PRODUCT_SCHEMA)
-    lines = lines.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA)
+    schema = dict(LINE_SCHEMA)
+    if "pidx" in lines.columns:      # the row of the line's product in ``products``
+        del schema["product_id"]
+        schema["pidx"] = pl.Int64
+    lines = lines.select(list(schema)).cast(schema)
     if products.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     products = products.with_row_index("pidx").with_columns(c("pidx").cast(pl.Int64))
@@ -495,38 +533,44 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         pa_key=c("pidx") * NA + c("a_idx"))
 
     # 3. lines in wide form: one set of columns per agreement (engine._views), no line × agreement rows
-    wide = products.select("pidx", "product_id", "exporter", "edition")
+    wide = products.select("pidx", exporter_id=_origin_ids(c("exporter")),
+                           ed=c("edition").replace_strict(EDITION_INDEX, return_dtype=pl.Int64))
     for a in MODELLED:
         sub = pa.filter(c("agreement") == a).select(
             "pidx", c("plan_id").alias(f"plan_{a}"), c("pcode").alias(f"p_{a}"), c("pn").alias(f"pn_{a}"),
             (c("has_ts") & (c("status") == "rule")).alias(f"ts_{a}"), c("has_exc").alias(f"exc_{a}"))
         wide = wide.join(sub, on="pidx", how="left")
-    lv = lines.join(wide, on="product_id")
-    mats = _material_table(lv.filter(c("mhs").is_not_null()).select("mhs", "edition"))
-    lv = lv.join(mats, on=["mhs", "edition"], how="left")
-    is_mat = c("kind") == "material"
-    counts_rvc = ~c("kind").is_in(["packing", "indirect"])
-    home = c("origin") == c("exporter")
+    wide = wide.sort("pidx")
+    if "pidx" not in lines.columns:
+        lines = lines.join(products.select("product_id", "pidx"), on="product_id")
+    lv = pl.concat([lines, wide.drop("pidx").select(pl.all().gather(lines["pidx"]))], how="horizontal")
+    lv = lv.with_columns(mkey=c("mcode") * 4 + c("ed"))
+    mats = _material_table(lv.filter(c("mcode").is_not_null()).select("mkey").unique())
+    lv = lv.join(mats, on="mkey", how="left")
+    is_mat = c("kind") == KIND_CODE["material"]
+    counts_rvc = ~c("kind").is_in([KIND_CODE["packing"], KIND_CODE["indirect"]])
+    home = c("origin_id") == c("exporter_id")
     flags = {}
     for a in MODELLED:
-        declared = c("orig_all") | c("orig_list").list.contains(pl.lit(a)).fill_null(False)
-        flags[f"o_{a}"] = declared & (c("origin").is_in(sorted(parties(a))) | home)
-    lv = lv.with_columns(**flags, is_mat=is_mat, counts_rvc=counts_rvc)
+        declared = (c("decl") & AGREEMENT_BIT[a]) != 0
+        flags[f"o_{a}"] = declared & (c("origin_id").is_in(_party_ids(a)) | home)
+    lv = lv.with_columns(**flags, is_mat=is_mat, counts_rvc=counts_rvc, home=home)
+    zero = pl.lit(0, pl.Int64)
     aggs = [c("is_mat").sum().alias("n_ctc")]
     any_ow = bool(pa["has_ow"].any())
     if any_ow:
-        aggs += [c("weight").filter(c("is_mat")).sum().alias("w_mat"),
+        aggs += [pl.when(c("is_mat")).then(c("weight")).sum().alias("w_mat"),
                  (c("is_mat") & c("weight").is_null()).any().alias("wnull_mat")]
     for a in MODELLED:
         o = c(f"o_{a}")
         foreign = c("is_mat") & ~o
-        aggs += [c("value").filter(c("counts_rvc") & ~o).sum().alias(f"vnm_{a}"),
-                 c("value").filter(c("counts_rvc") & o).sum().alias(f"vom_{a}"),
+        aggs += [pl.when(c("counts_rvc") & ~o).then(c("value")).otherwise(zero).sum().alias(f"vnm_{a}"),
+                 pl.when(c("counts_rvc") & o).then(c("value")).otherwise(zero).sum().alias(f"vom_{a}"),
                  foreign.sum().alias(f"nf_{a}"),
-                 (o & ~home).any().alias(f"cum_{a}"),
-                 (foreign & c("odd").fill_null(False)).any().alias(f"odd_{a}")]
+                 (o & ~c("home")).any().alias(f"cum_{a}"),
+                 (foreign & c("odd")).any().alias(f"odd_{a}")]
         if any_ow:
-            aggs.append(c("weight").filter(c("is_mat") & o).sum().alias(f"wo_{a}"))
+            aggs.append(pl.when(c("is_mat") & o).then(c("weight")).sum().alias(f"wo_{a}"))
     per_product = lv.group_by("pidx").agg(aggs)
     # back to (product, agreement)
     pick = lambda name: pl.coalesce([pl.when(c("a_idx") == i).then(c(f"{name}_{a}"))  # noqa: E731
@@ -549,7 +593,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         ts_parts.append(lv.filter(c(f"ts_{a}").fill_null(False) & c("is_mat") & ~c(f"o_{a}")).select(
             pa_key=c("pidx") * NA + A_INDEX[a], plan_id=c(f"plan_{a}"), exc=c(f"exc_{a}"),
             m=c(f"m{te}"), mn=c(f"n{te}"), ml=c(f"l{te}"), p=c(f"p_{a}"), pn=c(f"pn_{a}"),
-            value=c("value"), weight=c("weight"), known=c("mhs").is_not_null() & ~c("odd").fill_null(False)))
+            value=c("value"), weight=c("weight"), known=c("mcode").is_not_null()))
     ts = pl.concat(ts_parts).with_row_index("lid")
     complex_ = c("known") & ((c("mn") != 1) | (c("pn") != 1))
     m, p = c("m"), c("p")
@@ -645,7 +689,9 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         .when(c("kind") == "WO").then(wo_state)
     if any_ow:
         # evaluate.originating_weight_share: counted materials' weights, the originating share ≥ threshold
-        ow_ok = c("w_orig").fill_null(0).cast(I128) * 100 * c("t_den") >= c("t_num").cast(I128) * c("w_mat").fill_null(0)
+        # (a total weight of 0 makes the share 0, as in the engine)
+        ow_ok = pl.when(c("w_mat").fill_null(0) == 0).then(c("t_num") <= 0).otherwise(
+            c("w_orig").fill_null(0).cast(I128) * 100 * c("t_den") >= c("t_num").cast(I128) * c("w_mat"))
         state = state.when(c("kind") == "OW").then(
             pl.when((c("n_ctc") == 0) | c("wnull_mat")).then(pl.lit(3)).when(ow_ok).then(pl.lit(0))
             .otherwise(pl.lit(2)))
@@ -766,28 +812,41 @@ def build_request(product: dict, materials: list[dict], importer: str, agreement
         product=Product(hs=product["hs6"], edition=product["edition"], fob=units_to_decimal(product["fob"]),
                         weight_kg=units_to_decimal(product.get("weight"))),
         costs=Costs(**{k: units_to_decimal(v) for k, v in costs.items()}),
-        materials=[Material(name=f"line {i + 1}", hs=m["mhs"], origin=m["origin"],
-                            originating=list(m["orig_list"]) if m.get("orig_list") is not None else bool(m["orig_all"]),
+        materials=[Material(name=f"line {i + 1}", hs=_line_code(m), origin=ORIGINS[m["origin_id"]],
+                            originating=_declared(m["decl"]),
                             value=units_to_decimal(m["value"]), weight_kg=units_to_decimal(m.get("weight")),
-                            kind=m["kind"]) for i, m in enumerate(materials)])
+                            kind=KINDS[m["kind"]]) for i, m in enumerate(materials)])
+
+
+def _line_code(m: dict) -> str | None:
+    if m.get("odd"):
+        return m["mhs"]
+    return None if m["mcode"] is None else f"{m['mcode']:06d}"
+
+
+def _declared(decl: int) -> bool | list[str]:
+    """A line's originating declaration as the engine reads it (the modelled agreements are all it asks about)."""
+    if decl == ALL_AGREEMENTS:
+        return True
+    return [a for a in MODELLED if decl & AGREEMENT_BIT[a]] or False
 
 
 def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Rows the kernel does not evaluate, answered by the engine's ``determine_one``."""
     from noodlebowl.origin.engine import Route, determine_one
 
-    ids = rows["product_id"].unique()
-    by_product = {}
-    for m in lines.filter(pl.col("product_id").is_in(ids.implode())).iter_rows(named=True):
-        by_product.setdefault(m["product_id"], []).append(m)
-    prods = {p["product_id"]: p for p in products.filter(pl.col("product_id").is_in(ids.implode())).iter_rows(named=True)}
+    ids = rows["pidx"].unique()
+    by_product: dict[int, list[dict]] = {}
+    for m in lines.filter(pl.col("pidx").is_in(ids.implode())).iter_rows(named=True):
+        by_product.setdefault(m["pidx"], []).append(m)
+    prods = {p["pidx"]: p for p in products.filter(pl.col("pidx").is_in(ids.implode())).iter_rows(named=True)}
     out = []
-    for r in rows.select("product_id", "agreement", "costs_total").iter_rows(named=True):
-        p = prods[r["product_id"]]
+    for r in rows.select("pidx", "agreement", "costs_total").iter_rows(named=True):
+        p = prods[r["pidx"]]
         p = {**p, "costs": _costs(p)}
-        request = build_request(p, by_product.get(r["product_id"], []), p["importers"][0], [r["agreement"]])
+        request = build_request(p, by_product.get(r["pidx"], []), p["importers"][0], [r["agreement"]])
         d = determine_one(request, Route(r["agreement"], True, "batch", parties(r["agreement"])))
-        out.append(answer_row(r["product_id"], d))
+        out.append(answer_row(p["product_id"], d))
     return pl.DataFrame(out, schema={k: OUTPUT_SCHEMA[k] for k in (
         "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
         "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason")})
