@@ -339,7 +339,7 @@ def kernel_lines(valid: pl.DataFrame) -> pl.DataFrame:
         "row", "product_id",
         mcode=pl.when(c("mhs").str.len_bytes() == 6).then(c("mhs").cast(pl.Int64)),
         odd=c("mhs").is_not_null() & (c("mhs").str.len_bytes() != 6),
-        mhs=c("mhs"),
+        mhs=pl.when(c("mhs").str.len_bytes() != 6).then(c("mhs")),
         origin_id=c("origin").replace_strict(origins, [kernel.origin_id(o) for o in origins], return_dtype=pl.Int32),
         decl=decl.cast(pl.Int8), value=c("value"), weight=c("weight"),
         kind=c("kind").replace_strict(kernel.KIND_CODE, return_dtype=pl.Int8))
@@ -355,11 +355,159 @@ def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_reje
         pl.format("{} BOM line(s) rejected (BOM rows {}); the product is not evaluated", "n", "rows").alias("reason"))
     from noodlebowl.batch.kernel import KIND_CODE
 
+    key = "pidx" if "pidx" in lines.columns else "product_id"   # pidx: the row in ``products``
     counted = lines.filter(~pl.col("kind").is_in([KIND_CODE["indirect"], KIND_CODE["packing"]])) \
-        .group_by("product_id").agg(
-        counted=pl.col("value").sum())
-    over = products.join(counted, on="product_id").filter(pl.col("counted") > pl.col("fob")).select(
+        .group_by(key).agg(counted=pl.col("value").sum())
+    keyed = products.with_row_index("pidx").with_columns(pl.col("pidx").cast(pl.Int64)) if key == "pidx" else products
+    over = keyed.join(counted, on=key).filter(pl.col("counted") > pl.col("fob")).select(
         pl.lit(products_file).alias("file"), "row", pl.lit("fob").alias("field"),
         pl.lit("the materials (other than packing and indirect materials) are worth more than the FOB value")
         .alias("reason"))
     return pl.concat([first, over]).cast(REJECT_SCHEMA)
+
+
+# --- the fast path: BOM lines as Arrow dictionary columns ------------------------------------
+
+DICTIONARY_COLUMNS = ["product_id", "hs", "origin", "originating", "kind"]
+
+
+def _dictionary(table, name: str) -> tuple:
+    """(indices as numpy int64 with -1 for null, the distinct values) of a column, dictionary-encoded
+    when the file did not store it so (a missing column is all null)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if name not in table.column_names:
+        return np.full(table.num_rows, -1, dtype=np.int64), []
+    col = table.column(name)
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col.cast(pa.string()))
+    col = col.unify_dictionaries() if isinstance(col, pa.ChunkedArray) else col
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), []
+    values = chunks[0].dictionary.cast(pa.string()).to_pylist()
+    idx = np.concatenate([pc.fill_null(ch.indices.cast(pa.int64()), -1).to_numpy() for ch in chunks])
+    return idx, values
+
+
+def _per_value(values: list, exprs: dict[str, pl.Expr], schema: dict) -> dict:
+    """The slow path's column expressions on a column's distinct values (and on null, appended last, so
+    that index -1 picks it): {name: numpy array}."""
+    frame = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).select(**exprs).cast(schema)
+    return {n: frame[n].to_numpy() for n in frame.columns}
+
+
+def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl.Series | None,
+                         rows) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """:func:`validate_lines` for a chunk's BOM lines read from Parquet as Arrow (``rows``: their 1-based
+    record numbers), with the lines' ``pidx`` (row in ``products``) instead of product_id.
+
+    Every column but the numbers has few distinct values: each distinct value goes through the same
+    expressions as :func:`validate_lines` once, and lines look their results up by dictionary index.
+    Lines with any problem (or of a product not in ``products``) go through :func:`validate_lines`
+    itself, which writes the rejects. Returns (valid lines, rejects, the raw text of the slow lines)."""
+    import numpy as np
+
+    from noodlebowl.batch import kernel
+
+    c = pl.col
+    n = table.num_rows
+    ok = np.ones(n, dtype=bool)
+    # product: the row in ``products`` of the stripped id (-1: not a product of this chunk → slow path)
+    idx, values = _dictionary(table, "product_id")
+    ids = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(
+        product_id=c("v").str.strip_chars()).with_row_index("i")
+    prods = products.select("product_id", "edition").with_row_index("pidx")
+    ids = ids.join(prods, on="product_id", how="left").sort("i")
+    pidx = ids["pidx"].fill_null(-1).cast(pl.Int64).to_numpy()[idx]
+    ok &= pidx >= 0
+    safe = np.where(pidx >= 0, pidx, 0)
+    # hs: per (distinct text, edition of the product)
+    idx, values = _dictionary(table, "hs")
+    product_ed = np.array([kernel.EDITION_INDEX.get(e, -1) for e in prods["edition"].to_list()] or [-1])
+    line_ed = product_ed[safe]
+    mcode = np.zeros(n, dtype=np.int64)
+    mnull = np.ones(n, dtype=bool)
+    odd = np.zeros(n, dtype=bool)
+    mhs_text = np.full(len(values) + 1, None, dtype=object)
+    for edition in sorted(set(prods["edition"].to_list())):
+        code_of = np.zeros(len(values) + 1, dtype=np.int64)
+        null_of = np.ones(len(values) + 1, dtype=bool)
+        odd_of = np.zeros(len(values) + 1, dtype=bool)
+        fine_of = np.ones(len(values) + 1, dtype=bool)
+        for k, v in enumerate(values):
+            text = v.strip() if v is not None else ""
+            if not text:
+                continue
+            digits, problem = hs_problem(text, edition)
+            if problem is not None or digits is None:
+                fine_of[k] = False
+                continue
+            if len(digits) == 6:
+                null_of[k] = False
+                code_of[k] = int(digits)
+            else:
+                odd_of[k] = True
+                mhs_text[k] = digits
+        sel = line_ed == kernel.EDITION_INDEX[edition]
+        mcode = np.where(sel, code_of[idx], mcode)
+        mnull = np.where(sel, null_of[idx], mnull)
+        odd = np.where(sel, odd_of[idx], odd)
+        ok &= ~sel | fine_of[idx]
+    hs_idx = idx
+    # origin, originating, kind: the slow path's expressions per distinct value
+    idx, values = _dictionary(table, "origin")
+    blank = c("v").is_null() | (c("v").str.strip_chars() == "")
+    origin = pl.when(blank | (c("v").str.strip_chars().str.to_lowercase() == "unknown")).then(pl.lit("unknown")) \
+        .otherwise(c("v").str.strip_chars().str.to_uppercase())
+    per = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(o=origin)
+    per = per.with_columns(
+        fine=pl.Series([o == "unknown" or country_problem(o) is None for o in per["o"].to_list()]),
+        oid=pl.Series([kernel.origin_id(o) for o in per["o"].to_list()], dtype=pl.Int32))
+    origin_id = per["oid"].to_numpy()[idx]
+    ok &= per["fine"].to_numpy()[idx]
+    idx, values = _dictionary(table, "originating")
+    low = c("v").str.strip_chars().str.to_lowercase().fill_null("")
+    listed = c("v").str.strip_chars().str.to_uppercase().str.split(";").list.eval(pl.element().str.strip_chars())
+    is_bool = low.is_in(["", "true", "false", "yes", "no", "1", "0"])
+    decl = pl.when(low.is_in(["true", "yes", "1"])).then(pl.lit(kernel.ALL_AGREEMENTS)).when(is_bool).then(pl.lit(0)) \
+        .otherwise(pl.sum_horizontal(pl.when(listed.list.contains(pl.lit(a))).then(pl.lit(bit)).otherwise(pl.lit(0))
+                                     for a, bit in kernel.AGREEMENT_BIT.items()))
+    bad = ~is_bool & listed.list.eval(~pl.element().str.contains(r"^[A-Z0-9-]+$")).list.any()
+    per = _per_value(values, {"decl": decl, "fine": ~bad.fill_null(False)}, {"decl": pl.Int8, "fine": pl.Boolean})
+    decl_v = per["decl"][idx]
+    ok &= per["fine"][idx]
+    idx, values = _dictionary(table, "kind")
+    kind = pl.when(blank).then(pl.lit("material")).otherwise(c("v").str.strip_chars().str.to_lowercase())
+    per = _per_value(values, {"kind": kind.replace_strict(kernel.KIND_CODE, default=-1, return_dtype=pl.Int8)},
+                     {"kind": pl.Int8})
+    kind_v = per["kind"][idx]
+    ok &= kind_v >= 0
+    # numbers: one format check and one exact cast per value
+    numbers = pl.from_arrow(table.select([x for x in ("value", "weight_kg") if x in table.column_names]))
+    numbers = _ensure(numbers.cast(pl.String), ["value", "weight_kg"])
+    fine_number = lambda col: c(col).str.contains(_FINE_NUMBER).fill_null(False)  # noqa: E731
+    cast = lambda col: c(col).cast(pl.Decimal(18, 6), strict=False).to_physical().cast(pl.Int64)  # noqa: E731
+    numbers = numbers.select(value=cast("value"), weight=cast("weight_kg"),
+                             fine=fine_number("value") & (c("weight_kg").is_null() | fine_number("weight_kg")))
+    ok &= numbers["fine"].to_numpy()
+
+    schema = {k: v for k, v in kernel.LINE_SCHEMA.items() if k != "product_id"} | {"pidx": pl.Int64}
+    fast = pl.DataFrame({
+        "pidx": pidx, "mcode": mcode, "mnull": mnull, "odd": odd,
+        "mhs": pl.Series(mhs_text[hs_idx].tolist() if odd.any() else [None] * n, dtype=pl.String),
+        "origin_id": origin_id, "decl": decl_v, "value": numbers["value"], "weight": numbers["weight"],
+        "kind": kind_v}).filter(pl.Series(ok)) \
+        .with_columns(mcode=pl.when(c("mnull")).then(None).otherwise(c("mcode"))).select(list(schema)).cast(schema)
+    slow_rows = ~ok
+    if not slow_rows.any():
+        return fast, pl.DataFrame(schema=REJECT_SCHEMA), pl.DataFrame(schema={"row": pl.Int64, "product_id": pl.String})
+    import pyarrow as pa
+
+    raw = pl.from_arrow(table.filter(pa.array(slow_rows))).cast(pl.String).with_columns(
+        row=pl.Series(np.asarray(rows)[slow_rows], dtype=pl.Int64))
+    lines, rejects = validate_lines(raw, file, products, known_ids)
+    lines = lines.join(prods.select("product_id", pl.col("pidx").cast(pl.Int64)), on="product_id")
+    return pl.concat([fast, lines.select(fast.columns).cast(fast.schema)]), rejects, raw

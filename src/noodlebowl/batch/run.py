@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from noodlebowl import refdata
@@ -47,9 +48,17 @@ class SortedBom:
     """A BOM Parquet file sorted by product_id, read by product_id range (row groups pruned by statistics)."""
 
     def __init__(self, path: Path, has_row: bool):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self.file = pq.ParquetFile(path)
+        schema = pq.ParquetFile(path).schema_arrow
+        wanted = set(catalog.BOM_COLUMNS) - {"material"}      # the material's name is for the user only
+        self.names = {n: n.strip().lower() for n in schema.names if n.strip().lower() in wanted}
+        if has_row:
+            self.names["row"] = "row"
+        textual = [n for n, low in self.names.items() if low in catalog.DICTIONARY_COLUMNS
+                   and (pa.types.is_string(schema.field(n).type) or pa.types.is_large_string(schema.field(n).type))]
+        self.file = pq.ParquetFile(path, read_dictionary=textual)
         self.has_row = has_row
         meta = self.file.metadata
         index = meta.schema.to_arrow_schema().get_field_index("product_id")
@@ -82,26 +91,43 @@ class SortedBom:
         # row groups ordered; rows inside each group are checked as they are read (see read)
         return True
 
-    def read(self, lo: str | None, hi: str | None) -> pl.DataFrame:
-        """Lines with lo < product_id <= hi (None: unbounded)."""
-        frames = []
+    def read_arrow(self, lo: str | None, hi: str | None):
+        """(Arrow table, 1-based record numbers) of the lines with lo < product_id <= hi (None: unbounded);
+        text columns with few distinct values come as dictionaries."""
+        import numpy as np
+        import pyarrow as pa
+
+        tables, rows = [], []
         for i, gmin, gmax, offset in self.groups:
             if gmin is not None and ((lo is not None and gmax <= lo) or (hi is not None and gmin > hi)):
                 continue
-            df = pl.from_arrow(self.file.read_row_group(i))
-            if not self.has_row:
-                df = df.with_row_index("row", offset=offset + 1)
-            frames.append(df.with_columns(pl.all().exclude("row").cast(pl.String), pl.col("row").cast(pl.Int64)))
-        if not frames:
-            return pl.DataFrame(schema={"row": pl.Int64, "product_id": pl.String})
-        df = pl.concat(frames, how="diagonal_relaxed").rename(lambda n: n.strip().lower())
-        pid = pl.col("product_id")
-        cond = pl.lit(True)
-        if lo is not None:
-            cond = cond & (pid > lo)
-        if hi is not None:
-            cond = cond & (pid <= hi)
-        return df.filter(cond | (pid.is_null() & pl.lit(hi is None)))
+            t = self.file.read_row_group(i, columns=list(self.names)).rename_columns(
+                [self.names[n] for n in self.names])
+            if self.has_row:
+                rows.append(t.column("row").to_numpy().astype(np.int64))
+                t = t.drop_columns(["row"])
+            else:
+                rows.append(np.arange(offset + 1, offset + 1 + t.num_rows, dtype=np.int64))
+            tables.append(t)
+        if not tables:
+            return pa.table({"product_id": pa.array([], pa.string())}), np.zeros(0, dtype=np.int64)
+        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+        row = np.concatenate(rows)
+        idx, values = catalog._dictionary(table, "product_id")
+        inside = np.array([(lo is None or v > lo) and (hi is None or v <= hi) for v in values] + [hi is None],
+                          dtype=bool)
+        keep = inside[idx]
+        if keep.all():
+            return table, row
+        return table.filter(pa.array(keep)), row[keep]
+
+    def read(self, lo: str | None, hi: str | None) -> pl.DataFrame:
+        """The same lines as text columns (with ``row``)."""
+        table, row = self.read_arrow(lo, hi)
+        df = pl.from_arrow(table).with_columns(pl.all().cast(pl.String))
+        if not isinstance(df, pl.DataFrame):
+            df = df.to_frame()
+        return df.with_columns(row=pl.Series(row, dtype=pl.Int64))
 
 
 def sorted_bom(path: Path, workdir: Path) -> SortedBom:
@@ -211,14 +237,18 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
     with tempfile.TemporaryDirectory(prefix="noodlebowl-batch-") as tmp:
         bom = sorted_bom(bom_path, Path(tmp))
         for chunk, lo, hi in chunks(products, chunk_size):
-            raw_lines = bom.read(lo, hi)
-            lines, line_rejects = catalog.validate_lines(raw_lines, bom_path.name, chunk,
-                                                         _in_range(known_ids, lo, hi))
+            table, rows = bom.read_arrow(lo, hi)
+            lines, line_rejects, raw_lines = catalog.validate_lines_arrow(
+                table, bom_path.name, chunk, _in_range(known_ids, lo, hi), rows)
             bad = catalog.product_level_rejects(chunk, lines, line_rejects, raw_lines, products_path.name)
             all_rejects += [line_rejects, bad]
-            good = chunk.join(bad.select("row"), on="row", how="anti")
-            result = kernel.determine_chunk(good, lines.join(good.select("product_id"), on="product_id",
-                                                             how="semi"), wanted, data_version=version)
+            keep = ~chunk["row"].is_in(bad["row"].implode()).to_numpy()
+            good = chunk.filter(pl.Series(keep))
+            # lines' pidx: from rows of the chunk to rows of ``good``
+            new_index = np.cumsum(keep) - 1
+            old = lines["pidx"].to_numpy()
+            lines = lines.filter(pl.Series(keep[old])).with_columns(pidx=pl.Series(new_index[old[keep[old]]]))
+            result = kernel.determine_chunk(good, lines, wanted, data_version=version)
             writer.write(result)
             summary.rows += result.height
             for agreement, outcome, n in result.group_by("agreement", "outcome").agg(pl.len()).iter_rows():
