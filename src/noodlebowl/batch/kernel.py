@@ -49,11 +49,12 @@ LEVEL_DIGITS = {"chapter": 2, "heading": 4, "subheading": 6}
 
 # --- exact percentages ----------------------------------------------------------------------
 
+_POW10 = pl.Series("pow10", [10**k for k in range(39)], dtype=I128)
+
+
 def _pow10(exponent: pl.Expr) -> pl.Expr:
     # 10^38 is the largest power of ten an Int128 holds; callers never need more (see exact_percent)
-    return exponent.clip(0, 38).cast(pl.Int32).replace_strict(
-        pl.Series(list(range(39)), dtype=pl.Int32), pl.Series([10**k for k in range(39)], dtype=I128),
-        return_dtype=I128)
+    return pl.lit(_POW10).gather(exponent.clip(0, 38).cast(pl.Int32))
 
 
 def exact_percent(part: pl.Series, whole: pl.Series) -> pl.Series:
@@ -61,9 +62,14 @@ def exact_percent(part: pl.Series, whole: pl.Series) -> pl.Series:
     plain decimal string; ``part`` ≥ 0 and ``whole`` > 0 are integers of the same unit (null → null).
 
     Long division in Int128, in stages of 19 digits so that no product overflows; each stage is a
-    separate step (one expression would repeat its sub-expressions exponentially)."""
+    separate step (one expression would repeat its sub-expressions exponentially). Each distinct
+    (part, whole) is divided once, in one lazy query."""
     c = pl.col
-    df = pl.DataFrame({"n": part, "d": whole}).with_columns(n=c("n").cast(I128) * 100, d=c("d").cast(I128))
+    pairs = pl.DataFrame({"n0": part, "d0": whole}, schema={"n0": pl.Int64, "d0": pl.Int64})
+    keys = pairs.drop_nulls().unique()
+    if keys.is_empty():
+        return pl.Series(part.name, [None] * len(part), dtype=pl.String)
+    df = keys.lazy().with_columns(n=c("n0").cast(I128) * 100, d=c("d0").cast(I128))
     df = df.with_columns(len_n=c("n").cast(pl.String).str.len_chars().cast(pl.Int32),
                          len_d=c("d").cast(pl.String).str.len_chars().cast(pl.Int32))
     df = df.with_columns(shift=c("len_d") - c("len_n"))
@@ -84,7 +90,8 @@ def exact_percent(part: pl.Series, whole: pl.Series) -> pl.Series:
                          + c("q2") * _pow10(c("cc")) + c("q3"))
     df = df.with_columns(m=c("m") + ((2 * c("r") > c("d")) | ((2 * c("r") == c("d")) & (c("m") % 2 == 1)))
                          .cast(I128))
-    return df.select(_place_point(c("m").cast(pl.String), c("s"), c("n")).alias(part.name)).to_series()
+    text = df.select("n0", "d0", _place_point(c("m").cast(pl.String), c("s"), c("n")).alias("text")).collect()
+    return pairs.join(text, on=["n0", "d0"], how="left", maintain_order="left")["text"].rename(part.name)
 
 
 def _place_point(digits: pl.Expr, s: pl.Expr, n: pl.Expr) -> pl.Expr:
