@@ -516,7 +516,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     products = products.with_row_index("pidx").with_columns(c("pidx").cast(pl.Int64))
 
     # 1. routes: (product, importer, agreement, in_force) — per distinct (exporter, importer, date)
-    pairs = products.select("product_id", "exporter", "date", "importers").explode("importers") \
+    pairs = products.select("pidx", "exporter", "date", "importers").explode("importers") \
         .rename({"importers": "importer"})
     distinct = pairs.select("exporter", "importer", "date").unique()
     route_rows = [(e, i, d, a, f) for e, i, d in distinct.iter_rows()
@@ -528,7 +528,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
 
     # 2. (product, agreement) with the plan and the provisions in force on the date; pa_key = pidx·3 + agreement
-    pa = rows.select("product_id", "agreement").unique().join(products, on="product_id")
+    pa = rows.select("pidx", "agreement").unique().join(products, on="pidx")
     pa = pa.join(_plan_table(pa.select("agreement", "hs6", "edition")), on=["agreement", "hs6", "edition"])
     prov_keys = pa.select("agreement", "date").unique()
     prov = pl.DataFrame([{"agreement": a, "date": d, **_provisions_row(a, d)} for a, d in prov_keys.iter_rows()],
@@ -551,9 +551,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     if "pidx" not in lines.columns:
         lines = lines.join(products.select("product_id", "pidx"), on="product_id")
     lv = pl.concat([lines, wide.drop("pidx").select(pl.all().gather(lines["pidx"]))], how="horizontal")
-    lv = lv.with_columns(mkey=c("mcode") * 4 + c("ed"))
-    mats = _material_table(lv.filter(c("mcode").is_not_null()).select("mkey").unique())
-    lv = lv.join(mats, on="mkey", how="left")
+    lv = lv.with_columns(**_table_codes(lv["mcode"], lv["ed"]))
     is_mat = c("kind") == KIND_CODE["material"]
     counts_rvc = ~c("kind").is_in([KIND_CODE["packing"], KIND_CODE["indirect"]])
     home = c("origin_id") == c("exporter_id")
@@ -599,8 +597,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         te = TE_SUFFIX[TABLE_EDITION[a]]
         ts_parts.append(lv.filter(c(f"ts_{a}").fill_null(False) & c("is_mat") & ~c(f"o_{a}")).select(
             pa_key=c("pidx") * NA + A_INDEX[a], plan_id=c(f"plan_{a}"), exc=c(f"exc_{a}"),
-            m=c(f"m{te}"), mn=c(f"n{te}"), ml=c(f"l{te}"), p=c(f"p_{a}"), pn=c(f"pn_{a}"),
-            value=c("value"), weight=c("weight"), known=c("mcode").is_not_null()))
+            m=c(f"m{te}"), mn=c(f"n{te}"), te=pl.lit(te), mkey=c("mcode") * 4 + c("ed"), p=c(f"p_{a}"),
+            pn=c(f"pn_{a}"), value=c("value"), weight=c("weight"), known=c("mcode").is_not_null()))
     ts = pl.concat(ts_parts).with_row_index("lid")
     complex_ = c("known") & ((c("mn") != 1) | (c("pn") != 1))
     m, p = c("m"), c("p")
@@ -611,7 +609,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         .when(_shift(m, p, 6)).then(pl.lit(12)).otherwise(pl.lit(13)))
     # several candidate codes (material or product split on transposition): each pair is judged, and the
     # verdict at a level stands only when every pair agrees (evaluate._material_shift)
-    multi = ts.filter(complex_ & c("ml").is_not_null())
+    multi = _with_candidates(ts.filter(complex_ & (c("mn") > 0)))
     pcodes = pa.select("pa_key", "pcodes")
     if multi.height:
         pairs_ = multi.select("lid", "ml", "pa_key").join(pcodes, on="pa_key").explode("ml").explode("pcodes")
@@ -624,11 +622,12 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     else:
         multi = simple.clear()
     # a material split into no counterpart has no code (engine: unknown)
-    none_ = ts.filter(complex_ & c("ml").is_null()).select("pa_key", "value", "weight", code=pl.lit(26))
+    none_ = ts.filter(complex_ & (c("mn") == 0)).select("pa_key", "value", "weight", code=pl.lit(26))
     coded = pl.concat([simple, multi.select(simple.columns).cast(simple.schema),
                        none_.cast(simple.schema)])
-    by_code = coded.group_by("pa_key", "code").agg(
-        n=pl.len(), v=c("value").sum(), w=c("weight").sum(), wnull=c("weight").is_null().any())
+    by_code = coded.group_by(key=c("pa_key") * 32 + c("code")).agg(
+        n=pl.len(), v=c("value").sum(), w=c("weight").sum(), wnull=c("weight").is_null().any()) \
+        .with_columns(pa_key=c("key") // 32, code=c("key") % 32)
     lvl_aggs = []
     for k in (2, 4, 6):
         vk = _level_verdict(c("code"), k)
@@ -657,7 +656,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     exc_table = pl.DataFrame(exc_rows, orient="row", schema={
         "plan_id": pl.Int64, "leaf": pl.Int64, "ndig": pl.Int64, "width": pl.Int64, "start": pl.Int64,
         "end": pl.Int64})
-    exc_aggs = _exception_leaves(ts.filter(c("exc").fill_null(False)), exc_table, pcodes)
+    exc_aggs = _exception_leaves(_with_candidates(ts.filter(c("exc").fill_null(False))), exc_table, pcodes)
 
     lf = work.select("pa_key", "plan_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
                      "n_ctc", "dmv_num", "dmv_den", "dmw_num", "dmw_den", "dmw_lo", "dmw_hi", "bd_allowed",
@@ -747,14 +746,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                          rvc_build_up=exact_percent(pa["bu_part"], pa["fob"]),
                          de_minimis_share=exact_percent(pa["dm_part"], pa["fob"]))
     kernel = pa.select(
-        "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
+        "pidx", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
         "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason")
     if not engine_rows.is_empty():
-        kernel = pl.concat([kernel, fallback(engine_rows, products, lines)])
+        kernel = pl.concat([kernel, fallback(engine_rows, products, lines).drop("product_id")])
 
     # 7. per importer; an agreement whose entry into force is uncertain never qualifies outright
-    out = rows.select("product_id", "importer", "agreement", "in_force").join(
-        kernel, on=["product_id", "agreement"])
+    out = rows.select("pidx", "importer", "agreement", "in_force").join(
+        kernel, on=["pidx", "agreement"]).with_columns(product_id=pl.lit(products["product_id"]).gather(c("pidx")))
     uncertain = c("in_force").is_null() & (c("outcome") == "qualifies")
     out = out.with_columns(
         outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(c("outcome")),
@@ -767,6 +766,70 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     order = {a: i for i, a in enumerate(MODELLED)}
     return out.with_columns(_o=c("agreement").replace_strict(order, return_dtype=pl.Int8)) \
         .sort("product_id", "importer", "_o").select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA)
+
+
+def _with_candidates(ts: pl.DataFrame) -> pl.DataFrame:
+    """Tariff-shift rows with ``ml``: the material's candidate codes in the rule table's edition."""
+    c = pl.col
+    mats = _material_table(ts.filter(c("mkey").is_not_null()).select("mkey").unique())
+    return ts.join(mats, on="mkey", how="left").with_columns(
+        ml=pl.when(c("te") == "22").then(c("l22")).otherwise(c("l17"))).drop("m22", "l22", "n22", "m17", "l17", "n17")
+
+
+class _Dense:
+    """A material code's candidates in another edition, for every 6-digit code at once (numpy arrays
+    indexed by the code: single candidate or -1, number of candidates), filled as codes are met."""
+
+    def __init__(self, edition: str, table_edition: str):
+        import numpy as np
+
+        self.edition, self.table_edition = edition, table_edition
+        self.known = np.zeros(1_000_000, dtype=bool)
+        self.single = np.full(1_000_000, -1, dtype=np.int64)
+        self.count = np.zeros(1_000_000, dtype=np.int64)
+
+    def lookup(self, codes):
+        import numpy as np
+
+        new = np.unique(codes[~self.known[codes]])
+        for code in new.tolist():
+            cands = _transposed(f"{code:06d}", self.edition, self.table_edition)
+            self.count[code] = len(cands)
+            self.single[code] = int(cands[0]) if len(cands) == 1 else -1
+        self.known[new] = True
+        return self.single[codes], self.count[codes]
+
+
+_DENSE: dict[tuple[str, str], _Dense] = {}
+
+
+def _table_codes(mcode: pl.Series, ed: pl.Series) -> dict[str, pl.Series]:
+    """m22/n22 and m17/n17: each line's material code in the HS2022 and HS2017 rule tables (single
+    candidate or null, number of candidates) — engine._material_codes."""
+    import numpy as np
+
+    missing = mcode.is_null().to_numpy()
+    codes = mcode.fill_null(0).to_numpy()
+    eds = ed.to_numpy()
+    out = {}
+    for table_edition, suffix in TE_SUFFIX.items():
+        single = codes.copy()
+        count = np.ones(len(codes), dtype=np.int64)
+        for e, edition in enumerate(EDITIONS):
+            if edition == table_edition:
+                continue
+            sel = (eds == e) & ~missing
+            if sel.any():
+                dense = _DENSE.get((edition, table_edition)) or _DENSE.setdefault(
+                    (edition, table_edition), _Dense(edition, table_edition))
+                single[sel], count[sel] = dense.lookup(codes[sel])
+        out[f"m{suffix}"] = pl.Series(single)
+        out[f"n{suffix}"] = pl.Series(count)
+    frame = pl.DataFrame(out).with_columns(
+        **{f"m{sx}": pl.when(pl.Series(missing) | (pl.col(f"m{sx}") < 0)).then(None).otherwise(pl.col(f"m{sx}"))
+           for sx in TE_SUFFIX.values()},
+        **{f"n{sx}": pl.when(pl.Series(missing)).then(None).otherwise(pl.col(f"n{sx}")) for sx in TE_SUFFIX.values()})
+    return {name: frame[name] for name in frame.columns}
 
 
 def _exception_leaves(ts: pl.DataFrame, exc_table: pl.DataFrame, pcodes: pl.DataFrame) -> pl.DataFrame:
@@ -853,8 +916,8 @@ def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) ->
         p = {**p, "costs": _costs(p)}
         request = build_request(p, by_product.get(r["pidx"], []), p["importers"][0], [r["agreement"]])
         d = determine_one(request, Route(r["agreement"], True, "batch", parties(r["agreement"])))
-        out.append(answer_row(p["product_id"], d))
-    return pl.DataFrame(out, schema={k: OUTPUT_SCHEMA[k] for k in (
+        out.append({"pidx": r["pidx"], **answer_row(p["product_id"], d)})
+    return pl.DataFrame(out, schema={"pidx": pl.Int64} | {k: OUTPUT_SCHEMA[k] for k in (
         "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
         "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason")})
 
