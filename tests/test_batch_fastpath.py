@@ -86,3 +86,36 @@ def test_arrow_line_validation_of_typed_number_columns(typed):
     slow, slow_rejects = catalog.validate_lines(raw, "bom", products, known)
     assert fast["value"].sort().to_list() == slow["value"].sort().to_list()
     assert fast_rejects.height == slow_rejects.height
+
+
+def test_plan_cache_round_trip_gives_the_same_answers(tmp_path, monkeypatch):
+    """Plans, transpositions and HS checks read back from the cache file give the same results as
+    computed ones; an unreadable cache file is ignored."""
+    from pathlib import Path
+
+    from noodlebowl.batch import kernel, plancache
+    from noodlebowl.batch.run import run
+
+    root = Path(__file__).parents[1] / "examples" / "catalog"
+    first = run(root / "products.csv", root / "bom.csv", tmp_path / "a.csv", plan_cache=tmp_path / "cache")
+    files = list((tmp_path / "cache").glob("batch-plans-*.pkl"))
+    assert len(files) == 1
+    # a fresh process's view: only what the file holds
+    for table in (plancache.PLANS, plancache.TRANSPOSED, plancache.HS_CHECKS, plancache._loaded):
+        monkeypatch.setattr(plancache, table_name(plancache, table), type(table)())
+    monkeypatch.setattr(kernel, "_PLANS", {})
+    monkeypatch.setattr(kernel, "_PLAN_LIST", [])
+    monkeypatch.setattr(kernel, "_TRANSPOSED", {})
+    monkeypatch.setattr(kernel._plan_table, "table", kernel._plan_table.table.clear())
+    monkeypatch.setattr(kernel._pattern_table, "table", kernel._pattern_table.table.clear())
+    assert plancache.load(tmp_path / "cache") and plancache.PLANS
+    second = run(root / "products.csv", root / "bom.csv", tmp_path / "b.csv", plan_cache=tmp_path / "cache")
+    assert first.as_dict() | {"out": "", "rejects_file": ""} == second.as_dict() | {"out": "", "rejects_file": ""}
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    files[0].write_bytes(b"not a pickle")
+    monkeypatch.setattr(plancache, "_loaded", {})
+    assert not plancache.load(tmp_path / "cache")
+
+
+def table_name(module, table) -> str:
+    return next(name for name, value in vars(module).items() if value is table)

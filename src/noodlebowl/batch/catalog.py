@@ -158,9 +158,26 @@ def _number_check(col: str, *, required: bool, positive: bool = False) -> tuple[
             _number_problem(col, required=required, positive=positive))
 
 
-@cache
+_HS_CHECKS: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+
+
 def hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
     """(digits, None) for a code that exists in the edition, else (None, the reason)."""
+    key = (text, edition)
+    hit = _HS_CHECKS.get(key)
+    if hit is None:
+        from noodlebowl.batch import plancache
+
+        hit = plancache.HS_CHECKS.get(key) or _hs_problem(text, edition)
+        _HS_CHECKS[key] = hit
+    return hit
+
+
+def hs_checks_known() -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    return dict(_HS_CHECKS)
+
+
+def _hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
     from noodlebowl.errors import InvalidCode
     from noodlebowl.hs import exists, parse_code
 

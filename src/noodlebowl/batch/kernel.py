@@ -29,6 +29,7 @@ from functools import cache
 
 import polars as pl
 
+from noodlebowl.batch import plancache
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.psr import TABLE_EDITION, select_rule
 
@@ -201,15 +202,41 @@ def plan_for(agreement: str, code: str, edition: str) -> Plan:
     plan = _PLANS.get(key)
     if plan is not None:
         return plan
-    plan = build_plan(agreement, code, edition, len(_PLAN_LIST))
+    cached = plancache.PLANS.get(key)
+    pid = len(_PLAN_LIST)
+    plan = plan_from_tuple(cached, agreement, pid) if cached is not None else build_plan(agreement, code, edition, pid)
     _PLANS[key] = plan
     _PLAN_LIST.append(plan)
     return plan
 
 
-def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
+def plan_tuple(plan: Plan) -> tuple:
+    """What a plan holds beyond its rule tree (which depends on the rule text only): for the cache file."""
+    return (plan.status, plan.product_code, plan.rule_text, plan.rule_row, plan.rule_level, plan.gap,
+            plan.product_codes)
+
+
+@cache
+def _compiled(text: str) -> tuple[Node, list[Leaf]] | None:
     from noodlebowl.origin.engine import _parse
 
+    leaves: list[Leaf] = []
+    try:
+        return _compile(_parse(text), leaves), leaves
+    except _Unsupported:
+        return None
+
+
+def plan_from_tuple(t: tuple, agreement: str, pid: int) -> Plan:
+    status, product_code, rule_text, rule_row, rule_level, gap, product_codes = t
+    plan = Plan(plan_id=pid, agreement=agreement, status=status, product_code=product_code, rule_text=rule_text,
+                rule_row=rule_row, rule_level=rule_level, gap=gap, product_codes=tuple(product_codes))
+    if status == "rule":
+        plan.tree, plan.leaves = _compiled(rule_text)
+    return plan
+
+
+def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
     sel = select_rule(agreement, code, edition)
     rule = sel.rule
     common = dict(plan_id=pid, agreement=agreement, rule_text=rule.text if rule else None,
@@ -224,12 +251,10 @@ def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
         return Plan(status="gap", product_code=sel.product_codes[0] if single else None, **common)
     if not six:
         return Plan(status="fallback", product_code=None, **common)
-    leaves: list[Leaf] = []
-    try:
-        tree = _compile(_parse(rule.text), leaves)
-    except _Unsupported:
+    compiled = _compiled(rule.text)
+    if compiled is None:
         return Plan(status="fallback", product_code=sel.product_codes[0], **common)
-    return Plan(status="rule", product_code=sel.product_codes[0], tree=tree, leaves=leaves,
+    return Plan(status="rule", product_code=sel.product_codes[0], tree=compiled[0], leaves=compiled[1],
                 product_codes=tuple(sel.product_codes), **common)
 
 
@@ -360,10 +385,23 @@ def _provisions_row(agreement: str, on: dt.date) -> dict:
             "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods}
 
 
-@cache
+_TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
+
+
 def _transposed(code: str, edition: str, table_edition: str) -> tuple[str, ...]:
-    from noodlebowl.origin.engine import _transposed as engine_transposed
-    return engine_transposed(code, edition, table_edition)
+    key = (code, edition, table_edition)
+    hit = _TRANSPOSED.get(key)
+    if hit is None:
+        hit = plancache.TRANSPOSED.get(key)
+        if hit is None:
+            from noodlebowl.origin.engine import _transposed as engine_transposed
+            hit = engine_transposed(code, edition, table_edition)
+        _TRANSPOSED[key] = hit
+    return hit
+
+
+def transposed_known() -> dict[tuple[str, str, str], tuple[str, ...]]:
+    return dict(_TRANSPOSED)
 
 
 # --- process-wide lookup tables -------------------------------------------------------------

@@ -209,8 +209,16 @@ def _in_range(ids: pl.Series, lo: str | None, hi: str | None) -> pl.Series:
 
 def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         agreements: tuple[str, ...] | None = None, chunk_size: int = DEFAULT_CHUNK,
-        progress: Callable[[int, int], None] | None = None) -> Summary:
-    """Determine every product of the catalog; write results and ``<out>.rejects.csv``."""
+        progress: Callable[[int, int], None] | None = None, plan_cache: bool | Path = True) -> Summary:
+    """Determine every product of the catalog; write results and ``<out>.rejects.csv``.
+
+    ``plan_cache``: keep rule plans and code lookups across processes (:mod:`plancache`) in its
+    default folder (True), in the folder given, or not at all (False)."""
+    from noodlebowl.batch import plancache
+
+    cache_dir = None if plan_cache is True or plan_cache is False else Path(plan_cache)
+    if plan_cache is not False:
+        plancache.load(cache_dir)
     products_path, bom_path, out = Path(products_path), Path(bom_path), Path(out)
     catalog.file_format(out)
     wanted = tuple(a.upper() for a in agreements) if agreements else None
@@ -260,6 +268,8 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
             if progress:
                 progress(done, products.height)
     writer.close()
+    if plan_cache is not False:
+        plancache.save(cache_dir)
     rejects = pl.concat(all_rejects).cast(catalog.REJECT_SCHEMA).sort("file", "row", "field")
     summary.rejects = rejects.height
     summary.rejected_products = summary.products - products.height + sum(

@@ -1,0 +1,107 @@
+"""The batch kernel's lookups kept across processes: rule plans (the rule selected for each product
+code under each agreement), material-code transpositions and HS-code checks.
+
+A fresh process spends seconds selecting rules and transposing codes (the HS nomenclature and
+correlation tables are loaded for it); these answers depend only on the reference data and on the
+code that computes them, so they are kept in one file keyed by both: the data version and a hash of
+the source of the modules involved (rule selection, HS codes and transposition, the rule parser, the
+kernel and catalog). Any change to either gives another file name, so a stale answer is never read.
+
+The file is written at the end of a run that computed anything new (atomically: a temporary file
+renamed), and read at the start of the next one; an unreadable file is ignored and rebuilt. It
+lives in ``$NOODLEBOWL_CACHE_DIR``, else ``$XDG_CACHE_HOME/noodlebowl``, else ``~/.cache/noodlebowl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from functools import cache
+from pathlib import Path
+
+FORMAT = 1
+_SOURCES = ("origin/psr.py", "origin/engine.py", "hs", "rules", "batch/kernel.py", "batch/catalog.py",
+            "batch/plancache.py")
+
+# filled by load(), read by kernel.plan_for, kernel._transposed and catalog.hs_problem
+PLANS: dict[tuple[str, str, str], tuple] = {}
+TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
+HS_CHECKS: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+_loaded: dict[str, int] = {}
+
+
+def directory() -> Path:
+    explicit = os.environ.get("NOODLEBOWL_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "noodlebowl"
+
+
+@cache
+def code_hash() -> str:
+    root = Path(__file__).parents[1]
+    digest = hashlib.sha256()
+    for name in _SOURCES:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            digest.update(str(f.relative_to(root)).encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_file(folder: Path | None = None) -> Path:
+    from noodlebowl import refdata
+
+    return (folder or directory()) / f"batch-plans-v{FORMAT}-{refdata.data_version()}-{code_hash()}.pkl"
+
+
+def load(folder: Path | None = None) -> bool:
+    """Read the cache file into memory (once per process and file); False when there is none."""
+    path = cache_file(folder)
+    if str(path) in _loaded:
+        return True
+    try:
+        with path.open("rb") as fh:
+            data = pickle.load(fh)
+        if data.get("format") != FORMAT:
+            return False
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, KeyError):
+        return False
+    PLANS.update(data["plans"])
+    TRANSPOSED.update(data["transposed"])
+    HS_CHECKS.update(data["hs"])
+    _loaded[str(path)] = len(PLANS) + len(TRANSPOSED) + len(HS_CHECKS)
+    return True
+
+
+def save(folder: Path | None = None) -> Path | None:
+    """Write what this process knows, when it knows more than the file held; None when nothing is new
+    or the folder cannot be written (the cache is an optimisation, never a failure)."""
+    from noodlebowl.batch import catalog, kernel
+
+    plans = dict(PLANS)
+    plans.update({key: kernel.plan_tuple(plan) for key, plan in kernel._PLANS.items()})
+    transposed = dict(TRANSPOSED)
+    transposed.update(kernel.transposed_known())
+    checks = dict(HS_CHECKS)
+    checks.update(catalog.hs_checks_known())
+    path = cache_file(folder)
+    if len(plans) + len(transposed) + len(checks) <= _loaded.get(str(path), -1):
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:
+            pickle.dump({"format": FORMAT, "plans": plans, "transposed": transposed, "hs": checks}, fh,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+    except OSError:
+        return None
+    PLANS.update(plans)
+    TRANSPOSED.update(transposed)
+    HS_CHECKS.update(checks)
+    _loaded[str(path)] = len(plans) + len(transposed) + len(checks)
+    return path
