@@ -31,23 +31,23 @@ def floor_time(bom: Path) -> float:
     return time.perf_counter() - t0
 
 
-def kernel_time(folder: Path, chunk: int) -> tuple[float, int, dict]:
+def kernel_time(folder: Path, chunk: int, plan_cache: bool = True) -> tuple[float, int, dict]:
     from noodlebowl.batch.run import run
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         summary = run(folder / "products.parquet", folder / "bom.parquet", Path(tmp) / "out.parquet",
-                      chunk_size=chunk)
+                      chunk_size=chunk, plan_cache=plan_cache)
         return time.perf_counter() - t0, summary.rows, summary.as_dict()
 
 
-def engine_time(folder: Path) -> tuple[float, int]:
+def engine_time(folder: Path, limit: int | None = None) -> tuple[float, int]:
     from noodlebowl.batch import catalog
     from noodlebowl.errors import NoodlebowlError
     from noodlebowl.origin import determine
     from noodlebowl.origin.request import Costs, Material, Product, Request
 
-    products = pl.read_parquet(folder / "products.parquet").to_dicts()
+    products = pl.read_parquet(folder / "products.parquet", n_rows=limit).to_dicts()
     lines: dict[str, list[dict]] = {}
     for m in pl.read_parquet(folder / "bom.parquet").iter_rows(named=True):
         lines.setdefault(m["product_id"], []).append(m)
@@ -79,10 +79,22 @@ def main() -> None:
     parser.add_argument("folder", type=Path, help="a catalog written by gen_catalog.py")
     parser.add_argument("--chunk-size", type=int, default=20_000)
     parser.add_argument("--engine", action="store_true", help="also time the single-request engine")
+    parser.add_argument("--warm", type=Path, help="first run the kernel (and, with --engine, the engine on its "
+                        "first 1000 products) untimed on this other catalog: both paths then run warm")
+    parser.add_argument("--no-plan-cache", action="store_true", help="do not read or write the plan cache file")
     args = parser.parse_args()
-    result: dict = {"catalog": str(args.folder)}
+    from noodlebowl.batch import plancache
+
+    result: dict = {"catalog": str(args.folder),
+                    "plan_cache": "off" if args.no_plan_cache else
+                    ("file present" if plancache.cache_file().exists() else "no file (built by this run)")}
     result["floor_s"] = floor_time(args.folder / "bom.parquet")
-    kt, rows, summary = kernel_time(args.folder, args.chunk_size)
+    if args.warm:
+        result["warmed_with"] = str(args.warm)
+        kernel_time(args.warm, args.chunk_size, not args.no_plan_cache)
+        if args.engine:
+            engine_time(args.warm, limit=1000)
+    kt, rows, summary = kernel_time(args.folder, args.chunk_size, not args.no_plan_cache)
     result.update(kernel_s=kt, determinations=rows, per_second=rows / kt, floor_ratio=kt / result["floor_s"],
                   products=summary["products"], rejected_products=summary["rejected_products"])
     if args.engine:

@@ -23,7 +23,7 @@ ORIGINATING = ["false", "false", "true", "RCEP", "ATIGA;ACFTA", ""]
 KINDS = ["material"] * 16 + ["retail_packaging", "packing", "indirect", "accessory"]
 
 
-def generate(n: int, seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
+def generate(n: int, seed: int = 1, max_lines: int = 40) -> tuple[pl.DataFrame, pl.DataFrame]:
     rng = np.random.default_rng(seed)
     table = Path(__file__).parents[1] / "src" / "noodlebowl" / "data" / "hs_codes.parquet"
     codes = np.array(pl.read_parquet(table).filter((pl.col("edition") == "HS2022")
@@ -48,7 +48,7 @@ def generate(n: int, seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.format("{}.{}", pl.col(col) // 100, (pl.col(col) % 100).cast(pl.String).str.zfill(2)))
     products = products.with_columns(fob=money("fob_c"), direct_labour=money("l"), direct_overhead=money("o"),
                                      profit=money("p"), other=money("x")).drop("fob_c", "l", "o", "p", "x")
-    counts = rng.integers(5, 41, n)
+    counts = rng.integers(5, max_lines + 1, n)
     total = int(counts.sum())
     owner = np.repeat(np.arange(n), counts)
     mcode = codes[rng.integers(0, len(codes), total)]
@@ -84,9 +84,12 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--max-lines", type=int, default=40,
+                        help="BOM lines per product drawn from 5..N (40: ≈ 22.5 on average; 20: ≈ 12.5, the issue's "
+                             "≈ 12M lines for 1M products)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    products, lines = generate(args.products, args.seed)
+    products, lines = generate(args.products, args.seed, args.max_lines)
     products.write_parquet(args.out / "products.parquet")
     lines.write_parquet(args.out / "bom.parquet", row_group_size=200_000)
     print(f"{products.height} products, {lines.height} BOM lines → {args.out}")

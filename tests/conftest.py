@@ -44,3 +44,10 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"source data not found at {SHARED_DATA}; set NOODLEBOWL_SHARED_DATA")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory):
+    """The batch plan cache of the test run lives in a temporary folder, not the user's ~/.cache."""
+    os.environ["NOODLEBOWL_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield

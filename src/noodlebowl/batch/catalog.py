@@ -357,7 +357,9 @@ def kernel_lines(valid: pl.DataFrame) -> pl.DataFrame:
         mcode=pl.when(c("mhs").str.len_bytes() == 6).then(c("mhs").cast(pl.Int64)),
         odd=c("mhs").is_not_null() & (c("mhs").str.len_bytes() != 6),
         mhs=pl.when(c("mhs").str.len_bytes() != 6).then(c("mhs")),
-        origin_id=c("origin").replace_strict(origins, [kernel.origin_id(o) for o in origins], return_dtype=pl.Int32),
+        # replace_strict with no keys (an empty chunk) keeps the input's dtype, whatever return_dtype says
+        origin_id=c("origin").replace_strict(origins, [kernel.origin_id(o) for o in origins], return_dtype=pl.Int32)
+        if origins else pl.lit(None, dtype=pl.Int32),
         decl=decl.cast(pl.Int8), value=c("value"), weight=c("weight"),
         kind=c("kind").replace_strict(kernel.KIND_CODE, return_dtype=pl.Int8))
 

@@ -20,6 +20,8 @@ def batch(
     agreement: list[str] = typer.Option(None, "--agreement", "-a",
                                         help="only this agreement where in force (repeatable)"),
     chunk_size: int = typer.Option(20_000, "--chunk-size", min=1, help="products per chunk (bounds memory)"),
+    plan_cache: bool = typer.Option(True, "--plan-cache/--no-plan-cache",
+                                    help="keep rule plans and code lookups across runs (see docs/batch.md)"),
     fmt: Format = format_option(),
 ) -> None:
     """Does each product of a catalog qualify, under each agreement in force for its routes?
@@ -37,7 +39,7 @@ def batch(
             bar.update(task, completed=done, total=total)
 
         summary = run(products, bom, out, agreements=tuple(agreement) if agreement else None,
-                      chunk_size=chunk_size, progress=progress)
+                      chunk_size=chunk_size, progress=progress, plan_cache=plan_cache)
     emit(summary.as_dict(), fmt.value, render_summary)
 
 

@@ -5,7 +5,8 @@ A fresh process spends seconds selecting rules and transposing codes (the HS nom
 correlation tables are loaded for it); these answers depend only on the reference data and on the
 code that computes them, so they are kept in one file keyed by both: the data version and a hash of
 the source of the modules involved (rule selection, HS codes and transposition, the rule parser, the
-kernel and catalog). Any change to either gives another file name, so a stale answer is never read.
+agreements' parameters, the kernel and catalog). Any change to either gives another file name, so a
+stale answer is never read.
 
 The file is written at the end of a run that computed anything new (atomically: a temporary file
 renamed), and read at the start of the next one; an unreadable file is ignored and rebuilt. It
@@ -22,8 +23,8 @@ from functools import cache
 from pathlib import Path
 
 FORMAT = 1
-_SOURCES = ("origin/psr.py", "origin/engine.py", "hs", "rules", "batch/kernel.py", "batch/catalog.py",
-            "batch/plancache.py")
+_SOURCES = ("origin/psr.py", "origin/engine.py", "hs", "rules", "agreements", "batch/kernel.py",
+            "batch/catalog.py", "batch/plancache.py")
 
 # filled by load(), read by kernel.plan_for, kernel._transposed and catalog.hs_problem
 PLANS: dict[tuple[str, str, str], tuple] = {}
@@ -46,7 +47,8 @@ def code_hash() -> str:
     digest = hashlib.sha256()
     for name in _SOURCES:
         path = root / name
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        # the agreements' dated parameters (general rules, editions) are YAML beside the code
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".yaml")) if path.is_dir() else [path]
         for f in files:
             digest.update(str(f.relative_to(root)).encode())
             digest.update(f.read_bytes())
