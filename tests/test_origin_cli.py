@@ -58,6 +58,8 @@ materials:
     (BASE.replace('hs: "8501.10"', 'hs: "85x1"'), ["materials[0].hs"]),
     (BASE.replace('hs: "8509.40"', 'hs: "9999.99"'), ["product.hs"]),
     (BASE + "agreements: [ACFTA]\n", ["ACFTA is not in force"]),
+    (BASE.replace('fob: "100"', 'fob: "-5"').replace('value: "30"', 'value: "x"'),
+     ["product.fob", "positive", "also field materials[0].value"]),
 ])
 def test_bad_requests_exit_2_naming_the_field(cli, tmp_path, text, fragments):
     result = cli("qualify", _write(tmp_path, text))

@@ -168,9 +168,12 @@ def parse_request(data: Any, *, source: str = "request") -> Request:
     try:
         return Request.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err, *others = exc.errors()
         field = _location(err["loc"]) or "request"
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+        # every problem is named, so that one correction round fixes the whole file
+        more = "".join(f"; also field {_location(o['loc']) or 'request'}: {o['msg']}" for o in others[:9])
+        if len(others) > 9:
+            more += f"; and {len(others) - 9} more problem(s)"
         raise InvalidRequest(f"{err['msg']}{more}", where=f"{source}: field {field}",
                              accepted=_accepted_hint(err)) from None
 
