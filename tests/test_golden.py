@@ -52,6 +52,7 @@ def test_golden(case):
         assert agreement in answers, f"{agreement} not evaluated; got {sorted(answers)}"
         got = answers[agreement]
         context = f"{agreement}: {got.summary} | checks: {[c.detail for c in got.checks]}"
+        assert len(got.checks) == len({c.model_dump_json() for c in got.checks}), f"a check is repeated: {context}"
         if "outcome" in want:
             assert got.outcome.value == want["outcome"], context
         if "criterion" in want:

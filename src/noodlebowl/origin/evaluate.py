@@ -422,7 +422,8 @@ def noted(node: Noted, ctx: Context) -> Result:
 def _merge(results: list[Result]) -> Result:
     merged = Result(Outcome.undetermined)
     for r in results:
-        merged.checks.extend(r.checks)
+        # branches of a split often test the same materials: the trace says each check once
+        merged.checks.extend(c for c in r.checks if c not in merged.checks)
         merged.questions.extend(q for q in r.questions if q not in merged.questions)
         merged.caveats.extend(c for c in r.caveats if c not in merged.caveats)
         if r.de_minimis_share is not None:
