@@ -206,7 +206,6 @@ async def load(base: str, make, rate: float, duration: float, max_in_flight: int
 
 def run_mode(mode: str, url: str | None, args) -> list[dict]:
     from noodlebowl.web.store import Store, make_engine, migrate
-    from noodlebowl.web.store.db import database_url
 
     env = {**os.environ}
     home = tempfile.mkdtemp(prefix="nb-bench-")

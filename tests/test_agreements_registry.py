@@ -7,7 +7,7 @@ import pytest
 
 from noodlebowl.agreements.registry import (MODELLED, agreements_for_route, in_force, parties,
                                             unmodelled_agreements)
-from noodlebowl.errors import InvalidRequest, UnknownCountry
+from noodlebowl.errors import InvalidRequest
 from noodlebowl.refdata import rows
 
 

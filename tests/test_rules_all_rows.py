@@ -11,7 +11,7 @@ import yaml
 
 from noodlebowl.rules import (AllOf, AnyOf, Branch, ChemicalReaction, CodeRange, Incomplete, Noted,
                               OriginatingWeightShare, Process, Split, TariffShift, ValueContent,
-                              WhollyObtained, fact_keys, format_rule, parse_rule, walk)
+                              WhollyObtained, fact_keys, parse_rule, walk)
 from noodlebowl.rules.vocabulary import ACFTA_TEXTILE_PROCESS_RULES
 
 # (file under shared data, rule column, agreement when the file has no agreement column, rows)

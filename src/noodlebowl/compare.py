@@ -216,8 +216,6 @@ def _why_not(o: Option, best: str, mfn_metric, by_value: bool) -> str | None:
 
 
 def _unmodelled_cheaper(result, request: Request, best_metric, by_value: bool, not_modelled_for_route) -> list[Unmodelled]:
-    from noodlebowl.tariffs.rates import ad_valorem_equivalent, describe
-
     route = {u.id: u for u in not_modelled_for_route(request.exporter, request.importer)}
     out = []
     for regime in sorted({m.regime for m in result.measures} - NON_AGREEMENT_REGIMES):

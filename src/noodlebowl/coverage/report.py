@@ -192,7 +192,7 @@ def coverage(use_disk_cache: bool = True) -> dict[str, Any]:
 def render_text(report: dict[str, Any]) -> None:
     """Readable tables (plain text, so the output can be pasted into the README)."""
     lines = [f"Reference data {report['data_version']}", "",
-             f"Rules of origin: HS2022 subheadings by the rule the engine applies"]
+             "Rules of origin: HS2022 subheadings by the rule the engine applies"]
     head = f"{'agreement':<9} " + " ".join(f"{c:>18}" for c in PSR_CATEGORIES)
     lines.append(head)
     for a in report["psr"]:

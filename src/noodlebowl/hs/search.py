@@ -375,7 +375,7 @@ def _hit(idx: _Index, s: int, sc: float, coverage: float, concepts, line: int | 
               "heading": set(tokens(heading)), "chapter": set(tokens(chapter))}
     why: dict[str, Any] = {f: [] for f in fields}
     synonyms: dict[str, list[str]] = {}
-    for label, alts, syn in concepts:
+    for label, alts, _synonym in concepts:
         for field, terms in fields.items():
             matched = [t for t, _w in alts if t in terms]
             if matched:
