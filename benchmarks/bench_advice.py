@@ -13,8 +13,8 @@ Prints p50/p95/p99 in milliseconds and the engine runs per call. Target: p95 ≤
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+
+from timing import timeit  # benchmarks/timing.py, beside this script
 
 from noodlebowl.advice import advise, parse_advice_request
 
@@ -39,19 +39,6 @@ def request(hard: bool = False):
                    "prices": {"part 0": {"TH": "1.40", "VN": "1.20"}, "part 1": {"MY": "2.60"}}}})
 
 
-def timeit(fn, runs: int) -> dict[str, float]:
-    for _ in range(min(10, runs)):
-        fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return {"p50": statistics.median(samples), "p95": samples[int(0.95 * len(samples))],
-            "p99": samples[int(0.99 * len(samples))]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
@@ -65,7 +52,7 @@ def main() -> None:
             print(f"  {a.agreement}: {a.outcome.value} → {a.status}"
                   + (f", {best.materials_changed} change(s) → {best.criterion}" if best else "")
                   + f" ({a.evaluations} engine runs)")
-        r = timeit(lambda: advise(req, options), args.runs)
+        r = timeit(lambda: advise(req, options), args.runs, warmup=min(10, args.runs))
         print(f"  advise, 3 agreements, 20 materials: p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  "
               f"p99 {r['p99']:.1f} ms  ({args.runs} runs)")
 

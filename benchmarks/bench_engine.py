@@ -12,8 +12,8 @@ Prints p50/p95/p99 in milliseconds.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+
+from timing import timeit  # benchmarks/timing.py, beside this script
 
 from noodlebowl.compare import compare
 from noodlebowl.origin import determine, parse_request
@@ -34,19 +34,6 @@ def request(exporter: str, importer: str, agreements=None):
                           "materials": materials})
 
 
-def timeit(fn, runs: int) -> dict[str, float]:
-    for _ in range(min(200, runs)):
-        fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return {"p50": statistics.median(samples), "p95": samples[int(0.95 * len(samples))],
-            "p99": samples[int(0.99 * len(samples))]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=2000)
@@ -55,7 +42,7 @@ def main() -> None:
     both = request("TH", "VN")
     for name, fn, runs in [("determine, 1 agreement, 20 materials", lambda: determine(one), args.runs),
                            ("compare, all agreements, 20 materials", lambda: compare(both), args.runs // 4)]:
-        r = timeit(fn, runs)
+        r = timeit(fn, runs, warmup=min(200, runs))
         print(f"{name}: p50 {r['p50']:.3f} ms  p95 {r['p95']:.3f} ms  p99 {r['p99']:.3f} ms  ({runs} runs)")
 
 
