@@ -422,13 +422,16 @@ def noted(node: Noted, ctx: Context) -> Result:
 def _merge(results: list[Result]) -> Result:
     merged = Result(Outcome.undetermined)
     for r in results:
-        # branches of a split often test the same materials: the trace says each check once
-        merged.checks.extend(c for c in r.checks if c not in merged.checks)
+        merged.checks.extend(r.checks)
         merged.questions.extend(q for q in r.questions if q not in merged.questions)
         merged.caveats.extend(c for c in r.caveats if c not in merged.caveats)
         if r.de_minimis_share is not None:
             merged.de_minimis_share = r.de_minimis_share
             merged.de_minimis_weight_share = r.de_minimis_weight_share
+    # alternatives and branches often test the same thing the same way (the build-up RVC of both
+    # "RVC40" and "RVC35+CTSH", the tariff shifts of a split's branches): the trace says each once
+    merged.checks = list({(c.check, c.article, c.result, c.subject, c.detail, c.data): c
+                          for c in merged.checks}.values())
     return merged
 
 
