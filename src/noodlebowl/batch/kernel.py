@@ -146,6 +146,7 @@ class Plan:
     tree: Node | None = None
     leaves: list[Leaf] = field(default_factory=list)
     product_codes: tuple[str, ...] = ()   # every candidate (a tariff shift must agree across them)
+    shape_id: int | None = None           # plans with the same shape combine leaf states the same way
 
 
 class _Unsupported(Exception):
@@ -205,9 +206,27 @@ def plan_for(agreement: str, code: str, edition: str) -> Plan:
     cached = plancache.PLANS.get(key)
     pid = len(_PLAN_LIST)
     plan = plan_from_tuple(cached, agreement, pid) if cached is not None else build_plan(agreement, code, edition, pid)
+    if plan.status == "rule":
+        plan.shape_id = _shape_id(plan)
     _PLANS[key] = plan
     _PLAN_LIST.append(plan)
     return plan
+
+
+# A rule plan's answer to a pattern of leaf states (_pattern) depends only on its agreement, rule text
+# (hence tree and leaves) and rule level: thousands of plans share a few hundred shapes, so patterns
+# are computed and joined per shape, not per plan.
+_SHAPES: dict[tuple[str, str | None, str | None], int] = {}
+_SHAPE_PLANS: list[Plan] = []
+
+
+def _shape_id(plan: Plan) -> int:
+    key = (plan.agreement, plan.rule_text, plan.rule_level)
+    sid = _SHAPES.get(key)
+    if sid is None:
+        sid = _SHAPES[key] = len(_SHAPE_PLANS)
+        _SHAPE_PLANS.append(plan)
+    return sid
 
 
 def plan_tuple(plan: Plan) -> tuple:
@@ -417,16 +436,35 @@ class _Memo:
     def __call__(self, wanted: pl.DataFrame) -> pl.DataFrame:
         missing = wanted.select(self.keys).unique().join(self.table, on=self.keys, how="anti", nulls_equal=True)
         if missing.height:
-            new = pl.DataFrame([r for key in missing.iter_rows() for r in self.rows(*key)], schema=self.schema,
-                               orient="row")
+            rows = [r for key in missing.iter_rows() for r in self.rows(*key)]
+            columns = list(zip(*rows)) if rows else [()] * len(self.schema)
+            new = pl.DataFrame([_column(name, list(values), dtype) for (name, dtype), values
+                                in zip(self.schema.items(), columns)])
             self.table = pl.concat([self.table, new]).rechunk()
         return self.table
+
+
+def _column(name: str, values: list, dtype) -> pl.Series:
+    """A Series from Python values; a list-of-integers column is built from flat values and offsets
+    (Polars converts nested Python lists one Series per row, which dominated the lookup tables' cost)."""
+    if dtype != pl.List(pl.Int64):
+        return pl.Series(name, values, dtype=dtype)
+    import numpy as np
+    import pyarrow as pa
+
+    valid = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    lengths = np.fromiter((len(v) if v is not None else 0 for v in values), dtype=np.int64, count=len(values))
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = pa.array([x for v in values if v is not None for x in v], type=pa.int64())
+    array = pa.LargeListArray.from_arrays(pa.array(offsets, mask=np.append(~valid, False)), flat)
+    return pl.from_arrow(array).rename(name).cast(dtype)
 
 
 def _plan_row(agreement: str, code: str, edition: str):
     plan = plan_for(agreement, code, edition)
     codes = [int(c) for c in plan.product_codes] or None
-    yield (agreement, code, edition, plan.plan_id, plan.status,
+    yield (agreement, code, edition, plan.plan_id, plan.shape_id, plan.status,
            int(plan.product_code) if plan.product_code and len(plan.product_code) == 6 else None,
            codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.gap,
            any(leaf.kind == "TS" for leaf in plan.leaves), any(leaf.exceptions for leaf in plan.leaves),
@@ -435,7 +473,7 @@ def _plan_row(agreement: str, code: str, edition: str):
 
 _plan_table = _Memo(["agreement", "hs6", "edition"],
                     {"agreement": pl.String, "hs6": pl.String, "edition": pl.String, "plan_id": pl.Int64,
-                     "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64), "pn": pl.Int64,
+                     "shape_id": pl.Int64, "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64), "pn": pl.Int64,
                      "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String, "has_ts": pl.Boolean,
                      "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
 
@@ -458,11 +496,11 @@ def _material_row(mkey: int):
 _material_table = _Memo(["mkey"],
                         {"mkey": pl.Int64, "m22": pl.Int64, "l22": pl.List(pl.Int64), "n22": pl.Int64,
                          "m17": pl.Int64, "l17": pl.List(pl.Int64), "n17": pl.Int64}, _material_row)
-_pattern_table = _Memo(["plan_id", "key"],
-                       {"plan_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
+_pattern_table = _Memo(["shape_id", "key"],
+                       {"shape_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
                         "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String,
                         "share_leaf": pl.Int64},
-                       lambda p, k: [(p, k, *_pattern(_PLAN_LIST[p], k))])
+                       lambda s, k: [(s, k, *_pattern(_SHAPE_PLANS[s], k))])
 
 
 # --- the kernel ------------------------------------------------------------------------------
@@ -696,7 +734,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         "end": pl.Int64})
     exc_aggs = _exception_leaves(_with_candidates(ts.filter(c("exc").fill_null(False))), exc_table, pcodes)
 
-    lf = work.select("pa_key", "plan_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
+    lf = work.select("pa_key", "plan_id", "shape_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
                      "n_ctc", "dmv_num", "dmv_den", "dmw_num", "dmw_den", "dmw_lo", "dmw_hi", "bd_allowed",
                      "bu_allowed", *(["w_mat", "wnull_mat", "w_orig"] if any_ow else [])) \
         .join(leaf_table, on="plan_id").join(by_level, on="pa_key", how="left")
@@ -740,10 +778,10 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
             pl.when((c("n_ctc") == 0) | c("wnull_mat")).then(pl.lit(3)).when(ow_ok).then(pl.lit(0))
             .otherwise(pl.lit(2)))
     lf = lf.with_columns(state=state.otherwise(pl.lit(3)).cast(pl.Int64))
-    per_pa = lf.group_by("pa_key").agg(plan_id=c("plan_id").first(),
+    per_pa = lf.group_by("pa_key").agg(shape_id=c("shape_id").first(),
                                        key=(c("state") * c("leaf").replace_strict(_LEAF_WEIGHT, return_dtype=pl.Int64)).sum())
-    patterns = _pattern_table(per_pa.select("plan_id", "key"))
-    per_pa = per_pa.join(patterns, on=["plan_id", "key"]).drop("plan_id")
+    patterns = _pattern_table(per_pa.select("shape_id", "key"))
+    per_pa = per_pa.join(patterns, on=["shape_id", "key"]).drop("shape_id")
     share = lf.filter(c("kind") == "TS").select("pa_key", c("leaf").alias("share_leaf"), c("v_all").alias("share_val"))
     per_pa = per_pa.join(share, on=["pa_key", "share_leaf"], how="left")
 
