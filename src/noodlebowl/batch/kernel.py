@@ -667,18 +667,19 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code"))))
 
     # 4. tariff shifts: non-originating counted materials of products whose plan has a tariff shift,
-    #    one row per (line, agreement) with just (pa_key, verdict code, value, weight)
+    #    one row per (line, agreement) with just (pa_key, verdict code, value, weight); lazy where the
+    #    size of an intermediate is not needed, so that Polars runs each stretch as one query
     ts_parts = []
     for a in MODELLED:
         te = TE_SUFFIX[TABLE_EDITION[a]]
-        ts_parts.append(lv.filter(c(f"ts_{a}").fill_null(False) & c("is_mat") & ~c(f"o_{a}")).select(
+        ts_parts.append(lv.lazy().filter(c(f"ts_{a}").fill_null(False) & c("is_mat") & ~c(f"o_{a}")).select(
             pa_key=c("pidx") * NA + A_INDEX[a], plan_id=c(f"plan_{a}"), exc=c(f"exc_{a}"),
             m=c(f"m{te}"), mn=c(f"n{te}"), te=pl.lit(te), mkey=c("mcode") * 4 + c("ed"), p=c(f"p_{a}"),
             pn=c(f"pn_{a}"), value=c("value"), weight=c("weight"), known=c("mcode").is_not_null()))
-    ts = pl.concat(ts_parts).with_row_index("lid")
+    ts = pl.concat(ts_parts).with_row_index("lid").collect()
     complex_ = c("known") & ((c("mn") != 1) | (c("pn") != 1))
     m, p = c("m"), c("p")
-    simple = ts.filter(~complex_).select(
+    simple = ts.lazy().filter(~complex_).select(
         "pa_key", "value", "weight",
         code=pl.when(~c("known") | m.is_null()).then(pl.lit(26))
         .when(_shift(m, p, 2)).then(pl.lit(0)).when(_shift(m, p, 4)).then(pl.lit(9))
@@ -688,19 +689,21 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     multi = _with_candidates(ts.filter(complex_ & (c("mn") > 0)))
     pcodes = pa.select("pa_key", "pcodes")
     if multi.height:
-        pairs_ = multi.select("lid", "ml", "pa_key").join(pcodes, on="pa_key").explode("ml").explode("pcodes")
+        pairs_ = multi.lazy().select("lid", "ml", "pa_key").join(pcodes.lazy(), on="pa_key") \
+            .explode("ml").explode("pcodes")
         verdicts = pairs_.with_columns(**{f"d{k}": _shift(c("ml"), c("pcodes"), k) for k in (2, 4, 6)}) \
             .group_by("lid").agg(**{f"v{k}": pl.when(c(f"d{k}").all()).then(pl.lit(_P))
                                     .when(~c(f"d{k}").any()).then(pl.lit(_F)).otherwise(pl.lit(_U))
                                     for k in (2, 4, 6)})
-        multi = multi.join(verdicts, on="lid").select("pa_key", "value", "weight",
-                                                      code=_verdict_code(c("v2"), c("v4"), c("v6")))
+        multi = multi.lazy().join(verdicts, on="lid").select(
+            "pa_key", "value", "weight", code=_verdict_code(c("v2"), c("v4"), c("v6")))
     else:
         multi = simple.clear()
     # a material split into no counterpart has no code (engine: unknown)
-    none_ = ts.filter(complex_ & (c("mn") == 0)).select("pa_key", "value", "weight", code=pl.lit(26))
-    coded = pl.concat([simple, multi.select(simple.columns).cast(simple.schema),
-                       none_.cast(simple.schema)])
+    none_ = ts.lazy().filter(complex_ & (c("mn") == 0)).select("pa_key", "value", "weight", code=pl.lit(26))
+    coded_schema = simple.collect_schema()
+    coded = pl.concat([simple, multi.select(coded_schema.names()).cast(coded_schema),
+                       none_.cast(coded_schema)])
     by_code = coded.group_by(key=c("pa_key") * 32 + c("code")).agg(
         n=pl.len(), v=c("value").sum(), w=c("weight").sum(), wnull=c("weight").is_null().any()) \
         .with_columns(pa_key=c("key") // 32, code=c("key") % 32)
@@ -713,7 +716,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                      c("w").filter(fail).sum().alias(f"w_fail{k}"), c("w").filter(nonpass).sum().alias(f"w_all{k}"),
                      (c("wnull") & fail).any().alias(f"wnull_fail{k}"),
                      (c("wnull") & nonpass).any().alias(f"wnull_all{k}")]
-    by_level = by_code.group_by("pa_key").agg(lvl_aggs)
+    by_level = by_code.group_by("pa_key").agg(lvl_aggs).collect()
 
     # 5. leaves: one row per (pa, leaf) for kernel rows with a rule
     work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
