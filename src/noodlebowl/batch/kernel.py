@@ -616,14 +616,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         pa_key=c("pidx") * NA + c("a_idx"))
 
     # 3. lines in wide form: one set of columns per agreement (engine._views), no line × agreement rows
-    wide = products.select("pidx", exporter_id=_origin_ids(c("exporter")),
+    wide = products.lazy().select("pidx", exporter_id=_origin_ids(c("exporter")),
                            ed=c("edition").replace_strict(EDITION_INDEX, return_dtype=pl.Int64))
     for a in MODELLED:
-        sub = pa.filter(c("agreement") == a).select(
-            "pidx", c("plan_id").alias(f"plan_{a}"), c("pcode").alias(f"p_{a}"), c("pn").alias(f"pn_{a}"),
+        sub = pa.lazy().filter(c("agreement") == a).select(
+            "pidx", c("shape_id").alias(f"shape_{a}"), c("pcode").alias(f"p_{a}"), c("pn").alias(f"pn_{a}"),
             (c("has_ts") & (c("status") == "rule")).alias(f"ts_{a}"), c("has_exc").alias(f"exc_{a}"))
         wide = wide.join(sub, on="pidx", how="left")
-    wide = wide.sort("pidx")
+    wide = wide.sort("pidx").collect()
     if "pidx" not in lines.columns:
         lines = lines.join(products.select("product_id", "pidx"), on="product_id")
     lv = pl.concat([lines, wide.drop("pidx").select(pl.all().gather(lines["pidx"]))], how="horizontal")
@@ -652,11 +652,11 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                  (foreign & c("odd")).any().alias(f"odd_{a}")]
         if any_ow:
             aggs.append(pl.when(c("is_mat") & o).then(c("weight")).sum().alias(f"wo_{a}"))
-    per_product = lv.group_by("pidx").agg(aggs)
+    per_product = lv.lazy().group_by("pidx").agg(aggs)
     # back to (product, agreement)
     pick = lambda name: pl.coalesce([pl.when(c("a_idx") == i).then(c(f"{name}_{a}"))  # noqa: E731
                                      for i, a in enumerate(MODELLED)])
-    pa = pa.join(per_product, on="pidx", how="left").with_columns(
+    pa = pa.lazy().join(per_product, on="pidx", how="left").with_columns(
         vnm=pick("vnm").fill_null(0), vom=pick("vom").fill_null(0), n_foreign=pick("nf").fill_null(0),
         cumulated=pick("cum").fill_null(False), odd_code=pick("odd").fill_null(False),
         n_ctc=c("n_ctc").fill_null(0),
@@ -664,7 +664,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pa = pa.with_columns(
         pe=c("agreement").is_in(list(PRODUCED_EXCLUSIVELY)) & (c("n_ctc") > 0) & (c("n_foreign") == 0))
     pa = pa.with_columns(
-        fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code"))))
+        fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code")))).collect()
 
     # 4. tariff shifts: non-originating counted materials of products whose plan has a tariff shift,
     #    one row per (line, agreement) with just (pa_key, verdict code, value, weight); lazy where the
@@ -673,7 +673,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     for a in MODELLED:
         te = TE_SUFFIX[TABLE_EDITION[a]]
         ts_parts.append(lv.lazy().filter(c(f"ts_{a}").fill_null(False) & c("is_mat") & ~c(f"o_{a}")).select(
-            pa_key=c("pidx") * NA + A_INDEX[a], plan_id=c(f"plan_{a}"), exc=c(f"exc_{a}"),
+            pa_key=c("pidx") * NA + A_INDEX[a], shape_id=c(f"shape_{a}"), exc=c(f"exc_{a}"),
             m=c(f"m{te}"), mn=c(f"n{te}"), te=pl.lit(te), mkey=c("mcode") * 4 + c("ed"), p=c(f"p_{a}"),
             pn=c(f"pn_{a}"), value=c("value"), weight=c("weight"), known=c("mcode").is_not_null()))
     ts = pl.concat(ts_parts).with_row_index("lid").collect()
@@ -721,8 +721,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 5. leaves: one row per (pa, leaf) for kernel rows with a rule
     work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
     leaf_rows, exc_rows = [], []
-    for pid in work["plan_id"].unique().to_list():
-        plan = _PLAN_LIST[pid]
+    for pid in work["shape_id"].unique().to_list():       # leaves depend on the rule text: per shape
+        plan = _SHAPE_PLANS[pid]
         for leaf in plan.leaves:
             tn, td = _ratio(leaf.threshold) if leaf.threshold is not None else (None, None)
             leaf_rows.append((pid, leaf.index, leaf.kind, LEVEL_DIGITS.get(leaf.level or "", None), tn, td,
@@ -730,17 +730,17 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
             exc_rows.extend((pid, leaf.index, LEVEL_DIGITS[leaf.level], len(s), int(s), int(e))
                             for s, e in leaf.exceptions)
     leaf_table = pl.DataFrame(leaf_rows, orient="row", schema={
-        "plan_id": pl.Int64, "leaf": pl.Int64, "kind": pl.String, "ndig": pl.Int64, "t_num": pl.Int64,
+        "shape_id": pl.Int64, "leaf": pl.Int64, "kind": pl.String, "ndig": pl.Int64, "t_num": pl.Int64,
         "t_den": pl.Int64, "leaf_exc": pl.Boolean})
     exc_table = pl.DataFrame(exc_rows, orient="row", schema={
-        "plan_id": pl.Int64, "leaf": pl.Int64, "ndig": pl.Int64, "width": pl.Int64, "start": pl.Int64,
+        "shape_id": pl.Int64, "leaf": pl.Int64, "ndig": pl.Int64, "width": pl.Int64, "start": pl.Int64,
         "end": pl.Int64})
     exc_aggs = _exception_leaves(_with_candidates(ts.filter(c("exc").fill_null(False))), exc_table, pcodes)
 
-    lf = work.select("pa_key", "plan_id", "shape_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
+    lf = work.select("pa_key", "shape_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
                      "n_ctc", "dmv_num", "dmv_den", "dmw_num", "dmw_den", "dmw_lo", "dmw_hi", "bd_allowed",
                      "bu_allowed", *(["w_mat", "wnull_mat", "w_orig"] if any_ow else [])) \
-        .join(leaf_table, on="plan_id").join(by_level, on="pa_key", how="left")
+        .join(leaf_table, on="shape_id").join(by_level, on="pa_key", how="left")
     names = ["n_fail", "n_unk", "v_fail", "v_all", "w_fail", "w_all", "wnull_fail", "wnull_all"]
     lf = lf.join(exc_aggs, on=["pa_key", "leaf"], how="left").with_columns(**{
         n: pl.when(c("leaf_exc")).then(c(f"x_{n}")).when(c("ndig") == 2).then(c(f"{n}2"))
@@ -921,13 +921,13 @@ def _exception_leaves(ts: pl.DataFrame, exc_table: pl.DataFrame, pcodes: pl.Data
                                           ("wnull_fail", pl.Boolean), ("wnull_all", pl.Boolean))}}
     if ts.is_empty() or exc_table.is_empty():
         return pl.DataFrame(schema=schema)
-    leaves = exc_table.select("plan_id", "leaf", "ndig").unique()
-    base = ts.select("lid", "pa_key", "plan_id", "known", "ml", "value", "weight").join(leaves, on="plan_id")
-    pairs_ = base.filter(c("known") & c("ml").is_not_null()).select("lid", "pa_key", "leaf", "plan_id", "ndig", "ml") \
+    leaves = exc_table.select("shape_id", "leaf", "ndig").unique()
+    base = ts.select("lid", "pa_key", "shape_id", "known", "ml", "value", "weight").join(leaves, on="shape_id")
+    pairs_ = base.filter(c("known") & c("ml").is_not_null()).select("lid", "pa_key", "leaf", "shape_id", "ndig", "ml") \
         .join(pcodes, on="pa_key").explode("ml").explode("pcodes")
     d = (6 - c("ndig")).replace_strict(_POW10_SMALL, return_dtype=pl.Int64)
     changed = (c("ml") // d) != (c("pcodes") // d)
-    ranges = pairs_.select("lid", "leaf", "plan_id", "ml").unique().join(exc_table.drop("ndig"), on=["plan_id", "leaf"]) \
+    ranges = pairs_.select("lid", "leaf", "shape_id", "ml").unique().join(exc_table.drop("ndig"), on=["shape_id", "leaf"]) \
         .filter((c("ml") // (6 - c("width")).replace_strict(_POW10_SMALL, return_dtype=pl.Int64)).is_between(c("start"), c("end"))) \
         .select("lid", "leaf", "ml").unique().with_columns(excluded=pl.lit(True))
     pairs_ = pairs_.join(ranges, on=["lid", "leaf", "ml"], how="left").with_columns(
