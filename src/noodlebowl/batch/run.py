@@ -119,6 +119,10 @@ class SortedBom:
         keep = inside[idx]
         if keep.all():
             return table, row
+        where = np.flatnonzero(keep)
+        if where.size and where[-1] - where[0] + 1 == where.size:
+            # one run of rows (the usual case in a sorted file): a zero-copy slice, not a filter
+            return table.slice(where[0], where.size), row[where[0]:where[-1] + 1]
         return table.filter(pa.array(keep)), row[keep]
 
     def read(self, lo: str | None, hi: str | None) -> pl.DataFrame:
