@@ -560,6 +560,12 @@ _LEAF_WEIGHT = {i: 4 ** i for i in range(31)}     # packed leaf states: 2 bits p
 _POW10_SMALL = {0: 1, 2: 100, 4: 10_000}
 
 
+def _sum_where(value: pl.Expr, mask: pl.Expr) -> pl.Expr:
+    """The sum of ``value`` where ``mask`` holds (0 when nowhere): a masked sum is cheaper than a
+    filter in a group-by aggregation, and nulls count as 0 either way."""
+    return pl.when(mask).then(value).sum()
+
+
 def _verdict_code(v2: pl.Expr, v4: pl.Expr, v6: pl.Expr) -> pl.Expr:
     return v2 * 9 + v4 * 3 + v6
 
@@ -711,9 +717,9 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     for k in (2, 4, 6):
         vk = _level_verdict(c("code"), k)
         fail, nonpass = vk == _F, vk != _P
-        lvl_aggs += [c("n").filter(fail).sum().alias(f"n_fail{k}"), c("n").filter(vk == _U).sum().alias(f"n_unk{k}"),
-                     c("v").filter(fail).sum().alias(f"v_fail{k}"), c("v").filter(nonpass).sum().alias(f"v_all{k}"),
-                     c("w").filter(fail).sum().alias(f"w_fail{k}"), c("w").filter(nonpass).sum().alias(f"w_all{k}"),
+        lvl_aggs += [_sum_where(c("n"), fail).alias(f"n_fail{k}"), _sum_where(c("n"), vk == _U).alias(f"n_unk{k}"),
+                     _sum_where(c("v"), fail).alias(f"v_fail{k}"), _sum_where(c("v"), nonpass).alias(f"v_all{k}"),
+                     _sum_where(c("w"), fail).alias(f"w_fail{k}"), _sum_where(c("w"), nonpass).alias(f"w_all{k}"),
                      (c("wnull") & fail).any().alias(f"wnull_fail{k}"),
                      (c("wnull") & nonpass).any().alias(f"wnull_all{k}")]
     by_level = by_code.group_by("pa_key").agg(lvl_aggs).collect()
@@ -941,8 +947,8 @@ def _exception_leaves(ts: pl.DataFrame, exc_table: pl.DataFrame, pcodes: pl.Data
     fail, nonpass = c("v") == _F, c("v") != _P
     return per_line.group_by("pa_key", "leaf").agg(
         x_n_fail=fail.sum().cast(pl.UInt32), x_n_unk=(c("v") == _U).sum().cast(pl.UInt32),
-        x_v_fail=c("value").filter(fail).sum(), x_v_all=c("value").filter(nonpass).sum(),
-        x_w_fail=c("weight").filter(fail).sum(), x_w_all=c("weight").filter(nonpass).sum(),
+        x_v_fail=_sum_where(c("value"), fail), x_v_all=_sum_where(c("value"), nonpass),
+        x_w_fail=_sum_where(c("weight"), fail), x_w_all=_sum_where(c("weight"), nonpass),
         x_wnull_fail=(c("weight").is_null() & fail).any(), x_wnull_all=(c("weight").is_null() & nonpass).any()
     ).cast(schema)
 
