@@ -86,7 +86,8 @@ def save(folder: Path | None = None) -> Path | None:
     from noodlebowl.batch import catalog, kernel
 
     plans = dict(PLANS)
-    plans.update({key: kernel.plan_tuple(plan) for key, plan in kernel._PLANS.items()})
+    # a plan read from the file is the file's own tuple again: only the new ones need converting
+    plans.update({key: kernel.plan_tuple(plan) for key, plan in kernel._PLANS.items() if key not in PLANS})
     transposed = dict(TRANSPOSED)
     transposed.update(kernel.transposed_known())
     checks = dict(HS_CHECKS)
