@@ -473,9 +473,9 @@ def _plan_row(agreement: str, code: str, edition: str):
 
 _plan_table = _Memo(["agreement", "hs6", "edition"],
                     {"agreement": pl.String, "hs6": pl.String, "edition": pl.String, "plan_id": pl.Int64,
-                     "shape_id": pl.Int64, "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64), "pn": pl.Int64,
-                     "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String, "has_ts": pl.Boolean,
-                     "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
+                     "shape_id": pl.Int64, "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64),
+                     "pn": pl.Int64, "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String,
+                     "has_ts": pl.Boolean, "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
 
 
 def _material_row(mkey: int):
