@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import InvalidRequest
 from noodlebowl.origin.engine import MODELLED
 
@@ -141,16 +142,22 @@ def _number_problem(col: str, *, required: bool, positive: bool = False) -> pl.E
 
 def _problems(df: pl.DataFrame, file: str, checks: dict[str, pl.Expr | tuple[pl.Expr, pl.Expr]]) -> pl.DataFrame:
     """One reject per (row, field) whose check yields a reason. A check given as (fine, check) is
-    evaluated only on the rows where ``fine`` is not true (``fine`` must imply no reason)."""
-    frames = []
-    for field, expr in checks.items():
-        frame = df
-        if isinstance(expr, tuple):
-            fine, expr = expr
-            frame = df.filter(~fine)
-        frames.append(frame.select(pl.lit(file).alias("file"), "row", pl.lit(field).alias("field"),
-                                   expr.cast(pl.String).alias("reason")).filter(pl.col("reason").is_not_null()))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=REJECT_SCHEMA)
+    evaluated only on the rows where ``fine`` is not true (``fine`` must imply no reason).
+
+    Two queries whatever the number of fields: the cheap checks and ``fine`` flags on every row, then
+    the full checks on the rows some flag leaves in doubt."""
+    cheap = {f: (e if not isinstance(e, tuple) else e[0]).alias(f) for f, e in checks.items()}
+    doubtful = [f for f, e in checks.items() if isinstance(e, tuple)]
+    first = df.select("row", *cheap.values())
+    if doubtful:
+        full = df.filter(~pl.all_horizontal(first[f] for f in doubtful)).select(
+            "row", *(checks[f][1].cast(pl.String).alias(f) for f in doubtful))
+        first = first.select("row", *(pl.col(f).cast(pl.String) for f in cheap if f not in doubtful)) \
+            .join(full, on="row", how="left")
+    reasons = first.select("row", *(pl.col(f).cast(pl.String) for f in checks))
+    return reasons.unpivot(index="row", variable_name="field", value_name="reason") \
+        .filter(pl.col("reason").is_not_null()) \
+        .select(pl.lit(file).alias("file"), "row", "field", "reason").cast(REJECT_SCHEMA)
 
 
 def _number_check(col: str, *, required: bool, positive: bool = False) -> tuple[pl.Expr, pl.Expr]:
@@ -174,7 +181,21 @@ def hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
 
 
 def hs_checks_known() -> dict[tuple[str, str], tuple[str | None, str | None]]:
-    return dict(_HS_CHECKS)
+    return _HS_CHECKS
+
+
+def _hs_rows(text: str, edition: str):
+    yield (text, edition, *hs_problem(text, edition))
+
+
+# (stripped code text, edition) → (digits, problem), for every pair met so far: joined, not looped over
+_hs_table = Memo(["hs", "edition"], {"hs": pl.String, "edition": pl.String, "digits": pl.String,
+                                     "hs_problem": pl.String}, _hs_rows)
+
+
+def hs_checks(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` (hs, edition; hs stripped and not blank) with ``digits`` and ``hs_problem`` (hs_problem)."""
+    return pairs.join(_hs_table(pairs), on=["hs", "edition"], how="left")
 
 
 def _hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
@@ -241,10 +262,7 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         date_value=pl.when(_blank("date")).then(pl.lit(today or dt.date.today()))
         .otherwise(pl.col("date").str.to_date("%Y-%m-%d", strict=False)),
     )
-    hs = pl.DataFrame([{"hs": h, "edition": e, "hs6": r[0], "hs_problem": r[1]}
-                       for h, e in df.select("hs", "edition").unique().iter_rows() if h
-                       for r in [hs_problem(h, e)]],
-                      schema={"hs": pl.String, "edition": pl.String, "hs6": pl.String, "hs_problem": pl.String})
+    hs = hs_checks(df.select("hs", "edition").filter(~_blank("hs")).unique()).rename({"digits": "hs6"})
     df = df.join(hs, on=["hs", "edition"], how="left")
     countries = _lookup(pl.concat([df["exporter"], df["importers"].explode()]), country_problem)
     importer_problem = df.select("row", "importers").explode("importers").join(
@@ -272,10 +290,8 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
     routes = df.join(rejects.select("row").unique(), on="row", how="anti").select(
         "row", "exporter", "importers", "date_value")
     keys = routes.select("exporter", "importers", "date_value").unique()
-    problems = pl.DataFrame([{"exporter": e, "importers": i, "date_value": d,
-                              "reason": route_problem(e, tuple(i), d, agreements)} for e, i, d in keys.iter_rows()],
-                            schema={"exporter": pl.String, "importers": pl.List(pl.String), "date_value": pl.Date,
-                                    "reason": pl.String})
+    problems = keys.with_columns(reason=pl.Series([route_problem(e, tuple(i), d, agreements)
+                                                   for e, i, d in keys.iter_rows()], dtype=pl.String))
     route_rejects = routes.join(problems, on=["exporter", "importers", "date_value"]) \
         .filter(pl.col("reason").is_not_null()) \
         .select(pl.lit(file).alias("file"), "row", pl.lit("date").alias("field"), "reason")
@@ -308,11 +324,8 @@ def validate_lines(raw: pl.DataFrame, file: str, products: pl.DataFrame, known_i
         kind=pl.when(_blank("kind")).then(pl.lit("material")).otherwise(pl.col("kind").str.to_lowercase()),
         _orig=pl.col("originating").str.to_lowercase().fill_null(""),
     )
-    hs = pl.DataFrame([{"hs": h, "edition": e, "mhs": r[0], "hs_problem": r[1]}
-                       for h, e in df.filter(pl.col("_known").is_not_null() & ~_blank("hs"))
-                       .select("hs", "edition").unique().iter_rows()
-                       for r in [hs_problem(h, e)]],
-                      schema={"hs": pl.String, "edition": pl.String, "mhs": pl.String, "hs_problem": pl.String})
+    hs = hs_checks(df.filter(pl.col("_known").is_not_null() & ~_blank("hs")).select("hs", "edition").unique()) \
+        .rename({"digits": "mhs"})
     df = df.join(hs, on=["hs", "edition"], how="left")
     origins = _lookup(df.filter(pl.col("origin") != "unknown")["origin"], country_problem)
     df = df.join(origins.rename({"key": "origin", "problem": "origin_problem"}), on="origin", how="left")
@@ -451,25 +464,24 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     mnull = np.ones(n, dtype=bool)
     odd = np.zeros(n, dtype=bool)
     mhs_text = np.full(len(values) + 1, None, dtype=object)
+    texts = pl.DataFrame({"hs": values + [None]}, schema={"hs": pl.String}).with_columns(
+        c("hs").str.strip_chars()).with_row_index("k")
     for edition in sorted(set(prods["edition"].to_list())):
+        # per distinct text: a blank code is fine (unknown), a code with a problem goes to the slow path
+        checked = hs_checks(texts.filter(~_blank("hs")).with_columns(edition=pl.lit(edition)))
+        k = checked["k"].to_numpy()
+        digits = checked["digits"]
+        six = (digits.str.len_bytes() == 6).fill_null(False).to_numpy()
         code_of = np.zeros(len(values) + 1, dtype=np.int64)
         null_of = np.ones(len(values) + 1, dtype=bool)
         odd_of = np.zeros(len(values) + 1, dtype=bool)
         fine_of = np.ones(len(values) + 1, dtype=bool)
-        for k, v in enumerate(values):
-            text = v.strip() if v is not None else ""
-            if not text:
-                continue
-            digits, problem = hs_problem(text, edition)
-            if problem is not None or digits is None:
-                fine_of[k] = False
-                continue
-            if len(digits) == 6:
-                null_of[k] = False
-                code_of[k] = int(digits)
-            else:
-                odd_of[k] = True
-                mhs_text[k] = digits
+        fine_of[k] = (checked["hs_problem"].is_null() & digits.is_not_null()).to_numpy()
+        code_of[k[six]] = digits.filter(pl.Series(six)).cast(pl.Int64).to_numpy()
+        null_of[k[six]] = False
+        short = fine_of[k] & ~six          # fewer than 6 digits: the engine's work (kernel.fallback)
+        odd_of[k[short]] = True
+        mhs_text[k[short]] = digits.filter(pl.Series(short)).to_list()
         sel = line_ed == kernel.EDITION_INDEX[edition]
         mcode = np.where(sel, code_of[idx], mcode)
         mnull = np.where(sel, null_of[idx], mnull)

@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from noodlebowl.batch import plancache
+from noodlebowl.batch.memo import Memo
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.psr import TABLE_EDITION, select_rule
 
@@ -425,42 +427,6 @@ def transposed_known() -> dict[tuple[str, str, str], tuple[str, ...]]:
 
 # --- process-wide lookup tables -------------------------------------------------------------
 
-class _Memo:
-    """A growing table of ``rows(key)`` for distinct keys, kept for the process: each chunk computes
-    (in Python) only the keys no earlier chunk had, and joins the table column-wise."""
-
-    def __init__(self, keys: list[str], schema: dict, rows):
-        self.keys, self.schema, self.rows = keys, schema, rows
-        self.table = pl.DataFrame(schema=schema)
-
-    def __call__(self, wanted: pl.DataFrame) -> pl.DataFrame:
-        missing = wanted.select(self.keys).unique().join(self.table, on=self.keys, how="anti", nulls_equal=True)
-        if missing.height:
-            rows = [r for key in missing.iter_rows() for r in self.rows(*key)]
-            columns = list(zip(*rows)) if rows else [()] * len(self.schema)
-            new = pl.DataFrame([_column(name, list(values), dtype) for (name, dtype), values
-                                in zip(self.schema.items(), columns)])
-            self.table = pl.concat([self.table, new]).rechunk()
-        return self.table
-
-
-def _column(name: str, values: list, dtype) -> pl.Series:
-    """A Series from Python values; a list-of-integers column is built from flat values and offsets
-    (Polars converts nested Python lists one Series per row, which dominated the lookup tables' cost)."""
-    if dtype != pl.List(pl.Int64):
-        return pl.Series(name, values, dtype=dtype)
-    import numpy as np
-    import pyarrow as pa
-
-    valid = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
-    lengths = np.fromiter((len(v) if v is not None else 0 for v in values), dtype=np.int64, count=len(values))
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    flat = pa.array([x for v in values if v is not None for x in v], type=pa.int64())
-    array = pa.LargeListArray.from_arrays(pa.array(offsets, mask=np.append(~valid, False)), flat)
-    return pl.from_arrow(array).rename(name).cast(dtype)
-
-
 def _plan_row(agreement: str, code: str, edition: str):
     plan = plan_for(agreement, code, edition)
     codes = [int(c) for c in plan.product_codes] or None
@@ -471,7 +437,7 @@ def _plan_row(agreement: str, code: str, edition: str):
            any(leaf.kind == "OW" for leaf in plan.leaves))
 
 
-_plan_table = _Memo(["agreement", "hs6", "edition"],
+_plan_table = Memo(["agreement", "hs6", "edition"],
                     {"agreement": pl.String, "hs6": pl.String, "edition": pl.String, "plan_id": pl.Int64,
                      "shape_id": pl.Int64, "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64),
                      "pn": pl.Int64, "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String,
@@ -493,10 +459,10 @@ def _material_row(mkey: int):
     yield tuple(out)
 
 
-_material_table = _Memo(["mkey"],
+_material_table = Memo(["mkey"],
                         {"mkey": pl.Int64, "m22": pl.Int64, "l22": pl.List(pl.Int64), "n22": pl.Int64,
                          "m17": pl.Int64, "l17": pl.List(pl.Int64), "n17": pl.Int64}, _material_row)
-_pattern_table = _Memo(["shape_id", "key"],
+_pattern_table = Memo(["shape_id", "key"],
                        {"shape_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
                         "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String,
                         "share_leaf": pl.Int64},
@@ -536,11 +502,6 @@ def origin_id(code: str | None) -> int:
     return i
 
 
-def _origin_ids(expr: pl.Expr) -> pl.Expr:
-    return expr.map_batches(lambda s: pl.Series([origin_id(v) for v in s.to_list()], dtype=pl.Int32),
-                            return_dtype=pl.Int32)
-
-
 def _party_ids(agreement: str) -> list[int]:
     return [origin_id(p) for p in sorted(parties(agreement))]
 
@@ -568,10 +529,6 @@ def _sum_where(value: pl.Expr, mask: pl.Expr) -> pl.Expr:
 
 def _verdict_code(v2: pl.Expr, v4: pl.Expr, v6: pl.Expr) -> pl.Expr:
     return v2 * 9 + v4 * 3 + v6
-
-
-def _level_verdict(code: pl.Expr, ndig: int) -> pl.Expr:
-    return {2: code // 9, 4: (code // 3) % 3, 6: code % 3}[ndig]
 
 
 def _shift(m: pl.Expr, p: pl.Expr, ndig: int) -> pl.Expr:
@@ -621,108 +578,34 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pa = pa.join(prov, on=["agreement", "date"]).with_columns(a_idx=a_idx).with_columns(
         pa_key=c("pidx") * NA + c("a_idx"))
 
-    # 3. lines in wide form: one set of columns per agreement (engine._views), no line × agreement rows
-    wide = products.lazy().select("pidx", exporter_id=_origin_ids(c("exporter")),
-                           ed=c("edition").replace_strict(EDITION_INDEX, return_dtype=pl.Int64))
-    for a in MODELLED:
-        sub = pa.lazy().filter(c("agreement") == a).select(
-            "pidx", c("shape_id").alias(f"shape_{a}"), c("pcode").alias(f"p_{a}"), c("pn").alias(f"pn_{a}"),
-            (c("has_ts") & (c("status") == "rule")).alias(f"ts_{a}"), c("has_exc").alias(f"exc_{a}"))
-        wide = wide.join(sub, on="pidx", how="left")
-    wide = wide.sort("pidx").collect()
+    # 3. per (product, agreement): sums over the lines (engine._views), in numpy over integer arrays
     if "pidx" not in lines.columns:
         lines = lines.join(products.select("product_id", "pidx"), on="product_id")
-    lv = pl.concat([lines, wide.drop("pidx").select(pl.all().gather(lines["pidx"]))], how="horizontal")
-    lv = lv.with_columns(**_table_codes(lv["mcode"], lv["ed"]))
-    is_mat = c("kind") == KIND_CODE["material"]
-    counts_rvc = ~c("kind").is_in([KIND_CODE["packing"], KIND_CODE["indirect"]])
-    home = c("origin_id") == c("exporter_id")
-    flags = {}
-    for a in MODELLED:
-        declared = (c("decl") & AGREEMENT_BIT[a]) != 0
-        flags[f"o_{a}"] = declared & (c("origin_id").is_in(_party_ids(a)) | home)
-    lv = lv.with_columns(**flags, is_mat=is_mat, counts_rvc=counts_rvc, home=home)
-    zero = pl.lit(0, pl.Int64)
-    aggs = [c("is_mat").sum().alias("n_ctc")]
+    ln = _line_arrays(lines, products)
+    per_a = _per_product_arrays(pa, products.height)
     any_ow = bool(pa["has_ow"].any())
-    if any_ow:
-        aggs += [pl.when(c("is_mat")).then(c("weight")).sum().alias("w_mat"),
-                 (c("is_mat") & c("weight").is_null()).any().alias("wnull_mat")]
-    for a in MODELLED:
-        o = c(f"o_{a}")
-        foreign = c("is_mat") & ~o
-        aggs += [pl.when(c("counts_rvc") & ~o).then(c("value")).otherwise(zero).sum().alias(f"vnm_{a}"),
-                 pl.when(c("counts_rvc") & o).then(c("value")).otherwise(zero).sum().alias(f"vom_{a}"),
-                 foreign.sum().alias(f"nf_{a}"),
-                 (o & ~c("home")).any().alias(f"cum_{a}"),
-                 (foreign & c("odd")).any().alias(f"odd_{a}")]
-        if any_ow:
-            aggs.append(pl.when(c("is_mat") & o).then(c("weight")).sum().alias(f"wo_{a}"))
-    per_product = lv.lazy().group_by("pidx").agg(aggs)
-    # back to (product, agreement)
-    pick = lambda name: pl.coalesce([pl.when(c("a_idx") == i).then(c(f"{name}_{a}"))  # noqa: E731
-                                     for i, a in enumerate(MODELLED)])
-    pa = pa.lazy().join(per_product, on="pidx", how="left").with_columns(
-        vnm=pick("vnm").fill_null(0), vom=pick("vom").fill_null(0), n_foreign=pick("nf").fill_null(0),
-        cumulated=pick("cum").fill_null(False), odd_code=pick("odd").fill_null(False),
-        n_ctc=c("n_ctc").fill_null(0),
-        **({"w_orig": pick("wo")} if any_ow else {}))
+    sums = _product_sums(ln, products.height, any_ow)
+    at = (pa["a_idx"].to_numpy(), pa["pidx"].to_numpy())
+    pa = pa.with_columns(**{name: pl.Series(values[at] if values.ndim == 2 else values[at[1]])
+                            for name, values in sums.items() if name != "o"})
     pa = pa.with_columns(
         pe=c("agreement").is_in(list(PRODUCED_EXCLUSIVELY)) & (c("n_ctc") > 0) & (c("n_foreign") == 0))
     pa = pa.with_columns(
-        fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code")))).collect()
+        fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code"))))
 
-    # 4. tariff shifts: non-originating counted materials of products whose plan has a tariff shift,
-    #    one row per (line, agreement) with just (pa_key, verdict code, value, weight); lazy where the
-    #    size of an intermediate is not needed, so that Polars runs each stretch as one query
-    ts_parts = []
-    for a in MODELLED:
-        te = TE_SUFFIX[TABLE_EDITION[a]]
-        ts_parts.append(lv.lazy().filter(c(f"ts_{a}").fill_null(False) & c("is_mat") & ~c(f"o_{a}")).select(
-            pa_key=c("pidx") * NA + A_INDEX[a], shape_id=c(f"shape_{a}"), exc=c(f"exc_{a}"),
-            m=c(f"m{te}"), mn=c(f"n{te}"), te=pl.lit(te), mkey=c("mcode") * 4 + c("ed"), p=c(f"p_{a}"),
-            pn=c(f"pn_{a}"), value=c("value"), weight=c("weight"), known=c("mcode").is_not_null()))
-    ts = pl.concat(ts_parts).with_row_index("lid").collect()
-    complex_ = c("known") & ((c("mn") != 1) | (c("pn") != 1))
-    m, p = c("m"), c("p")
-    simple = ts.lazy().filter(~complex_).select(
-        "pa_key", "value", "weight",
-        code=pl.when(~c("known") | m.is_null()).then(pl.lit(26))
-        .when(_shift(m, p, 2)).then(pl.lit(0)).when(_shift(m, p, 4)).then(pl.lit(9))
-        .when(_shift(m, p, 6)).then(pl.lit(12)).otherwise(pl.lit(13)))
-    # several candidate codes (material or product split on transposition): each pair is judged, and the
-    # verdict at a level stands only when every pair agrees (evaluate._material_shift)
-    multi = _with_candidates(ts.filter(complex_ & (c("mn") > 0)))
+    # 4. tariff shifts: one row per (non-originating counted material, agreement whose plan has a
+    #    tariff shift), a verdict code per row, sums per (product, agreement) and level
     pcodes = pa.select("pa_key", "pcodes")
-    if multi.height:
-        pairs_ = multi.lazy().select("lid", "ml", "pa_key").join(pcodes.lazy(), on="pa_key") \
-            .explode("ml").explode("pcodes")
-        verdicts = pairs_.with_columns(**{f"d{k}": _shift(c("ml"), c("pcodes"), k) for k in (2, 4, 6)}) \
-            .group_by("lid").agg(**{f"v{k}": pl.when(c(f"d{k}").all()).then(pl.lit(_P))
-                                    .when(~c(f"d{k}").any()).then(pl.lit(_F)).otherwise(pl.lit(_U))
-                                    for k in (2, 4, 6)})
-        multi = multi.lazy().join(verdicts, on="lid").select(
-            "pa_key", "value", "weight", code=_verdict_code(c("v2"), c("v4"), c("v6")))
-    else:
-        multi = simple.clear()
-    # a material split into no counterpart has no code (engine: unknown)
-    none_ = ts.lazy().filter(complex_ & (c("mn") == 0)).select("pa_key", "value", "weight", code=pl.lit(26))
-    coded_schema = simple.collect_schema()
-    coded = pl.concat([simple, multi.select(coded_schema.names()).cast(coded_schema),
-                       none_.cast(coded_schema)])
-    by_code = coded.group_by(key=c("pa_key") * 32 + c("code")).agg(
-        n=pl.len(), v=c("value").sum(), w=c("weight").sum(), wnull=c("weight").is_null().any()) \
-        .with_columns(pa_key=c("key") // 32, code=c("key") % 32)
-    lvl_aggs = []
-    for k in (2, 4, 6):
-        vk = _level_verdict(c("code"), k)
-        fail, nonpass = vk == _F, vk != _P
-        lvl_aggs += [_sum_where(c("n"), fail).alias(f"n_fail{k}"), _sum_where(c("n"), vk == _U).alias(f"n_unk{k}"),
-                     _sum_where(c("v"), fail).alias(f"v_fail{k}"), _sum_where(c("v"), nonpass).alias(f"v_all{k}"),
-                     _sum_where(c("w"), fail).alias(f"w_fail{k}"), _sum_where(c("w"), nonpass).alias(f"w_all{k}"),
-                     (c("wnull") & fail).any().alias(f"wnull_fail{k}"),
-                     (c("wnull") & nonpass).any().alias(f"wnull_all{k}")]
-    by_level = by_code.group_by("pa_key").agg(lvl_aggs).collect()
+    ts = _shift_rows(ln, sums["o"], per_a)
+    _multi_candidate_codes(ts, pcodes)
+    by_level = _level_sums(ts, products.height * NA)
+    exc_rows = ts["exc"]
+    ts = pl.DataFrame({"lid": np.flatnonzero(exc_rows), **{k: ts[k][exc_rows] for k in
+                                                           ("pa_key", "shape_id", "known", "mkey", "value")},
+                       "weight": pl.Series(ts["weight"][exc_rows], dtype=pl.Int64).set(
+                           pl.Series(ts["wnull"][exc_rows]), None),
+                       "te": np.where(ts["te22"][exc_rows], "22", "17")}).with_columns(
+        mkey=pl.when(c("known")).then(c("mkey")), exc=pl.lit(True))
 
     # 5. leaves: one row per (pa, leaf) for kernel rows with a rule
     work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
@@ -855,6 +738,149 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         .sort("product_id", "importer", "_o").select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA)
 
 
+def _line_arrays(lines: pl.DataFrame, products: pl.DataFrame) -> dict[str, np.ndarray]:
+    """The chunk's lines as numpy arrays (nulls as 0 beside a mask), with their product's edition and
+    exporter; ``pidx`` is the row of the line's product."""
+    exporters = products["exporter"]
+    names = exporters.unique().to_list()
+    exporter_id = exporters.replace_strict(names, [origin_id(e) for e in names], return_dtype=pl.Int32).to_numpy()
+    edition = products["edition"].replace_strict(EDITION_INDEX, return_dtype=pl.Int64).to_numpy()
+    pidx = lines["pidx"].to_numpy()
+    weight = lines["weight"]
+    arrays = {"pidx": pidx, "mcode": lines["mcode"].fill_null(0).to_numpy(),
+              "known": lines["mcode"].is_not_null().to_numpy(), "odd": lines["odd"].fill_null(False).to_numpy(),
+              "origin": lines["origin_id"].fill_null(0).to_numpy(), "decl": lines["decl"].fill_null(0).to_numpy(),
+              "value": lines["value"].fill_null(0).to_numpy(), "weight": weight.fill_null(0).to_numpy(),
+              "wnull": weight.is_null().to_numpy(), "kind": lines["kind"].to_numpy(),
+              "ed": edition[pidx], "exporter": exporter_id[pidx]}
+    arrays["is_mat"] = arrays["kind"] == KIND_CODE["material"]
+    arrays["counted"] = ~np.isin(arrays["kind"], [KIND_CODE["packing"], KIND_CODE["indirect"]])
+    arrays["home"] = arrays["origin"] == arrays["exporter"]
+    arrays |= _table_codes(arrays["mcode"], arrays["known"], arrays["ed"])
+    return arrays
+
+
+def _per_product_arrays(pa: pl.DataFrame, n_products: int) -> dict[str, np.ndarray]:
+    """The plan's fields as (agreement, product) arrays, for the (product, agreement) rows of ``pa``."""
+    at = (pa["a_idx"].to_numpy(), pa["pidx"].to_numpy())
+    out = {}
+    for name, expr, fill in (("shape_id", pl.col("shape_id"), -1), ("pcode", pl.col("pcode"), -1),
+                             ("pn", pl.col("pn"), 0), ("exc", pl.col("has_exc"), False),
+                             ("ts", pl.col("has_ts") & (pl.col("status") == "rule"), False)):
+        values = pa.select(expr.fill_null(fill))[:, 0].to_numpy()
+        grid = np.full((NA, n_products), fill, dtype=values.dtype)
+        grid[at] = values
+        out[name] = grid
+    return out
+
+
+def _product_sums(ln: dict[str, np.ndarray], n_products: int, any_ow: bool) -> dict[str, np.ndarray]:
+    """Per product (and agreement: arrays of shape (agreement, product)) the sums the rules need, exact
+    in Int64; ``o``: per agreement, which lines are originating (declared, from a party or the exporter)."""
+    pidx, value, weight, is_mat = ln["pidx"], ln["value"], ln["weight"], ln["is_mat"]
+
+    def total(x: np.ndarray, where: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_products, dtype=np.int64)
+        np.add.at(out, pidx[where], x[where])
+        return out
+
+    def count(where: np.ndarray) -> np.ndarray:
+        return np.bincount(pidx[where], minlength=n_products)
+
+    o = np.zeros((NA, len(pidx)), dtype=bool)
+    names = ("vnm", "vom", "n_foreign", "cumulated", "odd_code") + (("w_orig",) if any_ow else ())
+    grids = {name: [] for name in names}
+    for i, a in enumerate(MODELLED):
+        ids = _party_ids(a)            # may name new origins: size the mask after
+        party = np.zeros(len(ORIGINS), dtype=bool)
+        party[ids] = True
+        o[i] = ((ln["decl"] & AGREEMENT_BIT[a]) != 0) & (party[ln["origin"]] | ln["home"])
+        foreign = is_mat & ~o[i]
+        grids["vnm"].append(total(value, ln["counted"] & ~o[i]))
+        grids["vom"].append(total(value, ln["counted"] & o[i]))
+        grids["n_foreign"].append(count(foreign))
+        grids["cumulated"].append(count(o[i] & ~ln["home"]) > 0)
+        grids["odd_code"].append(count(foreign & ln["odd"]) > 0)
+        if any_ow:
+            grids["w_orig"].append(total(weight, is_mat & o[i]))
+    sums = {name: np.stack(values) for name, values in grids.items()}
+    sums["n_ctc"] = count(is_mat)
+    if any_ow:
+        sums["w_mat"] = total(weight, is_mat)
+        sums["wnull_mat"] = count(is_mat & ln["wnull"]) > 0
+    sums["o"] = o
+    return sums
+
+
+def _shift_rows(ln: dict[str, np.ndarray], o: np.ndarray, per_a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Tariff-shift rows: per agreement whose plan has a tariff shift, the product's non-originating counted
+    materials, with the verdict code of the material against the product code (``code``; a material or
+    product code with several candidates is judged by _multi_candidate_codes)."""
+    parts = []
+    for i, a in enumerate(MODELLED):
+        te = TE_SUFFIX[TABLE_EDITION[a]]
+        li = np.flatnonzero(per_a["ts"][i][ln["pidx"]] & ln["is_mat"] & ~o[i])
+        p = ln["pidx"][li]
+        parts.append({"pa_key": p * NA + i, "shape_id": per_a["shape_id"][i][p], "exc": per_a["exc"][i][p],
+                      "m": ln[f"m{te}"][li], "mn": ln[f"n{te}"][li], "p": per_a["pcode"][i][p],
+                      "pn": per_a["pn"][i][p], "known": ln["known"][li], "mkey": ln["mcode"][li] * 4 + ln["ed"][li],
+                      "value": ln["value"][li], "weight": ln["weight"][li], "wnull": ln["wnull"][li],
+                      "te22": np.full(len(li), te == "22")})
+    ts = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    m, p, known = ts["m"], ts["p"], ts["known"]
+    ts["complex"] = known & ((ts["mn"] != 1) | (ts["pn"] != 1))
+    # the first level where the two codes differ decides all three (see _P/_F/_U); unknown → UUU (26)
+    ts["code"] = np.select([~known | (m < 0) | (ts["complex"] & (ts["mn"] == 0)), m // 10_000 != p // 10_000,
+                            m // 100 != p // 100, m != p], [26, 0, 9, 12], 13)
+    return ts
+
+
+def _multi_candidate_codes(ts: dict[str, np.ndarray], pcodes: pl.DataFrame) -> None:
+    """Verdict codes of rows whose material or product has several candidate codes (a split on
+    transposition): each pair is judged, and the verdict at a level stands only when every pair agrees
+    (evaluate._material_shift). A row no pair judges is dropped (code -1)."""
+    c = pl.col
+    lid = np.flatnonzero(ts["complex"] & (ts["mn"] > 0))
+    if not lid.size:
+        return
+    multi = _with_candidates(pl.DataFrame({"lid": lid, "pa_key": ts["pa_key"][lid], "mkey": ts["mkey"][lid],
+                                           "te": np.where(ts["te22"][lid], "22", "17")}))
+    pairs_ = multi.lazy().select("lid", "ml", "pa_key").join(pcodes.lazy(), on="pa_key") \
+        .explode("ml").explode("pcodes")
+    verdicts = pairs_.with_columns(**{f"d{k}": _shift(c("ml"), c("pcodes"), k) for k in (2, 4, 6)}) \
+        .group_by("lid").agg(code=_verdict_code(*(pl.when(c(f"d{k}").all()).then(pl.lit(_P))
+                                                  .when(~c(f"d{k}").any()).then(pl.lit(_F)).otherwise(pl.lit(_U))
+                                                  for k in (2, 4, 6)))).collect()
+    ts["code"][lid] = -1
+    ts["code"][verdicts["lid"].to_numpy()] = verdicts["code"].to_numpy()
+
+
+def _level_sums(ts: dict[str, np.ndarray], n_keys: int) -> pl.DataFrame:
+    """Per (product, agreement) with tariff-shift rows, per level (2, 4, 6 digits): how many materials fail
+    or are undetermined, and their values and weights (failing ones; every one not passing)."""
+    judged = ts["code"] >= 0
+    key, code = ts["pa_key"][judged], ts["code"][judged]
+    value, weight, wnull = ts["value"][judged], ts["weight"][judged], ts["wnull"][judged]
+    present = np.flatnonzero(np.bincount(key, minlength=n_keys))
+
+    def total(x: np.ndarray, where: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_keys, dtype=np.int64)
+        np.add.at(out, key[where], x[where])
+        return out[present]
+
+    def count(where: np.ndarray) -> np.ndarray:
+        return np.bincount(key[where], minlength=n_keys)[present]
+
+    columns = {"pa_key": present}
+    for k, verdict in ((2, code // 9), (4, (code // 3) % 3), (6, code % 3)):
+        fail, nonpass = verdict == _F, verdict != _P
+        columns |= {f"n_fail{k}": count(fail).astype(np.uint32), f"n_unk{k}": count(verdict == _U).astype(np.uint32),
+                    f"v_fail{k}": total(value, fail), f"v_all{k}": total(value, nonpass),
+                    f"w_fail{k}": total(weight, fail), f"w_all{k}": total(weight, nonpass),
+                    f"wnull_fail{k}": count(wnull & fail) > 0, f"wnull_all{k}": count(wnull & nonpass) > 0}
+    return pl.DataFrame(columns).with_columns(pl.col("pa_key").cast(pl.Int64))
+
+
 def _with_candidates(ts: pl.DataFrame) -> pl.DataFrame:
     """Tariff-shift rows with ``ml``: the material's candidate codes in the rule table's edition."""
     c = pl.col
@@ -890,33 +916,22 @@ class _Dense:
 _DENSE: dict[tuple[str, str], _Dense] = {}
 
 
-def _table_codes(mcode: pl.Series, ed: pl.Series) -> dict[str, pl.Series]:
-    """m22/n22 and m17/n17: each line's material code in the HS2022 and HS2017 rule tables (single
-    candidate or null, number of candidates) — engine._material_codes."""
-    import numpy as np
-
-    missing = mcode.is_null().to_numpy()
-    codes = mcode.fill_null(0).to_numpy()
-    eds = ed.to_numpy()
+def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> dict[str, np.ndarray]:
+    """m22/n22 and m17/n17: each line's material code in the HS2022 and HS2017 rule tables (the single
+    candidate or -1, and the number of candidates) — engine._material_codes."""
     out = {}
     for table_edition, suffix in TE_SUFFIX.items():
         single = codes.copy()
         count = np.ones(len(codes), dtype=np.int64)
         for e, edition in enumerate(EDITIONS):
-            if edition == table_edition:
-                continue
-            sel = (eds == e) & ~missing
-            if sel.any():
+            sel = (eds == e) & known
+            if edition != table_edition and sel.any():
                 dense = _DENSE.get((edition, table_edition)) or _DENSE.setdefault(
                     (edition, table_edition), _Dense(edition, table_edition))
                 single[sel], count[sel] = dense.lookup(codes[sel])
-        out[f"m{suffix}"] = pl.Series(single)
-        out[f"n{suffix}"] = pl.Series(count)
-    frame = pl.DataFrame(out).with_columns(
-        **{f"m{sx}": pl.when(pl.Series(missing) | (pl.col(f"m{sx}") < 0)).then(None).otherwise(pl.col(f"m{sx}"))
-           for sx in TE_SUFFIX.values()},
-        **{f"n{sx}": pl.when(pl.Series(missing)).then(None).otherwise(pl.col(f"n{sx}")) for sx in TE_SUFFIX.values()})
-    return {name: frame[name] for name in frame.columns}
+        out[f"m{suffix}"] = np.where(known, single, -1)
+        out[f"n{suffix}"] = count
+    return out
 
 
 def _exception_leaves(ts: pl.DataFrame, exc_table: pl.DataFrame, pcodes: pl.DataFrame) -> pl.DataFrame:

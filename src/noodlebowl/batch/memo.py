@@ -1,0 +1,43 @@
+"""Process-wide lookup tables that grow as catalogs name new keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import polars as pl
+
+
+class Memo:
+    """A growing table of ``rows(*key)`` for distinct keys, kept for the process: each call computes
+    (in Python) only the keys no earlier call had, and the caller joins the table column-wise."""
+
+    def __init__(self, keys: list[str], schema: dict, rows: Callable[..., Iterable[tuple]]):
+        self.keys, self.schema, self.rows = keys, schema, rows
+        self.table = pl.DataFrame(schema=schema)
+
+    def __call__(self, wanted: pl.DataFrame) -> pl.DataFrame:
+        missing = wanted.select(self.keys).unique().join(self.table, on=self.keys, how="anti", nulls_equal=True)
+        if missing.height:
+            rows = [r for key in missing.iter_rows() for r in self.rows(*key)]
+            columns = list(zip(*rows)) if rows else [()] * len(self.schema)
+            new = pl.DataFrame([column(name, list(values), dtype) for (name, dtype), values
+                                in zip(self.schema.items(), columns)])
+            self.table = pl.concat([self.table, new]).rechunk()
+        return self.table
+
+
+def column(name: str, values: list, dtype) -> pl.Series:
+    """A Series from Python values; a list-of-integers column is built from flat values and offsets
+    (Polars converts nested Python lists one Series per row, which dominated the lookup tables' cost)."""
+    if dtype != pl.List(pl.Int64):
+        return pl.Series(name, values, dtype=dtype)
+    import numpy as np
+    import pyarrow as pa
+
+    valid = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    lengths = np.fromiter((len(v) if v is not None else 0 for v in values), dtype=np.int64, count=len(values))
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = pa.array([x for v in values if v is not None for x in v], type=pa.int64())
+    array = pa.LargeListArray.from_arrays(pa.array(offsets, mask=np.append(~valid, False)), flat)
+    return pl.from_arrow(array).rename(name).cast(dtype)
