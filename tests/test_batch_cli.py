@@ -73,3 +73,32 @@ def test_bad_values_are_rejected_with_row_and_field(tmp_path):
     out = pl.read_csv(tmp_path / "out.csv")
     assert set(out["product_id"]) == {"A"}
     assert summary.rejected_products == 3
+
+
+def test_xlsx_results_continue_on_a_new_sheet_when_one_is_full(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from noodlebowl.batch.run import Writer, run
+
+    run(ROOT / "products.csv", ROOT / "bom.csv", tmp_path / "one.csv")
+    expected = pl.read_csv(tmp_path / "one.csv", infer_schema=False).fill_null("").rows()
+    monkeypatch.setattr(Writer, "XLSX_MAX_ROWS", 4)    # Excel's 1,048,576, made small: header + 3 rows
+    run(ROOT / "products.csv", ROOT / "bom.csv", tmp_path / "many.xlsx", chunk_size=2)
+    sheets = load_workbook(tmp_path / "many.xlsx", read_only=True).worksheets
+    assert len(sheets) == -(-len(expected) // 3) > 1
+    assert [s.title for s in sheets][:2] == ["results", "results (2)"]
+    got = []
+    for sheet in sheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        assert list(rows[0]) == kernel.OUTPUT_COLUMNS and 1 < len(rows) <= 4
+        got += [tuple("" if v is None else str(v) for v in r) for r in rows[1:]]
+    assert got == expected
+
+
+def test_xlsx_with_no_results_has_the_header(tmp_path):
+    from noodlebowl.batch.run import run
+
+    (tmp_path / "p.csv").write_text("product_id,hs,exporter,importer,fob\nA,8509.40,VN,XX,100\n")
+    (tmp_path / "b.csv").write_text("product_id,value\nA,30\n")
+    run(tmp_path / "p.csv", tmp_path / "b.csv", tmp_path / "out.xlsx")
+    assert _read_xlsx(tmp_path / "out.xlsx").columns == kernel.OUTPUT_COLUMNS

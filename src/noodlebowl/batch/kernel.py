@@ -422,7 +422,7 @@ def _transposed(code: str, edition: str, table_edition: str) -> tuple[str, ...]:
 
 
 def transposed_known() -> dict[tuple[str, str, str], tuple[str, ...]]:
-    return dict(_TRANSPOSED)
+    return _TRANSPOSED
 
 
 # --- process-wide lookup tables -------------------------------------------------------------

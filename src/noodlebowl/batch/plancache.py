@@ -85,6 +85,11 @@ def save(folder: Path | None = None) -> Path | None:
     or the folder cannot be written (the cache is an optimisation, never a failure)."""
     from noodlebowl.batch import catalog, kernel
 
+    path = cache_file(folder)
+    new = (kernel._PLANS.keys() - PLANS.keys(), kernel.transposed_known().keys() - TRANSPOSED.keys(),
+           catalog.hs_checks_known().keys() - HS_CHECKS.keys())
+    if str(path) in _loaded and not any(new):
+        return None     # the usual re-run: nothing new, found without copying the tables
     plans = dict(PLANS)
     # a plan read from the file is the file's own tuple again: only the new ones need converting
     plans.update({key: kernel.plan_tuple(plan) for key, plan in kernel._PLANS.items() if key not in PLANS})
@@ -92,7 +97,6 @@ def save(folder: Path | None = None) -> Path | None:
     transposed.update(kernel.transposed_known())
     checks = dict(HS_CHECKS)
     checks.update(catalog.hs_checks_known())
-    path = cache_file(folder)
     if len(plans) + len(transposed) + len(checks) <= _loaded.get(str(path), -1):
         return None
     try:

@@ -160,13 +160,17 @@ def chunks(products: pl.DataFrame, size: int) -> Iterator[tuple[pl.DataFrame, st
 
 
 class Writer:
-    """Appends result chunks to a Parquet, CSV or Excel file."""
+    """Appends result chunks to a Parquet, CSV or Excel file as they come (nothing held back)."""
+
+    XLSX_MAX_ROWS = 1_048_576      # Excel's rows per sheet, the header row included
 
     def __init__(self, path: Path):
         self.path = path
         self.format = catalog.file_format(path)
         self._parquet = None
-        self._rows: list[pl.DataFrame] = []
+        self._book = None
+        self._sheet = None
+        self._sheet_rows = 0
         self._first = True
 
     def write(self, df: pl.DataFrame) -> None:
@@ -181,8 +185,27 @@ class Writer:
             with self.path.open("w" if self._first else "a", encoding="utf-8", newline="") as fh:
                 df.write_csv(fh, include_header=self._first)
         else:
-            self._rows.append(df)
+            for row in df.iter_rows():
+                self._xlsx_row(row)
         self._first = False
+
+    def _xlsx_row(self, row: tuple) -> None:
+        """One result row into a write-only workbook (streamed to disk); a full sheet continues on a
+        new one with the header again."""
+        if self._sheet is None or self._sheet_rows == self.XLSX_MAX_ROWS:
+            self._new_sheet()
+        self._sheet.append(list(row))
+        self._sheet_rows += 1
+
+    def _new_sheet(self) -> None:
+        if self._book is None:
+            from openpyxl import Workbook
+
+            self._book = Workbook(write_only=True)
+        number = len(self._book.worksheets) + 1
+        self._sheet = self._book.create_sheet("results" if number == 1 else f"results ({number})")
+        self._sheet.append(kernel.OUTPUT_COLUMNS)
+        self._sheet_rows = 1
 
     def close(self) -> None:
         if self.format == "parquet":
@@ -193,15 +216,9 @@ class Writer:
         elif self.format == "csv" and self._first:
             pl.DataFrame(schema=kernel.OUTPUT_SCHEMA).write_csv(self.path)
         elif self.format == "xlsx":
-            from openpyxl import Workbook
-
-            book = Workbook(write_only=True)
-            sheet = book.create_sheet("results")
-            sheet.append(kernel.OUTPUT_COLUMNS)
-            for df in self._rows:
-                for row in df.iter_rows():
-                    sheet.append(list(row))
-            book.save(self.path)
+            if self._sheet is None:             # no results: a sheet with the header only
+                self._new_sheet()
+            self._book.save(self.path)
 
 
 def _in_range(ids: pl.Series, lo: str | None, hi: str | None) -> pl.Series:
