@@ -214,11 +214,29 @@ def test_example_catalog_matches_engine():
     assert assert_same(products, lines) >= 10
 
 
+def _decimal_percent(part: int, whole: int) -> str:
+    return kernel._plain(Decimal(part) * 100 / Decimal(whole))
+
+
 @pytest.mark.parametrize("part,whole", [(0, 1), (1, 3), (2, 3), (999999, 1000000), (1, 10**18), (10**18, 7),
-                                        (5, 8), (123456789, 987654321)])
+                                        (5, 8), (123456789, 987654321),
+                                        # rounding carries: …999 up to a new integer digit; tiny quotients
+                                        (10**15 - 1, 10**15), (2 * 10**15 - 1, 2 * 10**15), (1, 8 * 10**17),
+                                        # beyond the compiled path's Int64 bounds: the Int128 path
+                                        (2**63 - 1, 3), (7, 2**63 - 1)])
 def test_exact_percent_is_decimal_division(part, whole):
     got = kernel.exact_percent(pl.Series([part], dtype=pl.Int64), pl.Series([whole], dtype=pl.Int64)).item()
-    assert Decimal(got) == Decimal(part) * 100 / Decimal(whole)
+    assert got == _decimal_percent(part, whole)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 10**15), st.integers(0, 2**63 - 1)),
+                          st.one_of(st.integers(1, 10**13), st.integers(1, 2**63 - 1))), min_size=1, max_size=40))
+def test_exact_percent_texts_equal_the_engines(pairs):
+    """Text for text what the engine writes (kernel._plain of its Decimal), over both paths and nulls."""
+    parts = pl.Series([p for p, _ in pairs] + [None], dtype=pl.Int64)
+    wholes = pl.Series([w for _, w in pairs] + [1], dtype=pl.Int64)
+    assert kernel.exact_percent(parts, wholes).to_list() == [_decimal_percent(p, w) for p, w in pairs] + [None]
 
 
 @settings(max_examples=200, deadline=None)

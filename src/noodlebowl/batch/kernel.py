@@ -64,6 +64,26 @@ def exact_percent(part: pl.Series, whole: pl.Series) -> pl.Series:
     """``part * 100 / whole`` as ``Decimal`` computes it (28 significant digits, half-even), as a
     plain decimal string; ``part`` ≥ 0 and ``whole`` > 0 are integers of the same unit (null → null).
 
+    Compiled long division (compiled.percent_texts) in Int64; the rare rows beyond its bounds go
+    through the Int128 column path (_exact_percent_int128)."""
+    import pyarrow as pa
+
+    from noodlebowl.batch import compiled
+
+    part, whole = part.cast(pl.Int64), whole.cast(pl.Int64)
+    valid = (part.is_not_null() & whole.is_not_null()).to_numpy()
+    offsets, data, done = compiled.percent_texts(part.fill_null(0).to_numpy(), whole.fill_null(1).to_numpy(), valid)
+    text = pl.from_arrow(pa.LargeStringArray.from_buffers(len(part), pa.py_buffer(offsets), pa.py_buffer(data)))
+    text = text.set(pl.Series(~valid), None).rename(part.name)
+    rest = np.flatnonzero(~done)
+    if rest.size:
+        text = text.scatter(rest, _exact_percent_int128(part.gather(rest), whole.gather(rest)))
+    return text
+
+
+def _exact_percent_int128(part: pl.Series, whole: pl.Series) -> pl.Series:
+    """exact_percent over whole columns in Int128 (any Int64 part and whole).
+
     Long division in Int128, in stages of 19 digits so that no product overflows; each stage is a
     separate step (one expression would repeat its sub-expressions exponentially). Each distinct
     (part, whole) is divided once, in one lazy query."""
@@ -578,34 +598,28 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pa = pa.join(prov, on=["agreement", "date"]).with_columns(a_idx=a_idx).with_columns(
         pa_key=c("pidx") * NA + c("a_idx"))
 
-    # 3. per (product, agreement): sums over the lines (engine._views), in numpy over integer arrays
+    # 3. per (product, agreement): which lines are originating (engine._views) and the sums the rules
+    #    need, tariff shifts included — one compiled pass over the lines (batch.compiled)
     if "pidx" not in lines.columns:
         lines = lines.join(products.select("product_id", "pidx"), on="product_id")
     ln = _line_arrays(lines, products)
     per_a = _per_product_arrays(pa, products.height)
-    any_ow = bool(pa["has_ow"].any())
-    sums = _product_sums(ln, products.height, any_ow)
+    sums = _line_sums(ln, per_a, products.height)
     at = (pa["a_idx"].to_numpy(), pa["pidx"].to_numpy())
-    pa = pa.with_columns(**{name: pl.Series(values[at] if values.ndim == 2 else values[at[1]])
-                            for name, values in sums.items() if name != "o"})
+    pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
+                         **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS})
     pa = pa.with_columns(
         pe=c("agreement").is_in(list(PRODUCED_EXCLUSIVELY)) & (c("n_ctc") > 0) & (c("n_foreign") == 0))
     pa = pa.with_columns(
         fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code"))))
 
-    # 4. tariff shifts: one row per (non-originating counted material, agreement whose plan has a
-    #    tariff shift), a verdict code per row, sums per (product, agreement) and level
+    # 4. tariff shifts: the pass judged single-candidate codes; several candidates are judged here,
+    #    then the sums per (product, agreement) and level
     pcodes = pa.select("pa_key", "pcodes")
-    ts = _shift_rows(ln, sums["o"], per_a)
-    _multi_candidate_codes(ts, pcodes)
-    by_level = _level_sums(ts, products.height * NA)
-    exc_rows = ts["exc"]
-    ts = pl.DataFrame({"lid": np.flatnonzero(exc_rows), **{k: ts[k][exc_rows] for k in
-                                                           ("pa_key", "shape_id", "known", "mkey", "value")},
-                       "weight": pl.Series(ts["weight"][exc_rows], dtype=pl.Int64).set(
-                           pl.Series(ts["wnull"][exc_rows]), None),
-                       "te": np.where(ts["te22"][exc_rows], "22", "17")}).with_columns(
-        mkey=pl.when(c("known")).then(c("mkey")), exc=pl.lit(True))
+    _add_multi_candidate_codes(ln, sums, pcodes)
+    by_level = _level_table(sums)
+    any_ow = bool(pa["has_ow"].any())
+    ts = _exception_rows(ln, sums["excepted"], per_a)
 
     # 5. leaves: one row per (pa, leaf) for kernel rows with a rule
     work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
@@ -624,7 +638,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     exc_table = pl.DataFrame(exc_rows, orient="row", schema={
         "shape_id": pl.Int64, "leaf": pl.Int64, "ndig": pl.Int64, "width": pl.Int64, "start": pl.Int64,
         "end": pl.Int64})
-    exc_aggs = _exception_leaves(_with_candidates(ts.filter(c("exc").fill_null(False))), exc_table, pcodes)
+    exc_aggs = _exception_leaves(_with_candidates(ts), exc_table, pcodes)
 
     lf = work.lazy().select("pa_key", "shape_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
                      "n_ctc", "dmv_num", "dmv_den", "dmw_num", "dmw_den", "dmw_lo", "dmw_hi", "bd_allowed",
@@ -753,10 +767,7 @@ def _line_arrays(lines: pl.DataFrame, products: pl.DataFrame) -> dict[str, np.nd
               "value": lines["value"].fill_null(0).to_numpy(), "weight": weight.fill_null(0).to_numpy(),
               "wnull": weight.is_null().to_numpy(), "kind": lines["kind"].to_numpy(),
               "ed": edition[pidx], "exporter": exporter_id[pidx]}
-    arrays["is_mat"] = arrays["kind"] == KIND_CODE["material"]
-    arrays["counted"] = ~np.isin(arrays["kind"], [KIND_CODE["packing"], KIND_CODE["indirect"]])
-    arrays["home"] = arrays["origin"] == arrays["exporter"]
-    arrays |= _table_codes(arrays["mcode"], arrays["known"], arrays["ed"])
+    arrays["table_code"], arrays["table_count"] = _table_codes(arrays["mcode"], arrays["known"], arrays["ed"])
     return arrays
 
 
@@ -774,111 +785,84 @@ def _per_product_arrays(pa: pl.DataFrame, n_products: int) -> dict[str, np.ndarr
     return out
 
 
-def _product_sums(ln: dict[str, np.ndarray], n_products: int, any_ow: bool) -> dict[str, np.ndarray]:
-    """Per product (and agreement: arrays of shape (agreement, product)) the sums the rules need, exact
-    in Int64; ``o``: per agreement, which lines are originating (declared, from a party or the exporter)."""
-    pidx, value, weight, is_mat = ln["pidx"], ln["value"], ln["weight"], ln["is_mat"]
-
-    def total(x: np.ndarray, where: np.ndarray) -> np.ndarray:
-        out = np.zeros(n_products, dtype=np.int64)
-        np.add.at(out, pidx[where], x[where])
-        return out
-
-    def count(where: np.ndarray) -> np.ndarray:
-        return np.bincount(pidx[where], minlength=n_products)
-
-    o = np.zeros((NA, len(pidx)), dtype=bool)
-    names = ("vnm", "vom", "n_foreign", "cumulated", "odd_code") + (("w_orig",) if any_ow else ())
-    grids = {name: [] for name in names}
-    for i, a in enumerate(MODELLED):
-        ids = _party_ids(a)            # may name new origins: size the mask after
-        party = np.zeros(len(ORIGINS), dtype=bool)
-        party[ids] = True
-        o[i] = ((ln["decl"] & AGREEMENT_BIT[a]) != 0) & (party[ln["origin"]] | ln["home"])
-        foreign = is_mat & ~o[i]
-        grids["vnm"].append(total(value, ln["counted"] & ~o[i]))
-        grids["vom"].append(total(value, ln["counted"] & o[i]))
-        grids["n_foreign"].append(count(foreign))
-        grids["cumulated"].append(count(o[i] & ~ln["home"]) > 0)
-        grids["odd_code"].append(count(foreign & ln["odd"]) > 0)
-        if any_ow:
-            grids["w_orig"].append(total(weight, is_mat & o[i]))
-    sums = {name: np.stack(values) for name, values in grids.items()}
-    sums["n_ctc"] = count(is_mat)
-    if any_ow:
-        sums["w_mat"] = total(weight, is_mat)
-        sums["wnull_mat"] = count(is_mat & ln["wnull"]) > 0
-    sums["o"] = o
-    return sums
+PER_AGREEMENT_SUMS = ("vnm", "vom", "n_foreign", "cumulated", "odd_code", "w_orig")
+PER_PRODUCT_SUMS = ("n_ctc", "w_mat", "wnull_mat")
+_TABLE_INDEX = {edition: i for i, edition in enumerate(TE_SUFFIX)}
 
 
-def _shift_rows(ln: dict[str, np.ndarray], o: np.ndarray, per_a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Tariff-shift rows: per agreement whose plan has a tariff shift, the product's non-originating counted
-    materials, with the verdict code of the material against the product code (``code``; a material or
-    product code with several candidates is judged by _multi_candidate_codes)."""
-    parts = []
-    for i, a in enumerate(MODELLED):
-        te = TE_SUFFIX[TABLE_EDITION[a]]
-        li = np.flatnonzero(per_a["ts"][i][ln["pidx"]] & ln["is_mat"] & ~o[i])
-        p = ln["pidx"][li]
-        parts.append({"pa_key": p * NA + i, "shape_id": per_a["shape_id"][i][p], "exc": per_a["exc"][i][p],
-                      "m": ln[f"m{te}"][li], "mn": ln[f"n{te}"][li], "p": per_a["pcode"][i][p],
-                      "pn": per_a["pn"][i][p], "known": ln["known"][li], "mkey": ln["mcode"][li] * 4 + ln["ed"][li],
-                      "value": ln["value"][li], "weight": ln["weight"][li], "wnull": ln["wnull"][li],
-                      "te22": np.full(len(li), te == "22")})
-    ts = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
-    m, p, known = ts["m"], ts["p"], ts["known"]
-    ts["complex"] = known & ((ts["mn"] != 1) | (ts["pn"] != 1))
-    # the first level where the two codes differ decides all three (see _P/_F/_U); unknown → UUU (26)
-    ts["code"] = np.select([~known | (m < 0) | (ts["complex"] & (ts["mn"] == 0)), m // 10_000 != p // 10_000,
-                            m // 100 != p // 100, m != p], [26, 0, 9, 12], 13)
-    return ts
+def _line_sums(ln: dict[str, np.ndarray], per_a: dict[str, np.ndarray], n_products: int) -> dict[str, np.ndarray]:
+    """compiled.line_pass on the chunk: per (agreement, product) and per product sums, tariff-shift level
+    sums, and the (line, agreement) rows judged outside the pass."""
+    from noodlebowl.batch import compiled
+
+    ids = [_party_ids(a) for a in MODELLED]          # may name new origins: size the table after
+    party = np.zeros((NA, len(ORIGINS)), dtype=np.bool_)
+    for i, members in enumerate(ids):
+        party[i, members] = True
+    table_of = np.array([_TABLE_INDEX[TABLE_EDITION[a]] for a in MODELLED], dtype=np.int64)
+    bits = np.array([AGREEMENT_BIT[a] for a in MODELLED], dtype=np.int8)
+    out = compiled.line_pass(ln["pidx"], ln["known"], ln["odd"], ln["origin"], ln["decl"], ln["value"], ln["weight"],
+                          ln["wnull"], ln["kind"], ln["exporter"], ln["table_code"], ln["table_count"], table_of,
+                          party, bits, per_a["ts"], per_a["pcode"], per_a["pn"], per_a["exc"], n_products)
+    names = (*PER_AGREEMENT_SUMS, *PER_PRODUCT_SUMS, "levels", "level_nulls", "rows", "multi", "excepted")
+    return dict(zip(names, out)) | {"table_of": table_of}
 
 
-def _multi_candidate_codes(ts: dict[str, np.ndarray], pcodes: pl.DataFrame) -> None:
-    """Verdict codes of rows whose material or product has several candidate codes (a split on
+def _add_multi_candidate_codes(ln: dict[str, np.ndarray], sums: dict[str, np.ndarray], pcodes: pl.DataFrame) -> None:
+    """Verdicts of the rows whose material or product has several candidate codes (a split on
     transposition): each pair is judged, and the verdict at a level stands only when every pair agrees
-    (evaluate._material_shift). A row no pair judges is dropped (code -1)."""
+    (evaluate._material_shift); added to the level sums. A row no pair judges is dropped."""
+    from noodlebowl.batch import compiled
+
     c = pl.col
-    lid = np.flatnonzero(ts["complex"] & (ts["mn"] > 0))
-    if not lid.size:
+    multi = sums["multi"]
+    if not multi.size:
         return
-    multi = _with_candidates(pl.DataFrame({"lid": lid, "pa_key": ts["pa_key"][lid], "mkey": ts["mkey"][lid],
-                                           "te": np.where(ts["te22"][lid], "22", "17")}))
-    pairs_ = multi.lazy().select("lid", "ml", "pa_key").join(pcodes.lazy(), on="pa_key") \
+    line, agreement = multi // NA, multi % NA
+    keys = ln["pidx"][line] * NA + agreement
+    te = np.array(list(TE_SUFFIX.values()))[sums["table_of"][agreement]]
+    frame = _with_candidates(pl.DataFrame({"lid": np.arange(len(multi)), "pa_key": keys,
+                                           "mkey": ln["mcode"][line] * 4 + ln["ed"][line], "te": te}))
+    pairs_ = frame.lazy().select("lid", "ml", "pa_key").join(pcodes.lazy(), on="pa_key") \
         .explode("ml").explode("pcodes")
     verdicts = pairs_.with_columns(**{f"d{k}": _shift(c("ml"), c("pcodes"), k) for k in (2, 4, 6)}) \
         .group_by("lid").agg(code=_verdict_code(*(pl.when(c(f"d{k}").all()).then(pl.lit(_P))
                                                   .when(~c(f"d{k}").any()).then(pl.lit(_F)).otherwise(pl.lit(_U))
                                                   for k in (2, 4, 6)))).collect()
-    ts["code"][lid] = -1
-    ts["code"][verdicts["lid"].to_numpy()] = verdicts["code"].to_numpy()
+    codes = np.full(len(multi), -1, dtype=np.int64)
+    codes[verdicts["lid"].to_numpy()] = verdicts["code"].to_numpy()
+    compiled.add_codes(sums["levels"], sums["level_nulls"], sums["rows"], keys, codes, ln["value"][line],
+                    ln["weight"][line], ln["wnull"][line])
 
 
-def _level_sums(ts: dict[str, np.ndarray], n_keys: int) -> pl.DataFrame:
+def _level_table(sums: dict[str, np.ndarray]) -> pl.DataFrame:
     """Per (product, agreement) with tariff-shift rows, per level (2, 4, 6 digits): how many materials fail
     or are undetermined, and their values and weights (failing ones; every one not passing)."""
-    judged = ts["code"] >= 0
-    key, code = ts["pa_key"][judged], ts["code"][judged]
-    value, weight, wnull = ts["value"][judged], ts["weight"][judged], ts["wnull"][judged]
-    present = np.flatnonzero(np.bincount(key, minlength=n_keys))
+    from noodlebowl.batch import compiled
 
-    def total(x: np.ndarray, where: np.ndarray) -> np.ndarray:
-        out = np.zeros(n_keys, dtype=np.int64)
-        np.add.at(out, key[where], x[where])
-        return out[present]
+    present = np.flatnonzero(sums["rows"])
+    levels, nulls = sums["levels"][present], sums["level_nulls"][present]
+    columns = {"pa_key": present.astype(np.int64)}
+    for j, k in enumerate((2, 4, 6)):
+        columns |= {f"n_fail{k}": levels[:, j, compiled.N_FAIL].astype(np.uint32),
+                    f"n_unk{k}": levels[:, j, compiled.N_UNK].astype(np.uint32),
+                    f"v_fail{k}": levels[:, j, compiled.V_FAIL], f"v_all{k}": levels[:, j, compiled.V_ALL],
+                    f"w_fail{k}": levels[:, j, compiled.W_FAIL], f"w_all{k}": levels[:, j, compiled.W_ALL],
+                    f"wnull_fail{k}": nulls[:, j, 0], f"wnull_all{k}": nulls[:, j, 1]}
+    return pl.DataFrame(columns)
 
-    def count(where: np.ndarray) -> np.ndarray:
-        return np.bincount(key[where], minlength=n_keys)[present]
 
-    columns = {"pa_key": present}
-    for k, verdict in ((2, code // 9), (4, (code // 3) % 3), (6, code % 3)):
-        fail, nonpass = verdict == _F, verdict != _P
-        columns |= {f"n_fail{k}": count(fail).astype(np.uint32), f"n_unk{k}": count(verdict == _U).astype(np.uint32),
-                    f"v_fail{k}": total(value, fail), f"v_all{k}": total(value, nonpass),
-                    f"w_fail{k}": total(weight, fail), f"w_all{k}": total(weight, nonpass),
-                    f"wnull_fail{k}": count(wnull & fail) > 0, f"wnull_all{k}": count(wnull & nonpass) > 0}
-    return pl.DataFrame(columns).with_columns(pl.col("pa_key").cast(pl.Int64))
+def _exception_rows(ln: dict[str, np.ndarray], excepted: np.ndarray, per_a: dict[str, np.ndarray]) -> pl.DataFrame:
+    """The tariff-shift rows of plans with exception ranges, for _exception_leaves (``lid``: the row)."""
+    line, agreement = excepted // NA, excepted % NA
+    p = ln["pidx"][line]
+    known = ln["known"][line]
+    te = np.array([TE_SUFFIX[TABLE_EDITION[a]] for a in MODELLED])[agreement]
+    return pl.DataFrame({
+        "lid": excepted, "pa_key": p * NA + agreement, "shape_id": per_a["shape_id"][agreement, p], "known": known,
+        "mkey": pl.Series(ln["mcode"][line] * 4 + ln["ed"][line]).set(pl.Series(~known), None),
+        "te": te, "value": ln["value"][line],
+        "weight": pl.Series(ln["weight"][line], dtype=pl.Int64).set(pl.Series(ln["wnull"][line]), None)})
 
 
 def _with_candidates(ts: pl.DataFrame) -> pl.DataFrame:
@@ -916,11 +900,11 @@ class _Dense:
 _DENSE: dict[tuple[str, str], _Dense] = {}
 
 
-def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> dict[str, np.ndarray]:
-    """m22/n22 and m17/n17: each line's material code in the HS2022 and HS2017 rule tables (the single
-    candidate or -1, and the number of candidates) — engine._material_codes."""
-    out = {}
-    for table_edition, suffix in TE_SUFFIX.items():
+def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's material code in the rule tables' editions (rows in TE_SUFFIX order): the single
+    candidate or -1, and the number of candidates — engine._material_codes."""
+    singles, counts = [], []
+    for table_edition in TE_SUFFIX:
         single = codes.copy()
         count = np.ones(len(codes), dtype=np.int64)
         for e, edition in enumerate(EDITIONS):
@@ -929,9 +913,9 @@ def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> dict[
                 dense = _DENSE.get((edition, table_edition)) or _DENSE.setdefault(
                     (edition, table_edition), _Dense(edition, table_edition))
                 single[sel], count[sel] = dense.lookup(codes[sel])
-        out[f"m{suffix}"] = np.where(known, single, -1)
-        out[f"n{suffix}"] = count
-    return out
+        singles.append(np.where(known, single, -1))
+        counts.append(count)
+    return np.stack(singles), np.stack(counts)
 
 
 def _exception_leaves(ts: pl.DataFrame, exc_table: pl.DataFrame, pcodes: pl.DataFrame) -> pl.DataFrame:

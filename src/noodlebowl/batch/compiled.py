@@ -1,0 +1,229 @@
+"""The batch kernel's compiled loops (Numba).
+
+:func:`line_pass` — one pass over a chunk's BOM lines: for every line and agreement, is the material
+originating (engine._views), and the sums the rules need per (product, agreement) — value of
+non-originating and originating materials, counts, weights, and per tariff-shift level how many
+materials fail or are undetermined and what they are worth (evaluate._shift_passes).
+
+Every sum is over Int64 micro-units, as the Polars kernel summed them. A material whose code or the
+product's has several candidates in the rule table's edition, and every row of a tariff shift with
+exception ranges, is also returned by index: the kernel judges those pairs column-wise
+(kernel._multi_candidate_codes, kernel._exception_leaves) and adds multi-candidate verdicts back with
+:func:`add_codes`.
+
+
+:func:`percent_texts` — ``part × 100 / whole`` as the engine's ``Decimal`` division gives it (28
+significant digits, half-even), written as plain decimal text, by long division digit by digit.
+
+Verdict codes pack the three levels (chapter, heading, subheading) as v2·9 + v4·3 + v6, each
+0 passes, 1 fails, 2 undetermined (kernel._P/_F/_U).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# per (product, agreement) and level: what _level_sums reports
+N_FAIL, N_UNK, V_FAIL, V_ALL, W_FAIL, W_ALL = range(6)
+KIND_MATERIAL, KIND_PACKING, KIND_INDIRECT = 0, 2, 4
+UNKNOWN = 26            # UUU: the material's code is not known in the rule table's edition
+
+
+@njit(cache=True)
+def _add(levels, level_nulls, rows, key, code, value, weight, wnull):
+    """One judged tariff-shift row into its (product, agreement)'s level sums."""
+    for j in range(3):
+        verdict = code // 9 if j == 0 else ((code // 3) % 3 if j == 1 else code % 3)
+        if verdict == 1:
+            levels[key, j, N_FAIL] += 1
+            levels[key, j, V_FAIL] += value
+            levels[key, j, W_FAIL] += weight
+            if wnull:
+                level_nulls[key, j, 0] = True
+        elif verdict == 2:
+            levels[key, j, N_UNK] += 1
+        if verdict != 0:
+            levels[key, j, V_ALL] += value
+            levels[key, j, W_ALL] += weight
+            if wnull:
+                level_nulls[key, j, 1] = True
+    rows[key] += 1
+
+
+@njit(cache=True)
+def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, exporter,
+              table_code, table_count, table_of, party, bits, ts, pcode, pn, exc, n_products):
+    """The pass. Lines: ``pidx`` (row of the product), material code known?, shorter than 6 digits?,
+    origin id, declaration bits, value, weight (0 when ``wnull``), kind code, the product's exporter id;
+    ``table_code``/``table_count`` (table edition × line): the material's single candidate (-1: none)
+    and number of candidates in each rule-table edition. Agreements: ``table_of`` (its table edition),
+    ``party`` (agreement × origin id), ``bits`` (declaration bit). Per (agreement, product): the plan
+    has a tariff shift (``ts``), product code and number of candidates, exception ranges (``exc``)."""
+    n_agreements = ts.shape[0]
+    n_lines = pidx.shape[0]
+    n_keys = n_products * n_agreements
+    vnm = np.zeros((n_agreements, n_products), np.int64)
+    vom = np.zeros((n_agreements, n_products), np.int64)
+    n_foreign = np.zeros((n_agreements, n_products), np.int64)
+    cumulated = np.zeros((n_agreements, n_products), np.bool_)
+    odd_code = np.zeros((n_agreements, n_products), np.bool_)
+    w_orig = np.zeros((n_agreements, n_products), np.int64)
+    n_ctc = np.zeros(n_products, np.int64)
+    w_mat = np.zeros(n_products, np.int64)
+    wnull_mat = np.zeros(n_products, np.bool_)
+    levels = np.zeros((n_keys, 3, 6), np.int64)
+    level_nulls = np.zeros((n_keys, 3, 2), np.bool_)
+    rows = np.zeros(n_keys, np.int64)
+    multi = np.empty(n_lines * n_agreements, np.int64)      # line · agreements + agreement
+    n_multi = 0
+    excepted = np.empty(n_lines * n_agreements, np.int64)
+    n_excepted = 0
+    for i in range(n_lines):
+        p = pidx[i]
+        is_mat = kind[i] == KIND_MATERIAL
+        counted = kind[i] != KIND_PACKING and kind[i] != KIND_INDIRECT
+        home = origin[i] == exporter[i]
+        if is_mat:
+            n_ctc[p] += 1
+            w_mat[p] += weight[i]
+            if wnull[i]:
+                wnull_mat[p] = True
+        for a in range(n_agreements):
+            o = (decl[i] & bits[a]) != 0 and (party[a, origin[i]] or home)
+            if counted:
+                if o:
+                    vom[a, p] += value[i]
+                else:
+                    vnm[a, p] += value[i]
+            if o:
+                if not home:
+                    cumulated[a, p] = True
+                if is_mat:
+                    w_orig[a, p] += weight[i]
+                continue
+            if not is_mat:
+                continue
+            n_foreign[a, p] += 1
+            if odd[i]:
+                odd_code[a, p] = True
+            if not ts[a, p]:
+                continue
+            # a tariff-shift row: a non-originating counted material of a product whose plan has one
+            if exc[a, p]:
+                excepted[n_excepted] = i * n_agreements + a
+                n_excepted += 1
+            t = table_of[a]
+            m, mn = table_code[t, i], table_count[t, i]
+            if known[i] and (mn != 1 or pn[a, p] != 1):
+                if mn > 0:
+                    multi[n_multi] = i * n_agreements + a
+                    n_multi += 1
+                    continue
+                code = UNKNOWN
+            elif not known[i] or m < 0:
+                code = UNKNOWN
+            else:
+                # the first level where the codes differ decides all three
+                q = pcode[a, p]
+                if m // 10_000 != q // 10_000:
+                    code = 0
+                elif m // 100 != q // 100:
+                    code = 9
+                elif m != q:
+                    code = 12
+                else:
+                    code = 13
+            _add(levels, level_nulls, rows, p * n_agreements + a, code, value[i], weight[i], wnull[i])
+    return (vnm, vom, n_foreign, cumulated, odd_code, w_orig, n_ctc, w_mat, wnull_mat,
+            levels, level_nulls, rows, multi[:n_multi], excepted[:n_excepted])
+
+
+@njit(cache=True)
+def add_codes(levels, level_nulls, rows, keys, codes, values, weights, wnulls):
+    """Verdicts judged outside the pass (multi-candidate rows); code -1: no pair judged it, not counted."""
+    for r in range(keys.shape[0]):
+        if codes[r] >= 0:
+            _add(levels, level_nulls, rows, keys[r], codes[r], values[r], weights[r], wnulls[r])
+
+
+# percent_texts works in Int64: part × 100 and 10 × whole must fit (larger rows: the Int128 path)
+PERCENT_MAX_PART = (2**63 - 1) // 100
+PERCENT_MAX_WHOLE = (2**63 - 1) // 10
+SIG_DIGITS = 28          # Python's default decimal context, which the engine divides in
+_ZERO, _POINT = 48, 46   # ASCII "0" and "."
+
+
+@njit(cache=True)
+def percent_texts(parts, wholes, valid):
+    """(offsets, bytes, done) of the texts of ``parts[i] × 100 / wholes[i]`` rounded to 28 significant
+    digits, half-even, trailing zeros dropped (kernel._plain of the engine's Decimal). Rows not
+    ``valid`` are empty; rows outside the Int64 bounds are empty and not ``done``."""
+    n = parts.shape[0]
+    data = np.empty(n * 48, np.uint8)       # ≤ 21 integer digits + point + 27 decimals… bounded below
+    offsets = np.zeros(n + 1, np.int64)
+    done = np.ones(n, np.bool_)
+    digits = np.empty(96, np.int64)
+    pos = 0
+    for i in range(n):
+        offsets[i] = pos
+        if not valid[i]:
+            continue
+        part, whole = parts[i], wholes[i]
+        if part < 0 or whole <= 0 or part > PERCENT_MAX_PART or whole > PERCENT_MAX_WHOLE:
+            done[i] = False
+            continue
+        num = part * 100
+        if num == 0:
+            data[pos] = _ZERO
+            pos += 1
+            continue
+        q, r = num // whole, num % whole
+        # integer digits, most significant first
+        n_int = 0
+        t = q
+        while t > 0:
+            n_int += 1
+            t //= 10
+        t = q
+        for j in range(n_int - 1, -1, -1):
+            digits[j] = t % 10
+            t //= 10
+        n_digits, significant = n_int, n_int
+        while significant < SIG_DIGITS:        # leading zeros of a quotient below 1 are not significant
+            r *= 10
+            digits[n_digits] = r // whole
+            r %= whole
+            if significant > 0 or digits[n_digits] != 0:
+                significant += 1
+            n_digits += 1
+        if 2 * r > whole or (2 * r == whole and digits[n_digits - 1] % 2 == 1):
+            j = n_digits - 1
+            while j >= 0 and digits[j] == 9:
+                digits[j] = 0
+                j -= 1
+            if j >= 0:
+                digits[j] += 1
+            else:                              # 9.99… rounded up to 10: one more integer digit
+                for k in range(n_digits, 0, -1):
+                    digits[k] = digits[k - 1]
+                digits[0] = 1
+                n_int += 1
+                n_digits += 1
+        last = n_digits
+        while last > n_int and digits[last - 1] == 0:
+            last -= 1
+        if n_int == 0:
+            data[pos] = _ZERO
+            pos += 1
+        for j in range(n_int):
+            data[pos] = _ZERO + digits[j]
+            pos += 1
+        if last > n_int:
+            data[pos] = _POINT
+            pos += 1
+            for j in range(n_int, last):
+                data[pos] = _ZERO + digits[j]
+                pos += 1
+    offsets[n] = pos
+    return offsets, data[:pos], done
