@@ -259,3 +259,31 @@ def test_number_fast_path_agrees_with_the_full_check(values):
                 if reason is None and v is not None and v.strip() and v.strip().isascii():
                     whole, _, frac = v.strip().partition(".")
                     assert units == int(whole or "0") * 10**6 + int(frac.ljust(6, "0")), v
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.from_regex(r"\A\s?-?\d{0,14}(\.\d{0,8})?\s?\Z"),
+    st.sampled_from(["", " ", "0", "0.0", "+5", "1e3", "٣", "12.5", ".5", "5.", "1.2.3", "0.000000", "abc", ".",
+                     "999999999999.999999", "1000000000000"]),
+    st.text(max_size=6), st.none()), min_size=1, max_size=30))
+def test_compiled_number_parse_equals_the_format_check_and_cast(values):
+    """The BOM fast path's compiled parse (compiled.decimal_units) says "fine" exactly where the format
+    check (catalog._FINE_NUMBER) does, with the units of the exact Decimal cast."""
+    import pyarrow as pa
+
+    units, fine, null = catalog._plain_numbers(pa.table({"v": pa.array(values, pa.string())}), "v")
+    expected = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(
+        fine=pl.col("v").str.contains(catalog._FINE_NUMBER).fill_null(False),
+        units=pl.col("v").cast(pl.Decimal(18, 6), strict=False).to_physical().cast(pl.Int64))
+    assert fine.tolist() == expected["fine"].to_list()
+    assert null.tolist() == [v is None for v in values]
+    assert [u for u, f in zip(units.tolist(), fine) if f] == [u for u, f in zip(expected["units"], fine) if f]
+
+
+def test_digits_of_other_scripts_are_rejected_not_read_as_zero():
+    """"١٢.٥" is twelve and a half in Arabic-Indic digits; the decimal cast cannot read it, so it must be
+    refused with a reason (it used to pass the check and count as a missing value, i.e. 0)."""
+    df = pl.DataFrame({"v": ["١٢.٥", "٠", "12.5"]})
+    reasons = df.select(catalog._number_problem("v", required=True))[:, 0].to_list()
+    assert reasons[:2] == ["not a plain number (write it like 12.50)"] * 2 and reasons[2] is None

@@ -31,7 +31,8 @@ KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 COSTS = ("direct_labour", "direct_overhead", "profit", "other")
 MAX_INTEGER_DIGITS = 12        # 10¹² currency units: sums and Int128 products stay exact
 REJECT_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "reason": pl.String}
-_NUMBER = r"^\d+(\.\d+)?$|^\.\d+$"
+# ASCII digits only: a regex \d also matches other scripts' digits, which the decimal cast cannot read
+_NUMBER = r"^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$"
 
 
 def file_format(path: str | Path) -> str:
@@ -111,7 +112,7 @@ def _units(col: str) -> pl.Expr:
     return pl.when(text.str.contains(_NUMBER)).then(value).otherwise(None)
 
 
-_FINE_NUMBER = r"^(\d{1,%d}(\.\d{1,6})?|\.\d{1,6})$" % MAX_INTEGER_DIGITS
+_FINE_NUMBER = r"^([0-9]{1,%d}(\.[0-9]{1,6})?|\.[0-9]{1,6})$" % MAX_INTEGER_DIGITS
 
 
 def _number_fine(col: str, *, required: bool, positive: bool = False) -> pl.Expr:
@@ -127,8 +128,8 @@ def _number_fine(col: str, *, required: bool, positive: bool = False) -> pl.Expr
 
 def _number_problem(col: str, *, required: bool, positive: bool = False) -> pl.Expr:
     text = pl.col(col).str.strip_chars()
-    frac = text.str.extract(r"\.(\d+)$", 1)
-    int_len = text.str.extract(r"^(\d*)", 1).str.len_chars()
+    frac = text.str.extract(r"\.([0-9]+)$", 1)
+    int_len = text.str.extract(r"^([0-9]*)", 1).str.len_chars()
     units = _units(col)
     return (pl.when(_blank(col)).then(pl.lit("missing value" if required else None))
             .when(text.str.starts_with("-") & text.str.slice(1).str.contains(_NUMBER))
@@ -431,6 +432,30 @@ def _per_value(values: list, exprs: dict[str, pl.Expr], schema: dict) -> dict:
     return {n: frame[n].to_numpy() for n in frame.columns}
 
 
+def _plain_numbers(table, name: str) -> tuple:
+    """(micro-units, fine, null) of a number column read as text (a typed column as the general path
+    reads it): compiled.decimal_units, the fast path's format check and exact cast in one pass."""
+    import numpy as np
+    import pyarrow as pa
+
+    from noodlebowl.batch import compiled
+
+    if name not in table.column_names:
+        n = table.num_rows
+        return np.zeros(n, np.int64), np.zeros(n, bool), np.ones(n, bool)
+    column = table.column(name)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = pl.from_arrow(column).cast(pl.String).to_arrow()
+    text = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    text = text.cast(pa.large_string())
+    null = text.is_null().to_numpy(zero_copy_only=False)
+    _, offsets, data = text.buffers()
+    offsets = np.frombuffer(offsets, np.int64)[text.offset:text.offset + len(text) + 1]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    units, fine = compiled.decimal_units(offsets, data, ~null)
+    return units, fine, null
+
+
 def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl.Series | None,
                          rows) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """:func:`validate_lines` for a chunk's BOM lines read from Parquet as Arrow (``rows``: their 1-based
@@ -517,20 +542,16 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     kind_v = per["kind"][idx]
     ok &= kind_v >= 0
     # numbers: one format check and one exact cast per value
-    numbers = pl.from_arrow(table.select([x for x in ("value", "weight_kg") if x in table.column_names]))
-    numbers = _ensure(numbers.cast(pl.String), ["value", "weight_kg"])
-    fine_number = lambda col: c(col).str.contains(_FINE_NUMBER).fill_null(False)  # noqa: E731
-    cast = lambda col: c(col).cast(pl.Decimal(18, 6), strict=False).to_physical().cast(pl.Int64)  # noqa: E731
-    numbers = numbers.select(value=cast("value"), weight=cast("weight_kg"),
-                             fine=fine_number("value") & (c("weight_kg").is_null() | fine_number("weight_kg")))
-    ok &= numbers["fine"].to_numpy()
+    value, value_fine, _ = _plain_numbers(table, "value")
+    weight, weight_fine, weight_null = _plain_numbers(table, "weight_kg")
+    ok &= value_fine & (weight_fine | weight_null)
 
     schema = {k: v for k, v in kernel.LINE_SCHEMA.items() if k != "product_id"} | {"pidx": pl.Int64}
     fast = pl.DataFrame({
         "pidx": pidx, "mcode": mcode, "mnull": mnull, "odd": odd,
         "mhs": pl.Series(mhs_text[hs_idx].tolist() if odd.any() else [None] * n, dtype=pl.String),
-        "origin_id": origin_id, "decl": decl_v, "value": numbers["value"], "weight": numbers["weight"],
-        "kind": kind_v}).filter(pl.Series(ok)) \
+        "origin_id": origin_id, "decl": decl_v, "value": value,
+        "weight": pl.Series(weight, dtype=pl.Int64).set(pl.Series(weight_null), None), "kind": kind_v}).filter(pl.Series(ok)) \
         .with_columns(mcode=pl.when(c("mnull")).then(None).otherwise(c("mcode"))).select(list(schema)).cast(schema)
     slow_rows = ~ok
     if not slow_rows.any():

@@ -30,11 +30,15 @@ KIND_MATERIAL, KIND_PACKING, KIND_INDIRECT = 0, 2, 4
 UNKNOWN = 26            # UUU: the material's code is not known in the rule table's edition
 
 
+# a verdict code's verdict at each level (chapter, heading, subheading)
+_VERDICTS = np.array([[code // 9, (code // 3) % 3, code % 3] for code in range(27)], dtype=np.int64)
+
+
 @njit(cache=True)
 def _add(levels, level_nulls, rows, key, code, value, weight, wnull):
     """One judged tariff-shift row into its (product, agreement)'s level sums."""
     for j in range(3):
-        verdict = code // 9 if j == 0 else ((code // 3) % 3 if j == 1 else code % 3)
+        verdict = _VERDICTS[code, j]
         if verdict == 1:
             levels[key, j, N_FAIL] += 1
             levels[key, j, V_FAIL] += value
@@ -227,3 +231,163 @@ def percent_texts(parts, wholes, valid):
                 pos += 1
     offsets[n] = pos
     return offsets, data[:pos], done
+
+
+# --- leaf states -------------------------------------------------------------------------------
+
+# leaf kinds (kernel.LEAF_KIND) and states (kernel.STATE_CHAR: met, met by de minimis, not met, undetermined)
+LEAF_TS, LEAF_VC, LEAF_WO, LEAF_OW, LEAF_U = range(5)
+MET, MET_DE_MINIMIS, NOT_MET, UNDETERMINED = range(4)
+_M32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+
+
+@njit(cache=True)
+def _product(x, y):
+    """x × y for 0 ≤ x, y < 2⁶³, exactly, as (high, low) 64-bit halves."""
+    x0, x1 = np.uint64(x) & _M32, np.uint64(x) >> _S32
+    y0, y1 = np.uint64(y) & _M32, np.uint64(y) >> _S32
+    p00, p01, p10, p11 = x0 * y0, x0 * y1, x1 * y0, x1 * y1
+    mid = (p00 >> _S32) + (p01 & _M32) + (p10 & _M32)
+    return p11 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32), (p00 & _M32) | (mid << _S32)
+
+
+@njit(cache=True)
+def product_le(a, b, c, d):
+    """a × b ≤ c × d, exactly, for any Int64 operands (the Polars kernel compared in Int128)."""
+    left = (a > 0) - (a < 0)
+    left *= (b > 0) - (b < 0)
+    right = (c > 0) - (c < 0)
+    right *= (d > 0) - (d < 0)
+    if left != right or left == 0:
+        return left <= right
+    high1, low1 = _product(abs(a), abs(b))
+    high2, low2 = _product(abs(c), abs(d))
+    if left > 0:
+        return high1 < high2 or (high1 == high2 and low1 <= low2)
+    return high1 > high2 or (high1 == high2 and low1 >= low2)
+
+
+@njit(cache=True)
+def _de_minimis(value, wsum, wnull, fob, weight, weight_null, dmv_num, dmv_den, dmw_num, dmw_den, weight_rule):
+    """evaluate._de_minimis_passes: 1 passes / 0 does not / 2 unknown (weights missing); dmv_num < 0: no
+    value rule."""
+    if dmv_num >= 0 and product_le(value, 100 * dmv_den, dmv_num, fob):
+        return 1
+    if not weight_rule:
+        return 0
+    if weight_null or wnull:
+        return 2
+    return 1 if product_le(wsum, 100 * dmw_den, dmw_num, weight) else 0
+
+
+@njit(cache=True)
+def leaf_states(shape, leaf_start, leaf_count, leaf_kind, leaf_digits, leaf_num, leaf_den, leaf_exc,
+                pa_key, pcode, fob, weight, weight_null, vnm, vom, costs, costs_null, n_foreign, n_ctc,
+                dmv_num, dmv_den, dmw_num, dmw_den, dmw_lo, dmw_hi, bd_allowed, bu_allowed,
+                w_mat, wnull_mat, w_orig, levels, level_nulls, rows, exc_sums, exc_nulls, exc_present):
+    """Per (product, agreement) row with a rule: the packed leaf states (2 bits per leaf, kernel._pattern's
+    key), and per leaf the value of the materials not passing its tariff shift (``share``, with ``shared``
+    False where the Polars kernel had no row: the engine's de minimis share is then absent).
+
+    Leaves come from a table indexed by shape (``leaf_start``, ``leaf_count``); a tariff-shift leaf with
+    exception ranges reads its sums from ``exc_*`` (row, leaf: as many leaves as the longest rule has),
+    the others from the level sums by pa_key.
+    Nullable inputs come as a value with a ``*_null`` mask, or -1 for the provisions' numbers."""
+    n = shape.shape[0]
+    keys = np.zeros(n, np.int64)
+    share = np.zeros((n, exc_sums.shape[1]), np.int64)
+    shared = np.zeros((n, exc_sums.shape[1]), np.bool_)
+    for r in range(n):
+        chapter = pcode[r] // 10_000
+        weight_rule = dmw_num[r] >= 0 and dmw_lo[r] >= 0 and dmw_lo[r] <= chapter <= dmw_hi[r]
+        key, weight_factor = 0, 1
+        for leaf in range(leaf_count[shape[r]]):
+            i = leaf_start[shape[r]] + leaf
+            kind = leaf_kind[i]
+            state = UNDETERMINED
+            if kind == LEAF_TS:
+                if leaf_exc[i]:
+                    present = exc_present[r, leaf]
+                    n_fail, n_unk = exc_sums[r, leaf, N_FAIL], exc_sums[r, leaf, N_UNK]
+                    v_fail, v_all = exc_sums[r, leaf, V_FAIL], exc_sums[r, leaf, V_ALL]
+                    w_fail, w_all = exc_sums[r, leaf, W_FAIL], exc_sums[r, leaf, W_ALL]
+                    wnull_fail, wnull_all = exc_nulls[r, leaf, 0], exc_nulls[r, leaf, 1]
+                else:
+                    k, j = pa_key[r], (leaf_digits[i] - 2) // 2
+                    present = rows[k] > 0
+                    n_fail, n_unk = levels[k, j, N_FAIL], levels[k, j, N_UNK]
+                    v_fail, v_all = levels[k, j, V_FAIL], levels[k, j, V_ALL]
+                    w_fail, w_all = levels[k, j, W_FAIL], levels[k, j, W_ALL]
+                    wnull_fail, wnull_all = level_nulls[k, j, 0], level_nulls[k, j, 1]
+                share[r, leaf], shared[r, leaf] = v_all, present
+                if n_fail + n_unk == 0:
+                    state = MET
+                elif _de_minimis(v_all, w_all, wnull_all, fob[r], weight[r], weight_null[r], dmv_num[r], dmv_den[r],
+                                 dmw_num[r], dmw_den[r], weight_rule) == 1:
+                    state = MET_DE_MINIMIS
+                elif n_fail > 0 and _de_minimis(v_fail, w_fail, wnull_fail, fob[r], weight[r], weight_null[r],
+                                                dmv_num[r], dmv_den[r], dmw_num[r], dmw_den[r], weight_rule) == 0:
+                    state = NOT_MET
+            elif kind == LEAF_VC:
+                num, den100 = leaf_num[i], 100 * leaf_den[i]
+                build_down = bd_allowed[r] and product_le(num, fob[r], fob[r] - vnm[r], den100)
+                build_up = bu_allowed[r] and not costs_null[r] and product_le(num, fob[r], vom[r] + costs[r], den100)
+                state = MET if build_down or build_up else NOT_MET
+            elif kind == LEAF_WO:
+                state = NOT_MET if n_foreign[r] > 0 else UNDETERMINED
+            elif kind == LEAF_OW:
+                if n_ctc[r] == 0 or wnull_mat[r]:
+                    state = UNDETERMINED
+                elif w_mat[r] == 0:
+                    state = MET if leaf_num[i] <= 0 else NOT_MET
+                else:
+                    state = MET if product_le(leaf_num[i], w_mat[r], w_orig[r], 100 * leaf_den[i]) else NOT_MET
+            key += state * weight_factor
+            weight_factor *= 4
+        keys[r] = key
+    return keys, share, shared
+
+
+# --- plain decimal numbers ----------------------------------------------------------------------
+
+MAX_INTEGER_DIGITS = 12      # catalog.MAX_INTEGER_DIGITS
+MAX_DECIMALS = 6             # micro-units
+
+
+@njit(cache=True)
+def decimal_units(offsets, data, valid):
+    """Texts (Arrow offsets and bytes) of plain decimals → (micro-units, fine): ``fine`` where the text is
+    exactly catalog._FINE_NUMBER (1–12 digits, optionally a point and 1–6 decimals, or a point and 1–6
+    decimals); anything else — null, blank, signs, spaces, exponents — is left to the full check."""
+    n = offsets.shape[0] - 1
+    units = np.zeros(n, np.int64)
+    fine = np.zeros(n, np.bool_)
+    for i in range(n):
+        if not valid[i]:
+            continue
+        start, end = offsets[i], offsets[i + 1]
+        whole, n_int, frac, n_frac, point, ok = 0, 0, 0, 0, False, end > start
+        for j in range(start, end):
+            b = data[j]
+            if b == 46 and not point:                    # "."
+                point = True
+            elif 48 <= b <= 57:
+                if point:
+                    frac = frac * 10 + (b - 48)
+                    n_frac += 1
+                else:
+                    whole = whole * 10 + (b - 48)
+                    n_int += 1
+                if n_int > MAX_INTEGER_DIGITS or n_frac > MAX_DECIMALS:
+                    ok = False
+                    break
+            else:
+                ok = False
+                break
+        if ok and (n_int > 0 or n_frac > 0) and not (point and n_frac == 0):
+            for _ in range(n_frac, MAX_DECIMALS):
+                frac *= 10
+            units[i] = whole * 1_000_000 + frac
+            fine[i] = True
+    return units, fine

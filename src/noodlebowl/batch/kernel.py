@@ -300,8 +300,7 @@ def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
 
 
 # leaf states: Q met, M met thanks to de minimis, D not met, U undetermined
-STATE_CODE = {"Q": 0, "M": 1, "D": 2, "U": 3}
-STATE_CHAR = "QMDU"
+STATE_CHAR = "QMDU"     # compiled.MET, MET_DE_MINIMIS, NOT_MET, UNDETERMINED
 
 
 def _combine(node: Node, states: str, leaves: list[Leaf]
@@ -537,7 +536,6 @@ TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
 _P, _F, _U = 0, 1, 2
 
 
-_LEAF_WEIGHT = {i: 4 ** i for i in range(31)}     # packed leaf states: 2 bits per leaf
 _POW10_SMALL = {0: 1, 2: 100, 4: 10_000}
 
 
@@ -617,79 +615,19 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     #    then the sums per (product, agreement) and level
     pcodes = pa.select("pa_key", "pcodes")
     _add_multi_candidate_codes(ln, sums, pcodes)
-    by_level = _level_table(sums)
-    any_ow = bool(pa["has_ow"].any())
     ts = _exception_rows(ln, sums["excepted"], per_a)
 
     # 5. leaves: one row per (pa, leaf) for kernel rows with a rule
     work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
-    leaf_rows, exc_rows = [], []
-    for pid in work["shape_id"].unique().to_list():       # leaves depend on the rule text: per shape
-        plan = _SHAPE_PLANS[pid]
-        for leaf in plan.leaves:
-            tn, td = _ratio(leaf.threshold) if leaf.threshold is not None else (None, None)
-            leaf_rows.append((pid, leaf.index, leaf.kind, LEVEL_DIGITS.get(leaf.level or "", None), tn, td,
-                              bool(leaf.exceptions)))
-            exc_rows.extend((pid, leaf.index, LEVEL_DIGITS[leaf.level], len(s), int(s), int(e))
-                            for s, e in leaf.exceptions)
-    leaf_table = pl.DataFrame(leaf_rows, orient="row", schema={
-        "shape_id": pl.Int64, "leaf": pl.Int64, "kind": pl.String, "ndig": pl.Int64, "t_num": pl.Int64,
-        "t_den": pl.Int64, "leaf_exc": pl.Boolean})
+    exc_rows = [(pid, leaf.index, LEVEL_DIGITS[leaf.level], len(start), int(start), int(end))
+                for pid in work["shape_id"].unique().to_list() for leaf in _SHAPE_PLANS[pid].leaves
+                for start, end in leaf.exceptions]
     exc_table = pl.DataFrame(exc_rows, orient="row", schema={
         "shape_id": pl.Int64, "leaf": pl.Int64, "ndig": pl.Int64, "width": pl.Int64, "start": pl.Int64,
         "end": pl.Int64})
     exc_aggs = _exception_leaves(_with_candidates(ts), exc_table, pcodes)
 
-    lf = work.lazy().select("pa_key", "shape_id", "pcode", "fob", "weight", "vnm", "vom", "costs_total", "n_foreign",
-                     "n_ctc", "dmv_num", "dmv_den", "dmw_num", "dmw_den", "dmw_lo", "dmw_hi", "bd_allowed",
-                     "bu_allowed", *(["w_mat", "wnull_mat", "w_orig"] if any_ow else [])) \
-        .join(leaf_table.lazy(), on="shape_id").join(by_level.lazy(), on="pa_key", how="left")
-    names = ["n_fail", "n_unk", "v_fail", "v_all", "w_fail", "w_all", "wnull_fail", "wnull_all"]
-    lf = lf.join(exc_aggs.lazy(), on=["pa_key", "leaf"], how="left").with_columns(**{
-        n: pl.when(c("leaf_exc")).then(c(f"x_{n}")).when(c("ndig") == 2).then(c(f"{n}2"))
-        .when(c("ndig") == 4).then(c(f"{n}4")).otherwise(c(f"{n}6")) for n in names})
-    lf = lf.with_columns(pl.col("n_fail", "n_unk").fill_null(0), pl.col("wnull_fail", "wnull_all").fill_null(False))
-    fob = c("fob").cast(I128)
-    chapter = c("pcode") // 10000
-    weight_rule = c("dmw_num").is_not_null() & c("dmw_lo").is_not_null() \
-        & chapter.is_between(c("dmw_lo"), c("dmw_hi"))
-
-    def de_minimis(value: pl.Expr, wsum: pl.Expr, wnull: pl.Expr) -> pl.Expr:
-        """evaluate._de_minimis_passes: 1 True / 0 False / 2 None (weights missing)."""
-        by_value = c("dmv_num").is_not_null() & (
-            value.fill_null(0).cast(I128) * 100 * c("dmv_den") <= c("dmv_num").cast(I128) * fob)
-        by_weight = wsum.fill_null(0).cast(I128) * 100 * c("dmw_den") <= c("dmw_num").cast(I128) * c("weight")
-        return pl.when(by_value).then(pl.lit(1)).when(~weight_rule).then(pl.lit(0)) \
-            .when(c("weight").is_null() | wnull).then(pl.lit(2)) \
-            .when(by_weight).then(pl.lit(1)).otherwise(pl.lit(0))
-
-    nonpass = (c("n_fail") + c("n_unk")) > 0
-    ts_state = pl.when(~nonpass).then(pl.lit(0)) \
-        .when(de_minimis(c("v_all"), c("w_all"), c("wnull_all")) == 1).then(pl.lit(1)) \
-        .when((c("n_fail") > 0) & (de_minimis(c("v_fail"), c("w_fail"), c("wnull_fail")) == 0)).then(pl.lit(2)) \
-        .otherwise(pl.lit(3))
-    bd_met = c("bd_allowed") & ((fob - c("vnm")) * 100 * c("t_den") >= c("t_num").cast(I128) * fob)
-    bu_met = c("bu_allowed") & c("costs_total").is_not_null() & (
-        (c("vom").cast(I128) + c("costs_total")) * 100 * c("t_den") >= c("t_num").cast(I128) * fob)
-    vc_state = pl.when(bd_met | bu_met.fill_null(False)).then(pl.lit(0)).otherwise(pl.lit(2))
-    wo_state = pl.when(c("n_foreign") > 0).then(pl.lit(2)).otherwise(pl.lit(3))
-    state = pl.when(c("kind") == "TS").then(ts_state).when(c("kind") == "VC").then(vc_state) \
-        .when(c("kind") == "WO").then(wo_state)
-    if any_ow:
-        # evaluate.originating_weight_share: counted materials' weights, the originating share ≥ threshold
-        # (a total weight of 0 makes the share 0, as in the engine)
-        ow_ok = pl.when(c("w_mat").fill_null(0) == 0).then(c("t_num") <= 0).otherwise(
-            c("w_orig").fill_null(0).cast(I128) * 100 * c("t_den") >= c("t_num").cast(I128) * c("w_mat"))
-        state = state.when(c("kind") == "OW").then(
-            pl.when((c("n_ctc") == 0) | c("wnull_mat")).then(pl.lit(3)).when(ow_ok).then(pl.lit(0))
-            .otherwise(pl.lit(2)))
-    lf = lf.with_columns(state=state.otherwise(pl.lit(3)).cast(pl.Int64)).collect()
-    per_pa = lf.group_by("pa_key").agg(shape_id=c("shape_id").first(),
-                                       key=(c("state") * c("leaf").replace_strict(_LEAF_WEIGHT, return_dtype=pl.Int64)).sum())
-    patterns = _pattern_table(per_pa.select("shape_id", "key"))
-    per_pa = per_pa.join(patterns, on=["shape_id", "key"]).drop("shape_id")
-    share = lf.filter(c("kind") == "TS").select("pa_key", c("leaf").alias("share_leaf"), c("v_all").alias("share_val"))
-    per_pa = per_pa.join(share, on=["pa_key", "share_leaf"], how="left")
+    per_pa = _leaf_answers(work, sums, exc_aggs)
 
     # 6. one answer per (product, agreement)
     pa = pa.join(per_pa, on="pa_key", how="left")
@@ -750,6 +688,79 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     order = {a: i for i, a in enumerate(MODELLED)}
     return out.with_columns(_o=c("agreement").replace_strict(order, return_dtype=pl.Int8)) \
         .sort("product_id", "importer", "_o").select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA)
+
+
+LEAF_KIND = {"TS": 0, "VC": 1, "WO": 2, "OW": 3, "U": 4}      # compiled.LEAF_*
+_EXC_SUMS = ("x_n_fail", "x_n_unk", "x_v_fail", "x_v_all", "x_w_fail", "x_w_all")   # compiled.N_FAIL…W_ALL
+
+
+def _leaf_table(shape_ids: list[int]) -> dict[str, np.ndarray]:
+    """The leaves of the given shapes as flat arrays, each shape's at leaf_start[shape] (leaf_count of them)."""
+    size = max(shape_ids, default=-1) + 1
+    table = {"leaf_start": np.zeros(size, np.int64), "leaf_count": np.zeros(size, np.int64)}
+    kind, digits, num, den, exc = [], [], [], [], []
+    for sid in shape_ids:
+        leaves = _SHAPE_PLANS[sid].leaves
+        table["leaf_start"][sid], table["leaf_count"][sid] = len(kind), len(leaves)
+        for leaf in leaves:
+            tn, td = _ratio(leaf.threshold) if leaf.threshold is not None else (-1, 1)
+            kind.append(LEAF_KIND[leaf.kind])
+            digits.append(LEVEL_DIGITS.get(leaf.level or "", 6))
+            num.append(tn)
+            den.append(td)
+            exc.append(bool(leaf.exceptions))
+    table |= {"leaf_kind": np.array(kind, np.int64), "leaf_digits": np.array(digits, np.int64),
+              "leaf_num": np.array(num, np.int64), "leaf_den": np.array(den, np.int64),
+              "leaf_exc": np.array(exc, np.bool_)}
+    return table
+
+
+def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], exc_aggs: pl.DataFrame) -> pl.DataFrame:
+    """Per (product, agreement) row with a rule: the pattern of leaf states (compiled.leaf_states) and its
+    answer (_pattern: outcome, criterion and form templates, de minimis used, reason), with the value of the
+    de minimis share the engine reports (share_val)."""
+    from noodlebowl.batch import compiled
+
+    c = pl.col
+    shape_ids = work["shape_id"].unique().to_list()
+    leaves = _leaf_table(shape_ids)
+    n, width = work.height, max([len(_SHAPE_PLANS[s].leaves) for s in shape_ids], default=0)
+    pa_key = work["pa_key"].to_numpy()
+    exc_sums = np.zeros((n, width, 6), np.int64)
+    exc_nulls = np.zeros((n, width, 2), np.bool_)
+    exc_present = np.zeros((n, width), np.bool_)
+    if exc_aggs.height and n:
+        row_of = np.full(int(pa_key.max()) + 1, -1, np.int64)
+        row_of[pa_key] = np.arange(n)
+        exc_aggs = exc_aggs.filter(c("pa_key") <= int(pa_key.max()))
+        r = row_of[exc_aggs["pa_key"].to_numpy()]
+        at = (r[r >= 0], exc_aggs["leaf"].to_numpy()[r >= 0])
+        for j, name in enumerate(_EXC_SUMS):
+            exc_sums[at[0], at[1], j] = exc_aggs[name].to_numpy()[r >= 0]
+        for j, name in enumerate(("x_wnull_fail", "x_wnull_all")):
+            exc_nulls[at[0], at[1], j] = exc_aggs[name].to_numpy()[r >= 0]
+        exc_present[at] = True
+
+    def ints(name: str, fill: int = -1) -> np.ndarray:
+        return work[name].fill_null(fill).cast(pl.Int64).to_numpy()
+
+    def flags(name: str) -> np.ndarray:
+        return work[name].fill_null(False).to_numpy()
+
+    keys, share, shared = compiled.leaf_states(
+        ints("shape_id"), leaves["leaf_start"], leaves["leaf_count"], leaves["leaf_kind"], leaves["leaf_digits"],
+        leaves["leaf_num"], leaves["leaf_den"], leaves["leaf_exc"], pa_key, ints("pcode"), ints("fob"),
+        ints("weight", 0), work["weight"].is_null().to_numpy(), ints("vnm"), ints("vom"), ints("costs_total", 0),
+        work["costs_total"].is_null().to_numpy(), ints("n_foreign"), ints("n_ctc"), ints("dmv_num"),
+        ints("dmv_den", 1), ints("dmw_num"), ints("dmw_den", 1), ints("dmw_lo"), ints("dmw_hi"),
+        flags("bd_allowed"), flags("bu_allowed"), ints("w_mat", 0), flags("wnull_mat"), ints("w_orig", 0),
+        sums["levels"], sums["level_nulls"], sums["rows"], exc_sums, exc_nulls, exc_present)
+    per_pa = pl.DataFrame({"pa_key": pa_key, "shape_id": work["shape_id"], "key": keys, "r": np.arange(n)})
+    per_pa = per_pa.join(_pattern_table(per_pa.select("shape_id", "key")), on=["shape_id", "key"])
+    r, leaf = per_pa["r"].to_numpy(), per_pa["share_leaf"].fill_null(0).to_numpy()
+    has_share = per_pa["share_leaf"].is_not_null().to_numpy() & shared[r, leaf] if width else np.zeros(len(r), bool)
+    share_val = pl.Series("share_val", share[r, leaf] if width else np.zeros(len(r), np.int64), dtype=pl.Int64)
+    return per_pa.with_columns(share_val=share_val.set(pl.Series(~has_share), None)).drop("shape_id", "key", "r")
 
 
 def _line_arrays(lines: pl.DataFrame, products: pl.DataFrame) -> dict[str, np.ndarray]:
@@ -833,23 +844,6 @@ def _add_multi_candidate_codes(ln: dict[str, np.ndarray], sums: dict[str, np.nda
     codes[verdicts["lid"].to_numpy()] = verdicts["code"].to_numpy()
     compiled.add_codes(sums["levels"], sums["level_nulls"], sums["rows"], keys, codes, ln["value"][line],
                     ln["weight"][line], ln["wnull"][line])
-
-
-def _level_table(sums: dict[str, np.ndarray]) -> pl.DataFrame:
-    """Per (product, agreement) with tariff-shift rows, per level (2, 4, 6 digits): how many materials fail
-    or are undetermined, and their values and weights (failing ones; every one not passing)."""
-    from noodlebowl.batch import compiled
-
-    present = np.flatnonzero(sums["rows"])
-    levels, nulls = sums["levels"][present], sums["level_nulls"][present]
-    columns = {"pa_key": present.astype(np.int64)}
-    for j, k in enumerate((2, 4, 6)):
-        columns |= {f"n_fail{k}": levels[:, j, compiled.N_FAIL].astype(np.uint32),
-                    f"n_unk{k}": levels[:, j, compiled.N_UNK].astype(np.uint32),
-                    f"v_fail{k}": levels[:, j, compiled.V_FAIL], f"v_all{k}": levels[:, j, compiled.V_ALL],
-                    f"w_fail{k}": levels[:, j, compiled.W_FAIL], f"w_all{k}": levels[:, j, compiled.W_ALL],
-                    f"wnull_fail{k}": nulls[:, j, 0], f"wnull_all{k}": nulls[:, j, 1]}
-    return pl.DataFrame(columns)
 
 
 def _exception_rows(ln: dict[str, np.ndarray], excepted: np.ndarray, per_a: dict[str, np.ndarray]) -> pl.DataFrame:
