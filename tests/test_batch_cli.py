@@ -102,3 +102,23 @@ def test_xlsx_with_no_results_has_the_header(tmp_path):
     (tmp_path / "b.csv").write_text("product_id,value\nA,30\n")
     run(tmp_path / "p.csv", tmp_path / "b.csv", tmp_path / "out.xlsx")
     assert _read_xlsx(tmp_path / "out.xlsx").columns == kernel.OUTPUT_COLUMNS
+
+
+def test_materials_worth_more_than_fob_reject_the_product(tmp_path):
+    """The engine refuses counted materials above FOB; packing and indirect materials do not count."""
+    from noodlebowl.batch.run import run
+
+    (tmp_path / "p.csv").write_text("product_id,hs,exporter,importer,date,fob\n"
+                                    "OVER,8509.40,VN,JP,2026-03-01,100\n"
+                                    "PACKED,8509.40,VN,JP,2026-03-01,100\n")
+    (tmp_path / "b.csv").write_text("product_id,hs,origin,originating,value,kind\n"
+                                    "OVER,8501.10,CN,false,80,\n"
+                                    "OVER,8501.20,CN,false,30,accessory\n"
+                                    "PACKED,8501.10,CN,false,80,\n"
+                                    "PACKED,4819.10,CN,false,30,packing\n"
+                                    "PACKED,2710.19,CN,false,30,indirect\n")
+    summary = run(tmp_path / "p.csv", tmp_path / "b.csv", tmp_path / "out.csv")
+    rejects = pl.read_csv(tmp_path / "out.csv.rejects.csv")
+    assert rejects.select("row", "field").rows() == [(1, "fob")]
+    assert set(pl.read_csv(tmp_path / "out.csv")["product_id"]) == {"PACKED"}
+    assert summary.rejected_products == 1

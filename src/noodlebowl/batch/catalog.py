@@ -176,7 +176,10 @@ def hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
     if hit is None:
         from noodlebowl.batch import plancache
 
-        hit = plancache.HS_CHECKS.get(key) or _hs_problem(text, edition)
+        hit = plancache.HS_CHECKS.get(key)
+        if hit is None:
+            plancache.computed()
+            hit = _hs_problem(text, edition)
         _HS_CHECKS[key] = hit
     return hit
 
@@ -381,22 +384,31 @@ def kernel_lines(valid: pl.DataFrame) -> pl.DataFrame:
 def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_rejects: pl.DataFrame,
                           raw_lines: pl.DataFrame, products_file: str) -> pl.DataFrame:
     """Products whose BOM had rejected lines, or whose counted materials exceed FOB (as the engine refuses)."""
-    bad = line_rejects.join(raw_lines.select("row", "product_id"), on="row").group_by("product_id").agg(
-        rows=pl.col("row").unique().sort().cast(pl.String).head(5).str.join(", "), n=pl.col("row").n_unique())
-    first = products.join(bad, on="product_id").select(
-        pl.lit(products_file).alias("file"), "row", pl.lit("bom").alias("field"),
-        pl.format("{} BOM line(s) rejected (BOM rows {}); the product is not evaluated", "n", "rows").alias("reason"))
+    import numpy as np
+
     from noodlebowl.batch.kernel import KIND_CODE
 
-    key = "pidx" if "pidx" in lines.columns else "product_id"   # pidx: the row in ``products``
-    counted = lines.filter(~pl.col("kind").is_in([KIND_CODE["indirect"], KIND_CODE["packing"]])) \
-        .group_by(key).agg(counted=pl.col("value").sum())
-    keyed = products.with_row_index("pidx").with_columns(pl.col("pidx").cast(pl.Int64)) if key == "pidx" else products
-    over = keyed.join(counted, on=key).filter(pl.col("counted") > pl.col("fob")).select(
+    frames = []
+    if line_rejects.height:
+        bad = line_rejects.join(raw_lines.select("row", "product_id"), on="row").group_by("product_id").agg(
+            rows=pl.col("row").unique().sort().cast(pl.String).head(5).str.join(", "), n=pl.col("row").n_unique())
+        frames.append(products.join(bad, on="product_id").select(
+            pl.lit(products_file).alias("file"), "row", pl.lit("bom").alias("field"),
+            pl.format("{} BOM line(s) rejected (BOM rows {}); the product is not evaluated", "n", "rows")
+            .alias("reason")))
+    counted = ~lines["kind"].is_in([KIND_CODE["indirect"], KIND_CODE["packing"]]).to_numpy()
+    if "pidx" in lines.columns:          # the row of the line's product in ``products``: sums in numpy
+        total = np.zeros(products.height, np.int64)
+        np.add.at(total, lines["pidx"].to_numpy()[counted], lines["value"].fill_null(0).to_numpy()[counted])
+        over = products.filter(pl.Series(total > products["fob"].fill_null(0).to_numpy()))
+    else:
+        sums = lines.filter(pl.Series(counted)).group_by("product_id").agg(counted=pl.col("value").sum())
+        over = products.join(sums, on="product_id").filter(pl.col("counted") > pl.col("fob"))
+    frames.append(over.select(
         pl.lit(products_file).alias("file"), "row", pl.lit("fob").alias("field"),
         pl.lit("the materials (other than packing and indirect materials) are worth more than the FOB value")
-        .alias("reason"))
-    return pl.concat([first, over]).cast(REJECT_SCHEMA)
+        .alias("reason")))
+    return pl.concat([f.cast(REJECT_SCHEMA) for f in frames])
 
 
 # --- the fast path: BOM lines as Arrow dictionary columns ------------------------------------

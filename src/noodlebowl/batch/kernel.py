@@ -227,6 +227,8 @@ def plan_for(agreement: str, code: str, edition: str) -> Plan:
         return plan
     cached = plancache.PLANS.get(key)
     pid = len(_PLAN_LIST)
+    if cached is None:
+        plancache.computed()
     plan = plan_from_tuple(cached, agreement, pid) if cached is not None else build_plan(agreement, code, edition, pid)
     if plan.status == "rule":
         plan.shape_id = _shape_id(plan)
@@ -435,6 +437,7 @@ def _transposed(code: str, edition: str, table_edition: str) -> tuple[str, ...]:
         hit = plancache.TRANSPOSED.get(key)
         if hit is None:
             from noodlebowl.origin.engine import _transposed as engine_transposed
+            plancache.computed()
             hit = engine_transposed(code, edition, table_edition)
         _TRANSPOSED[key] = hit
     return hit

@@ -31,6 +31,12 @@ PLANS: dict[tuple[str, str, str], tuple] = {}
 TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
 HS_CHECKS: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 _loaded: dict[str, int] = {}
+_computed = [0]          # answers computed (not read from a file) since the last save
+
+
+def computed() -> None:
+    """Called by the kernel and catalog for each answer they compute rather than read from here."""
+    _computed[0] += 1
 
 
 def directory() -> Path:
@@ -86,10 +92,8 @@ def save(folder: Path | None = None) -> Path | None:
     from noodlebowl.batch import catalog, kernel
 
     path = cache_file(folder)
-    new = (kernel._PLANS.keys() - PLANS.keys(), kernel.transposed_known().keys() - TRANSPOSED.keys(),
-           catalog.hs_checks_known().keys() - HS_CHECKS.keys())
-    if str(path) in _loaded and not any(new):
-        return None     # the usual re-run: nothing new, found without copying the tables
+    if str(path) in _loaded and not _computed[0]:
+        return None     # the usual re-run: nothing new
     plans = dict(PLANS)
     # a plan read from the file is the file's own tuple again: only the new ones need converting
     plans.update({key: kernel.plan_tuple(plan) for key, plan in kernel._PLANS.items() if key not in PLANS})
@@ -111,4 +115,5 @@ def save(folder: Path | None = None) -> Path | None:
     TRANSPOSED.update(transposed)
     HS_CHECKS.update(checks)
     _loaded[str(path)] = len(plans) + len(transposed) + len(checks)
+    _computed[0] = 0
     return path
