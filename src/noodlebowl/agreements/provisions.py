@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from noodlebowl.errors import DateOutOfRange, InvalidRequest, ReferenceDataMissing
+from noodlebowl.refdata import load_yaml
 
 PROVISIONS_DIR = Path(__file__).with_name("parameters")
 AGREEMENT_FILES = {"RCEP": "rcep.yaml", "ATIGA": "atiga.yaml", "ACFTA": "acfta.yaml"}
@@ -115,7 +116,7 @@ def _agreement(agreement: str) -> str:
 def load_file(path: Path) -> ProvisionFile:
     """Read and validate one provisions file; a malformed file is a loud error naming file and key."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ReferenceDataMissing("provisions file not found", where=str(path)) from exc
     except yaml.YAMLError as exc:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from noodlebowl.countries import Country, asean_members, country
 from noodlebowl.errors import InvalidRequest, NoodlebowlError
+from noodlebowl.refdata import load_yaml
 
 MODELLED = ("ATIGA", "ACFTA", "RCEP")
 UNMODELLED_FILE = Path(__file__).with_name("unmodelled.yaml")
@@ -162,7 +163,7 @@ def parties(agreement: str) -> tuple[Party, ...]:
 def unmodelled_agreements() -> tuple[UnmodelledAgreement, ...]:
     """The not-modelled agreements of ``unmodelled.yaml``, the ASEAN token expanded."""
     try:
-        raw = yaml.safe_load(UNMODELLED_FILE.read_text(encoding="utf-8"))
+        raw = load_yaml(UNMODELLED_FILE.read_text(encoding="utf-8"))
         entries = raw["agreements"]
         out = []
         for entry in entries:

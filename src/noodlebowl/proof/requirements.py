@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from noodlebowl.errors import InvalidRequest, ReferenceDataMissing
+from noodlebowl.refdata import load_yaml
 
 REQUIREMENTS_FILE = Path(__file__).with_name("requirements.yaml")
 UNKNOWN = "unknown"
@@ -131,7 +132,7 @@ class RequirementsFile(_Model):
 def load_file(path: Path = REQUIREMENTS_FILE) -> RequirementsFile:
     """Read and validate a requirements file; a problem names the file and the field."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ReferenceDataMissing(f"cannot read the proof requirements ({exc})", where=str(path)) from None
     try:
