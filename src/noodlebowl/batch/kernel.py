@@ -449,14 +449,22 @@ def transposed_known() -> dict[tuple[str, str, str], tuple[str, ...]]:
 
 # --- process-wide lookup tables -------------------------------------------------------------
 
+@cache
+def _leaf_flags(rule_text: str | None) -> tuple[bool, bool, bool]:
+    """Has the rule a tariff shift, exception ranges, a weight proviso? (per rule text, not per plan)"""
+    compiled = _compiled(rule_text) if rule_text else None
+    leaves = compiled[1] if compiled else []
+    return (any(leaf.kind == "TS" for leaf in leaves), any(leaf.exceptions for leaf in leaves),
+            any(leaf.kind == "OW" for leaf in leaves))
+
+
 def _plan_row(agreement: str, code: str, edition: str):
     plan = plan_for(agreement, code, edition)
     codes = [int(c) for c in plan.product_codes] or None
     yield (agreement, code, edition, plan.plan_id, plan.shape_id, plan.status,
            int(plan.product_code) if plan.product_code and len(plan.product_code) == 6 else None,
            codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.gap,
-           any(leaf.kind == "TS" for leaf in plan.leaves), any(leaf.exceptions for leaf in plan.leaves),
-           any(leaf.kind == "OW" for leaf in plan.leaves))
+           *(_leaf_flags(plan.rule_text) if plan.status == "rule" else (False, False, False)))
 
 
 _plan_table = Memo(["agreement", "hs6", "edition"],
