@@ -122,3 +122,26 @@ def test_materials_worth_more_than_fob_reject_the_product(tmp_path):
     assert rejects.select("row", "field").rows() == [(1, "fob")]
     assert set(pl.read_csv(tmp_path / "out.csv")["product_id"]) == {"PACKED"}
     assert summary.rejected_products == 1
+
+
+def test_overlapping_runs_leave_the_garbage_collector_as_they_found_it():
+    """Runs pause the cyclic GC; overlapping ones (web batch jobs are threads) must not leave it off."""
+    import gc
+
+    from noodlebowl.batch.run import _gc_paused
+
+    assert gc.isenabled()
+    first, second = _gc_paused(), _gc_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)          # the first run ends while the second goes on
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _gc_paused():
+            pass
+        assert not gc.isenabled()             # it was off before: it stays off
+    finally:
+        gc.enable()

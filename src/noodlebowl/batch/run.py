@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import tempfile
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -247,17 +248,27 @@ def _read_ahead(pool: ThreadPoolExecutor, bom: SortedBom, parts: Iterator[tuple]
         yield part, lines.result()
 
 
+_gc_pauses = {"active": 0, "was_enabled": False}
+_gc_lock = threading.Lock()
+
+
 @contextmanager
 def _gc_paused():
     """No cyclic garbage collection during a run: it allocates many short-lived, acyclic objects, and
-    the collector's passes over them cost ≈ 5 % of the run. It resumes when the run ends."""
-    enabled = gc.isenabled()
-    gc.disable()
+    the collector's passes over them cost ≈ 5 % of the run. Runs may overlap (web batch jobs run in
+    threads): the collector resumes when the last one ends, and only if it was on before the first."""
+    with _gc_lock:
+        if _gc_pauses["active"] == 0:
+            _gc_pauses["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_pauses["active"] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_pauses["active"] -= 1
+            if _gc_pauses["active"] == 0 and _gc_pauses["was_enabled"]:
+                gc.enable()
 
 
 def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
