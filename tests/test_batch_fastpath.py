@@ -89,8 +89,8 @@ def test_arrow_line_validation_of_typed_number_columns(typed):
 
 
 def test_plan_cache_round_trip_gives_the_same_answers(tmp_path, monkeypatch):
-    """Plans, transpositions and HS checks read back from the cache file give the same results as
-    computed ones; an unreadable cache file is ignored."""
+    """Plans, transpositions, HS checks and the kernel's lookup tables read back from the cache file give
+    the same results as computed ones; an unreadable cache file is ignored."""
     from pathlib import Path
 
     from noodlebowl.batch import kernel, plancache
@@ -106,9 +106,15 @@ def test_plan_cache_round_trip_gives_the_same_answers(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel, "_PLANS", {})
     monkeypatch.setattr(kernel, "_PLAN_LIST", [])
     monkeypatch.setattr(kernel, "_TRANSPOSED", {})
-    monkeypatch.setattr(kernel._plan_table, "table", kernel._plan_table.table.clear())
-    monkeypatch.setattr(kernel._pattern_table, "table", kernel._pattern_table.table.clear())
-    assert plancache.load(tmp_path / "cache") and plancache.PLANS
+    monkeypatch.setattr(kernel, "_SHAPES", {})
+    monkeypatch.setattr(kernel, "_SHAPE_PLANS", [])
+    for memo in (kernel._plan_table, kernel._pattern_table, kernel._material_table, catalog._hs_table):
+        monkeypatch.setattr(memo, "table", memo.table.clear())
+    # a shape this process met first: the file's shape ids must be mapped, not taken as they are
+    assert kernel.shape_id_of("RCEP", "WO", None) == 0
+    assert plancache.load(tmp_path / "cache") and plancache.PLANS and kernel._plan_table.table.height
+    # every code of the catalog is in the tables read: no plan is worked out again
+    monkeypatch.setattr(kernel, "plan_for", lambda *key: pytest.fail(f"plan worked out again: {key}"))
     second = run(root / "products.csv", root / "bom.csv", tmp_path / "b.csv", plan_cache=tmp_path / "cache")
     assert first.as_dict() | {"out": "", "rejects_file": ""} == second.as_dict() | {"out": "", "rejects_file": ""}
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()

@@ -197,6 +197,14 @@ _hs_table = Memo(["hs", "edition"], {"hs": pl.String, "edition": pl.String, "dig
                                      "hs_problem": pl.String}, _hs_rows)
 
 
+def hs_table() -> pl.DataFrame:
+    return _hs_table.table
+
+
+def adopt_hs_table(rows: pl.DataFrame) -> None:
+    _hs_table.adopt(rows)
+
+
 def hs_checks(pairs: pl.DataFrame) -> pl.DataFrame:
     """``pairs`` (hs, edition; hs stripped and not blank) with ``digits`` and ``hs_problem`` (hs_problem)."""
     return pairs.join(_hs_table(pairs), on=["hs", "edition"], how="left")

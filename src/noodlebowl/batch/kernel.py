@@ -253,6 +253,33 @@ def _shape_id(plan: Plan) -> int:
     return sid
 
 
+def shape_id_of(agreement: str, rule_text: str, rule_level: str | None) -> int:
+    """This process's id of a shape known by its key (registered if new): for tables read from a cache."""
+    sid = _SHAPES.get((agreement, rule_text, rule_level))
+    if sid is not None:
+        return sid
+    tree, leaves = _compiled(rule_text)
+    return _shape_id(Plan(plan_id=-1, agreement=agreement, status="rule", product_code=None, rule_text=rule_text,
+                          rule_row=None, rule_level=rule_level, gap=None, tree=tree, leaves=leaves))
+
+
+def tables() -> dict:
+    """The process's lookup tables, with the shapes their shape ids stand for (for the cache file)."""
+    return {"shapes": [(p.agreement, p.rule_text, p.rule_level) for p in _SHAPE_PLANS],
+            "plan": _plan_table.table, "material": _material_table.table, "pattern": _pattern_table.table}
+
+
+def adopt_tables(saved: dict) -> None:
+    """Merge tables written by :func:`tables` in another process: their shape ids are mapped to this
+    process's, so that no code they hold is worked out again."""
+    ids = [shape_id_of(*shape) for shape in saved["shapes"]]
+    remap = pl.col("shape_id").replace_strict(list(range(len(ids))), ids, return_dtype=pl.Int64)
+    _plan_table.adopt(saved["plan"].with_columns(shape_id=remap) if ids else saved["plan"])
+    _material_table.adopt(saved["material"])
+    if ids:
+        _pattern_table.adopt(saved["pattern"].with_columns(shape_id=remap))
+
+
 def plan_tuple(plan: Plan) -> tuple:
     """What a plan holds beyond its rule tree (which depends on the rule text only): for the cache file."""
     return (plan.status, plan.product_code, plan.rule_text, plan.rule_row, plan.rule_level, plan.gap,
@@ -461,16 +488,16 @@ def _leaf_flags(rule_text: str | None) -> tuple[bool, bool, bool]:
 def _plan_row(agreement: str, code: str, edition: str):
     plan = plan_for(agreement, code, edition)
     codes = [int(c) for c in plan.product_codes] or None
-    yield (agreement, code, edition, plan.plan_id, plan.shape_id, plan.status,
+    yield (agreement, code, edition, plan.shape_id, plan.status,
            int(plan.product_code) if plan.product_code and len(plan.product_code) == 6 else None,
            codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.gap,
            *(_leaf_flags(plan.rule_text) if plan.status == "rule" else (False, False, False)))
 
 
 _plan_table = Memo(["agreement", "hs6", "edition"],
-                    {"agreement": pl.String, "hs6": pl.String, "edition": pl.String, "plan_id": pl.Int64,
-                     "shape_id": pl.Int64, "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64),
-                     "pn": pl.Int64, "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String,
+                    {"agreement": pl.String, "hs6": pl.String, "edition": pl.String, "shape_id": pl.Int64,
+                     "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64), "pn": pl.Int64,
+                     "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String,
                      "has_ts": pl.Boolean, "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
 
 

@@ -25,6 +25,13 @@ class Memo:
             self.table = pl.concat([self.table, new]).rechunk()
         return self.table
 
+    def adopt(self, rows: pl.DataFrame) -> None:
+        """Take rows computed elsewhere (a cache file) for the keys the table does not have yet."""
+        new = rows.select(list(self.schema)).cast(self.schema).join(self.table, on=self.keys, how="anti",
+                                                                     nulls_equal=True)
+        if new.height:
+            self.table = pl.concat([self.table, new]).rechunk()
+
 
 def column(name: str, values: list, dtype) -> pl.Series:
     """A Series from Python values; a list-of-integers column is built from flat values and offsets

@@ -1,5 +1,7 @@
 """The batch kernel's lookups kept across processes: rule plans (the rule selected for each product
-code under each agreement), material-code transpositions and HS-code checks.
+code under each agreement), material-code transpositions and HS-code checks — as answers and as the
+kernel's ready lookup tables (plans, material codes, leaf-state patterns, HS checks; shape ids are
+mapped to the reading process's own).
 
 A fresh process spends seconds selecting rules and transposing codes (the HS nomenclature and
 correlation tables are loaded for it); these answers depend only on the reference data and on the
@@ -22,9 +24,9 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2
 _SOURCES = ("origin/psr.py", "origin/engine.py", "hs", "rules", "agreements", "batch/kernel.py",
-            "batch/catalog.py", "batch/plancache.py")
+            "batch/catalog.py", "batch/plancache.py", "batch/memo.py")
 
 # filled by load(), read by kernel.plan_for, kernel._transposed and catalog.hs_problem
 PLANS: dict[tuple[str, str, str], tuple] = {}
@@ -32,6 +34,7 @@ TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
 HS_CHECKS: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 _loaded: dict[str, int] = {}
 _computed = [0]          # answers computed (not read from a file) since the last save
+_table_rows = [0]        # rows of the lookup tables when last read or written
 
 
 def computed() -> None:
@@ -77,13 +80,34 @@ def load(folder: Path | None = None) -> bool:
             data = pickle.load(fh)
         if data.get("format") != FORMAT:
             return False
+        plans, transposed, checks, tables = data["plans"], data["transposed"], data["hs"], data["tables"]
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, KeyError):
         return False
-    PLANS.update(data["plans"])
-    TRANSPOSED.update(data["transposed"])
-    HS_CHECKS.update(data["hs"])
+    PLANS.update(plans)
+    TRANSPOSED.update(transposed)
+    HS_CHECKS.update(checks)
+    try:
+        _adopt(tables)
+    except Exception:       # noqa: BLE001 — tables that do not fit are rebuilt, as if never saved
+        pass
     _loaded[str(path)] = len(PLANS) + len(TRANSPOSED) + len(HS_CHECKS)
     return True
+
+
+def _adopt(tables: dict) -> None:
+    """The kernel's and catalog's lookup tables as an earlier process left them: codes it met need no
+    Python work at all in this one."""
+    from noodlebowl.batch import catalog, kernel
+
+    kernel.adopt_tables(tables)
+    catalog.adopt_hs_table(tables["hs"])
+    _table_rows[0] = _rows_in_tables()
+
+
+def _rows_in_tables() -> int:
+    from noodlebowl.batch import catalog, kernel
+
+    return sum(t.height for name, t in kernel.tables().items() if name != "shapes") + catalog.hs_table().height
 
 
 def save(folder: Path | None = None) -> Path | None:
@@ -92,7 +116,7 @@ def save(folder: Path | None = None) -> Path | None:
     from noodlebowl.batch import catalog, kernel
 
     path = cache_file(folder)
-    if str(path) in _loaded and not _computed[0]:
+    if str(path) in _loaded and not _computed[0] and _rows_in_tables() == _table_rows[0]:
         return None     # the usual re-run: nothing new
     plans = dict(PLANS)
     # a plan read from the file is the file's own tuple again: only the new ones need converting
@@ -101,13 +125,12 @@ def save(folder: Path | None = None) -> Path | None:
     transposed.update(kernel.transposed_known())
     checks = dict(HS_CHECKS)
     checks.update(catalog.hs_checks_known())
-    if len(plans) + len(transposed) + len(checks) <= _loaded.get(str(path), -1):
-        return None
+    tables = kernel.tables() | {"hs": catalog.hs_table()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:
-            pickle.dump({"format": FORMAT, "plans": plans, "transposed": transposed, "hs": checks}, fh,
-                        protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"format": FORMAT, "plans": plans, "transposed": transposed, "hs": checks,
+                         "tables": tables}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(fh.name, path)
     except OSError:
         return None
@@ -116,4 +139,5 @@ def save(folder: Path | None = None) -> Path | None:
     HS_CHECKS.update(checks)
     _loaded[str(path)] = len(plans) + len(transposed) + len(checks)
     _computed[0] = 0
+    _table_rows[0] = _rows_in_tables()
     return path
