@@ -46,6 +46,7 @@ OUTPUT_SCHEMA = {"product_id": pl.String, "importer": pl.String, "agreement": pl
                  "criterion": pl.String, "form_code": pl.String, "rule_text": pl.String, "rule_row": pl.String,
                  "rvc_build_down": pl.String, "rvc_build_up": pl.String, "de_minimis_share": pl.String,
                  "reason": pl.String, "data_version": pl.String}
+MANY_VALUED = ("product_id", "rvc_build_down", "rvc_build_up", "de_minimis_share")   # nearly one value per row
 SHIFT_NAME = {"chapter": "CC", "heading": "CTH", "subheading": "CTSH"}
 LEVEL_DIGITS = {"chapter": 2, "heading": 4, "subheading": 6}
 

@@ -183,7 +183,12 @@ class Writer:
 
             table = df.to_arrow()
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.path, table.schema)
+                # dictionaries for the few-valued columns, statistics for the ones readers filter on, and
+                # light zstd: ≈ half the size of the defaults, and a little faster to write
+                self._parquet = pq.ParquetWriter(
+                    self.path, table.schema, compression="zstd", compression_level=1,
+                    use_dictionary=[c for c in kernel.OUTPUT_COLUMNS if c not in kernel.MANY_VALUED],
+                    write_statistics=["product_id", "importer", "agreement", "outcome"])
             self._parquet.write_table(table)
         elif self.format == "csv":
             with self.path.open("w" if self._first else "a", encoding="utf-8", newline="") as fh:
