@@ -108,7 +108,7 @@ def test_plan_cache_round_trip_gives_the_same_answers(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel, "_TRANSPOSED", {})
     monkeypatch.setattr(kernel, "_SHAPES", {})
     monkeypatch.setattr(kernel, "_SHAPE_PLANS", [])
-    for memo in (kernel._plan_table, kernel._pattern_table, kernel._material_table, catalog._hs_table):
+    for memo in (kernel._plan_table, kernel._pattern_table, catalog._hs_table):
         monkeypatch.setattr(memo, "table", memo.table.clear())
     # a shape this process met first: the file's shape ids must be mapped, not taken as they are
     assert kernel.shape_id_of("RCEP", "WO", None) == 0

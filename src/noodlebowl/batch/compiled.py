@@ -7,16 +7,20 @@ materials fail or are undetermined and what they are worth (evaluate._shift_pass
 
 Every sum is over Int64 micro-units, as the Polars kernel summed them. A material whose code or the
 product's has several candidates in the rule table's edition, and every row of a tariff shift with
-exception ranges, is also returned by index: the kernel judges those pairs column-wise
-(kernel._multi_candidate_codes, kernel._exception_leaves) and adds multi-candidate verdicts back with
-:func:`add_codes`.
+exception ranges, is also returned by index, for :func:`pair_codes` (whose verdicts :func:`add_codes`
+adds) and :func:`exception_sums`.
+
+:func:`leaf_states` — each rule leaf's state from those sums, and the packed pattern of a rule's leaves.
 
 
 :func:`percent_texts` — ``part × 100 / whole`` as the engine's ``Decimal`` division gives it (28
 significant digits, half-even), written as plain decimal text, by long division digit by digit.
 
-Verdict codes pack the three levels (chapter, heading, subheading) as v2·9 + v4·3 + v6, each
-0 passes, 1 fails, 2 undetermined (kernel._P/_F/_U).
+Verdict codes pack a material's tariff-shift verdict at the three levels (chapter, heading,
+subheading) as v2·9 + v4·3 + v6, each 0 passes, 1 fails, 2 undetermined. For one material code and one
+product code the first level where they differ decides all three (a change of chapter is a change of
+heading and of subheading): differ at 2 digits → 0 (PPP), at 4 → 9 (FPP), at 6 → 12 (FFP), nowhere → 13
+(FFF); an unknown code → 26 (UUU).
 """
 
 from __future__ import annotations
@@ -391,3 +395,85 @@ def decimal_units(offsets, data, valid):
             units[i] = whole * 1_000_000 + frac
             fine[i] = True
     return units, fine
+
+
+# --- tariff shifts over several candidate codes ----------------------------------------------------
+
+_POW10 = np.array([10**k for k in range(7)], dtype=np.int64)
+
+
+@njit(cache=True)
+def pair_codes(m_off, m_codes, p_off, p_codes, keys):
+    """Verdict codes of rows whose material or product has several candidate codes: at each level the
+    verdict over every (material, product) pair — all change: passes, none: fails, else undetermined
+    (evaluate._material_shift); -1 where a row has no pair."""
+    n = keys.shape[0]
+    codes = np.full(n, -1, np.int64)
+    for r in range(n):
+        k = keys[r]
+        if m_off[r] == m_off[r + 1] or p_off[k] == p_off[k + 1]:
+            continue
+        code = 0
+        for j in range(3):                    # chapter, heading, subheading: 10⁴, 10², 1
+            d = _POW10[4 - 2 * j]
+            changed, pairs = 0, 0
+            for mi in range(m_off[r], m_off[r + 1]):
+                for pi in range(p_off[k], p_off[k + 1]):
+                    changed += m_codes[mi] // d != p_codes[pi] // d
+                    pairs += 1
+            verdict = 0 if changed == pairs else (1 if changed == 0 else 2)
+            code = code * 3 + verdict
+        codes[r] = code
+    return codes
+
+
+@njit(cache=True)
+def exception_sums(keys, shapes, known, values, weights, wnulls, m_off, m_codes, p_off, p_codes,
+                   entry_start, entry_count, entry_leaf, entry_digits, range_start, range_count,
+                   range_width, range_low, range_high, row_of, n_rows, width):
+    """Tariff shifts with exception ranges ("CTH except from 72.08"), per (product, agreement) row of the
+    leaf evaluation (``row_of`` maps pa keys to those rows) and leaf: the sums of _level_sums. A pair passes
+    when the codes differ at the required level and the material is in no range (evaluate._shift_passes);
+    a material with no known code or candidate is undetermined. Each shape's exception leaves are
+    ``entry_*`` (from entry_start[shape], entry_count of them), each with its ranges ``range_*``."""
+    sums = np.zeros((n_rows, width, 6), np.int64)
+    nulls = np.zeros((n_rows, width, 2), np.bool_)
+    present = np.zeros((n_rows, width), np.bool_)
+    for r in range(keys.shape[0]):
+        k = keys[r]
+        w = row_of[k] if k < row_of.shape[0] else -1
+        if w < 0:
+            continue
+        s = shapes[r]
+        for e in range(entry_start[s], entry_start[s] + entry_count[s]):
+            leaf, d = entry_leaf[e], _POW10[6 - entry_digits[e]]
+            verdict = 2
+            if known[r] and m_off[r] < m_off[r + 1] and p_off[k] < p_off[k + 1]:
+                passing, pairs = 0, 0
+                for mi in range(m_off[r], m_off[r + 1]):
+                    m = m_codes[mi]
+                    excluded = False
+                    for q in range(range_start[e], range_start[e] + range_count[e]):
+                        prefix = m // _POW10[6 - range_width[q]]
+                        if range_low[q] <= prefix <= range_high[q]:
+                            excluded = True
+                            break
+                    for pi in range(p_off[k], p_off[k + 1]):
+                        passing += (m // d != p_codes[pi] // d) and not excluded
+                        pairs += 1
+                verdict = 0 if passing == pairs else (1 if passing == 0 else 2)
+            present[w, leaf] = True
+            if verdict == 1:
+                sums[w, leaf, N_FAIL] += 1
+                sums[w, leaf, V_FAIL] += values[r]
+                sums[w, leaf, W_FAIL] += weights[r]
+                if wnulls[r]:
+                    nulls[w, leaf, 0] = True
+            elif verdict == 2:
+                sums[w, leaf, N_UNK] += 1
+            if verdict != 0:
+                sums[w, leaf, V_ALL] += values[r]
+                sums[w, leaf, W_ALL] += weights[r]
+                if wnulls[r]:
+                    nulls[w, leaf, 1] = True
+    return sums, nulls, present

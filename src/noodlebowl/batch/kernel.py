@@ -5,16 +5,22 @@ gives for the same product.
 How it stays identical to the single-request engine:
 
 * Rules are selected and parsed once per distinct (agreement, product code, edition) with the
-  engine's own :func:`select_rule`; a rule tree made only of tariff shifts, value contents, WO,
-  CR, process requirements and incomplete parts under ``or``/``and`` becomes a *plan* whose
-  leaves are evaluated column-wise and whose combination (the engine's ``any_of``/``all_of``
-  semantics) is looked up per distinct pattern of leaf results.
-* Everything else — a Split rule, a weight proviso, a product code that is not a single 6-digit
-  code in the rule table's edition, a material code shorter than 6 digits or transposing to several
-  codes — is sent to the engine itself (:func:`fallback`) for just those (product, agreement) rows.
-* Money and weights are integers of micro-units (10⁻⁶, Int64; products of them in Int128), so
-  sums and comparisons are exact. Percentages are produced the way ``Decimal`` divides in the
-  engine (28 significant digits, half-even) by integer long division (:func:`exact_percent`).
+  engine's own :func:`select_rule`; a rule tree of tariff shifts (with exception ranges), value
+  contents, WO, weight provisos, CR, process requirements and incomplete parts under
+  ``or``/``and``/a split by product description becomes a *plan* whose leaves are evaluated for all
+  rows at once and whose combination (the engine's ``any_of``/``all_of``/split semantics) is looked
+  up per distinct pattern of leaf results (:func:`_pattern`).
+* What a plan cannot hold — a product code that is not a 6-digit code in the rule table's edition,
+  a material code shorter than 6 digits, candidates with different rules — is sent to the engine
+  itself (:func:`fallback`) for just those (product, agreement) rows.
+* Money and weights are integers of micro-units (10⁻⁶, Int64): sums are exact, and threshold
+  comparisons multiply in 128 bits (``compiled.product_le``). Percentages are produced the way
+  ``Decimal`` divides in the engine (28 significant digits, half-even) by integer long division
+  (:func:`exact_percent`).
+
+The work over lines and leaves runs in compiled loops (:mod:`noodlebowl.batch.compiled`, Numba);
+the per-code work (rule plans, transpositions, patterns) is Python, once per distinct key, kept in
+process tables and in the plan cache file (:mod:`noodlebowl.batch.plancache`).
 
 The catalog format has no ``facts``: a WO, CR or process requirement is answered "not stated",
 exactly as a request without facts.
@@ -267,7 +273,7 @@ def shape_id_of(agreement: str, rule_text: str, rule_level: str | None) -> int:
 def tables() -> dict:
     """The process's lookup tables, with the shapes their shape ids stand for (for the cache file)."""
     return {"shapes": [(p.agreement, p.rule_text, p.rule_level) for p in _SHAPE_PLANS],
-            "plan": _plan_table.table, "material": _material_table.table, "pattern": _pattern_table.table}
+            "plan": _plan_table.table, "pattern": _pattern_table.table}
 
 
 def adopt_tables(saved: dict) -> None:
@@ -276,7 +282,6 @@ def adopt_tables(saved: dict) -> None:
     ids = [shape_id_of(*shape) for shape in saved["shapes"]]
     remap = pl.col("shape_id").replace_strict(list(range(len(ids))), ids, return_dtype=pl.Int64)
     _plan_table.adopt(saved["plan"].with_columns(shape_id=remap) if ids else saved["plan"])
-    _material_table.adopt(saved["material"])
     if ids:
         _pattern_table.adopt(saved["pattern"].with_columns(shape_id=remap))
 
@@ -502,24 +507,6 @@ _plan_table = Memo(["agreement", "hs6", "edition"],
                      "has_ts": pl.Boolean, "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
 
 
-def _material_row(mkey: int):
-    """A 6-digit material code (key: code·4 + edition index) in each rule-table edition: (single candidate,
-    candidates, count) — engine._material_codes."""
-    code, edition = divmod(mkey, 4)
-    mhs, edition = f"{code:06d}", EDITIONS[edition]
-    out: list = [mkey]
-    for table_edition in ("HS2022", "HS2017"):
-        if edition == table_edition:
-            out += [code, [code], 1]
-        else:
-            cands = [int(x) for x in _transposed(mhs, edition, table_edition)]
-            out += [cands[0] if len(cands) == 1 else None, cands or None, len(cands)]
-    yield tuple(out)
-
-
-_material_table = Memo(["mkey"],
-                        {"mkey": pl.Int64, "m22": pl.Int64, "l22": pl.List(pl.Int64), "n22": pl.Int64,
-                         "m17": pl.Int64, "l17": pl.List(pl.Int64), "n17": pl.Int64}, _material_row)
 _pattern_table = Memo(["shape_id", "key"],
                        {"shape_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
                         "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String,
@@ -567,31 +554,6 @@ def _party_ids(agreement: str) -> list[int]:
 A_INDEX = {a: i for i, a in enumerate(MODELLED)}
 NA = len(MODELLED)
 TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
-
-# Tariff-shift verdict of a material at the three levels (chapter, heading, subheading), packed as
-# v2·9 + v4·3 + v6 with P(asses)=0, F(ails)=1, U(ndetermined)=2. For one material code m and one product
-# code p, the first level where they differ decides all three (a change of chapter is a change of
-# heading and of subheading): differ at 2 digits → PPP, at 4 → FPP, at 6 → FFP, nowhere → FFF; unknown → UUU.
-_P, _F, _U = 0, 1, 2
-
-
-_POW10_SMALL = {0: 1, 2: 100, 4: 10_000}
-
-
-def _sum_where(value: pl.Expr, mask: pl.Expr) -> pl.Expr:
-    """The sum of ``value`` where ``mask`` holds (0 when nowhere): a masked sum is cheaper than a
-    filter in a group-by aggregation, and nulls count as 0 either way."""
-    return pl.when(mask).then(value).sum()
-
-
-def _verdict_code(v2: pl.Expr, v4: pl.Expr, v6: pl.Expr) -> pl.Expr:
-    return v2 * 9 + v4 * 3 + v6
-
-
-def _shift(m: pl.Expr, p: pl.Expr, ndig: int) -> pl.Expr:
-    """Does material code m change the product code p at ndig digits (both 6-digit integers)?"""
-    d = 10 ** (6 - ndig)
-    return (m // d) != (p // d)
 
 
 def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None = None,
@@ -650,23 +612,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pa = pa.with_columns(
         fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code"))))
 
-    # 4. tariff shifts: the pass judged single-candidate codes; several candidates are judged here,
-    #    then the sums per (product, agreement) and level
-    pcodes = pa.select("pa_key", "pcodes")
-    _add_multi_candidate_codes(ln, sums, pcodes)
-    ts = _exception_rows(ln, sums["excepted"], per_a)
+    # 4. tariff shifts: the pass judged single-candidate codes; several candidates are judged here
+    #    (compiled.pair_codes) and added to the sums per (product, agreement) and level
+    products_candidates = _product_candidates(pa, products.height * NA)
+    _add_multi_candidate_codes(ln, sums, products_candidates)
 
-    # 5. leaves: one row per (pa, leaf) for kernel rows with a rule
+    # 5. leaves: per (product, agreement) with a rule, each leaf's state, and the answer of the pattern
     work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
-    exc_rows = [(pid, leaf.index, LEVEL_DIGITS[leaf.level], len(start), int(start), int(end))
-                for pid in work["shape_id"].unique().to_list() for leaf in _SHAPE_PLANS[pid].leaves
-                for start, end in leaf.exceptions]
-    exc_table = pl.DataFrame(exc_rows, orient="row", schema={
-        "shape_id": pl.Int64, "leaf": pl.Int64, "ndig": pl.Int64, "width": pl.Int64, "start": pl.Int64,
-        "end": pl.Int64})
-    exc_aggs = _exception_leaves(_with_candidates(ts), exc_table, pcodes)
-
-    per_pa = _leaf_answers(work, sums, exc_aggs)
+    per_pa = _leaf_answers(work, sums, ln, products_candidates)
 
     # 6. one answer per (product, agreement)
     pa = pa.join(per_pa, on="pa_key", how="left")
@@ -730,7 +683,6 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
 
 
 LEAF_KIND = {"TS": 0, "VC": 1, "WO": 2, "OW": 3, "U": 4}      # compiled.LEAF_*
-_EXC_SUMS = ("x_n_fail", "x_n_unk", "x_v_fail", "x_v_all", "x_w_fail", "x_w_all")   # compiled.N_FAIL…W_ALL
 
 
 def _leaf_table(shape_ids: list[int]) -> dict[str, np.ndarray]:
@@ -754,31 +706,29 @@ def _leaf_table(shape_ids: list[int]) -> dict[str, np.ndarray]:
     return table
 
 
-def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], exc_aggs: pl.DataFrame) -> pl.DataFrame:
+def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str, np.ndarray],
+                  products_candidates: tuple[np.ndarray, np.ndarray]) -> pl.DataFrame:
     """Per (product, agreement) row with a rule: the pattern of leaf states (compiled.leaf_states) and its
     answer (_pattern: outcome, criterion and form templates, de minimis used, reason), with the value of the
     de minimis share the engine reports (share_val)."""
     from noodlebowl.batch import compiled
 
-    c = pl.col
     shape_ids = work["shape_id"].unique().to_list()
     leaves = _leaf_table(shape_ids)
     n, width = work.height, max([len(_SHAPE_PLANS[s].leaves) for s in shape_ids], default=0)
     pa_key = work["pa_key"].to_numpy()
-    exc_sums = np.zeros((n, width, 6), np.int64)
-    exc_nulls = np.zeros((n, width, 2), np.bool_)
-    exc_present = np.zeros((n, width), np.bool_)
-    if exc_aggs.height and n:
-        row_of = np.full(int(pa_key.max()) + 1, -1, np.int64)
-        row_of[pa_key] = np.arange(n)
-        exc_aggs = exc_aggs.filter(c("pa_key") <= int(pa_key.max()))
-        r = row_of[exc_aggs["pa_key"].to_numpy()]
-        at = (r[r >= 0], exc_aggs["leaf"].to_numpy()[r >= 0])
-        for j, name in enumerate(_EXC_SUMS):
-            exc_sums[at[0], at[1], j] = exc_aggs[name].to_numpy()[r >= 0]
-        for j, name in enumerate(("x_wnull_fail", "x_wnull_all")):
-            exc_nulls[at[0], at[1], j] = exc_aggs[name].to_numpy()[r >= 0]
-        exc_present[at] = True
+    # tariff shifts with exception ranges: their sums per (row of ``work``, leaf)
+    row_of = np.full(int(pa_key.max()) + 1 if n else 0, -1, np.int64)
+    row_of[pa_key] = np.arange(n)
+    excepted = sums["excepted"]
+    line, agreement = excepted // NA, excepted % NA
+    p = ln["pidx"][line]
+    x = _exception_table(shape_ids)
+    exc_sums, exc_nulls, exc_present = compiled.exception_sums(
+        p * NA + agreement, sums["shape_id"][agreement, p], ln["known"][line], ln["value"][line],
+        ln["weight"][line], ln["wnull"][line], *_material_candidates(ln, line, sums["table_of"][agreement]),
+        *products_candidates, x["entry_start"], x["entry_count"], x["entry_leaf"], x["entry_digits"],
+        x["range_start"], x["range_count"], x["range_width"], x["range_low"], x["range_high"], row_of, n, width)
 
     def ints(name: str, fill: int = -1) -> np.ndarray:
         return work[name].fill_null(fill).cast(pl.Int64).to_numpy()
@@ -855,55 +805,73 @@ def _line_sums(ln: dict[str, np.ndarray], per_a: dict[str, np.ndarray], n_produc
                           ln["wnull"], ln["kind"], ln["exporter"], ln["table_code"], ln["table_count"], table_of,
                           party, bits, per_a["ts"], per_a["pcode"], per_a["pn"], per_a["exc"], n_products)
     names = (*PER_AGREEMENT_SUMS, *PER_PRODUCT_SUMS, "levels", "level_nulls", "rows", "multi", "excepted")
-    return dict(zip(names, out)) | {"table_of": table_of}
+    return dict(zip(names, out)) | {"table_of": table_of, "shape_id": per_a["shape_id"]}
 
 
-def _add_multi_candidate_codes(ln: dict[str, np.ndarray], sums: dict[str, np.ndarray], pcodes: pl.DataFrame) -> None:
+def _product_candidates(pa: pl.DataFrame, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (product, agreement)'s candidate product codes in the rule table's edition, as offsets by
+    pa_key into one array (a transposition split gives several; a tariff shift must hold for each)."""
+    pa = pa.select("pa_key", "pcodes").sort("pa_key")
+    counts = np.zeros(n_keys, np.int64)
+    counts[pa["pa_key"].to_numpy()] = pa["pcodes"].list.len().fill_null(0).to_numpy()
+    offsets = np.zeros(n_keys + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets, pa["pcodes"].explode().drop_nulls().to_numpy().astype(np.int64)
+
+
+def _material_candidates(ln: dict[str, np.ndarray], line: np.ndarray, table: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate codes of the given lines' materials in the rule tables given (TE_SUFFIX order), as
+    offsets into one array: none for an unknown code, the single one, or every one of a split."""
+    count = np.where(ln["known"][line], ln["table_count"][table, line], 0)
+    offsets = np.zeros(len(line) + 1, np.int64)
+    np.cumsum(count, out=offsets[1:])
+    codes = np.empty(offsets[-1], np.int64)
+    one = count == 1
+    codes[offsets[:-1][one]] = ln["table_code"][table[one], line[one]]
+    editions = list(TE_SUFFIX)
+    for r in np.flatnonzero(count > 1).tolist():
+        i = line[r]
+        codes[offsets[r]:offsets[r + 1]] = [int(x) for x in _transposed(
+            f"{ln['mcode'][i]:06d}", EDITIONS[ln["ed"][i]], editions[table[r]])]
+    return offsets, codes
+
+
+def _add_multi_candidate_codes(ln: dict[str, np.ndarray], sums: dict[str, np.ndarray],
+                               products_candidates: tuple[np.ndarray, np.ndarray]) -> None:
     """Verdicts of the rows whose material or product has several candidate codes (a split on
-    transposition): each pair is judged, and the verdict at a level stands only when every pair agrees
-    (evaluate._material_shift); added to the level sums. A row no pair judges is dropped."""
+    transposition), added to the level sums; a row with no pair to judge is dropped."""
     from noodlebowl.batch import compiled
 
-    c = pl.col
     multi = sums["multi"]
     if not multi.size:
         return
     line, agreement = multi // NA, multi % NA
     keys = ln["pidx"][line] * NA + agreement
-    te = np.array(list(TE_SUFFIX.values()))[sums["table_of"][agreement]]
-    frame = _with_candidates(pl.DataFrame({"lid": np.arange(len(multi)), "pa_key": keys,
-                                           "mkey": ln["mcode"][line] * 4 + ln["ed"][line], "te": te}))
-    pairs_ = frame.lazy().select("lid", "ml", "pa_key").join(pcodes.lazy(), on="pa_key") \
-        .explode("ml").explode("pcodes")
-    verdicts = pairs_.with_columns(**{f"d{k}": _shift(c("ml"), c("pcodes"), k) for k in (2, 4, 6)}) \
-        .group_by("lid").agg(code=_verdict_code(*(pl.when(c(f"d{k}").all()).then(pl.lit(_P))
-                                                  .when(~c(f"d{k}").any()).then(pl.lit(_F)).otherwise(pl.lit(_U))
-                                                  for k in (2, 4, 6)))).collect()
-    codes = np.full(len(multi), -1, dtype=np.int64)
-    codes[verdicts["lid"].to_numpy()] = verdicts["code"].to_numpy()
+    codes = compiled.pair_codes(*_material_candidates(ln, line, sums["table_of"][agreement]),
+                                *products_candidates, keys)
     compiled.add_codes(sums["levels"], sums["level_nulls"], sums["rows"], keys, codes, ln["value"][line],
-                    ln["weight"][line], ln["wnull"][line])
+                       ln["weight"][line], ln["wnull"][line])
 
 
-def _exception_rows(ln: dict[str, np.ndarray], excepted: np.ndarray, per_a: dict[str, np.ndarray]) -> pl.DataFrame:
-    """The tariff-shift rows of plans with exception ranges, for _exception_leaves (``lid``: the row)."""
-    line, agreement = excepted // NA, excepted % NA
-    p = ln["pidx"][line]
-    known = ln["known"][line]
-    te = np.array([TE_SUFFIX[TABLE_EDITION[a]] for a in MODELLED])[agreement]
-    return pl.DataFrame({
-        "lid": excepted, "pa_key": p * NA + agreement, "shape_id": per_a["shape_id"][agreement, p], "known": known,
-        "mkey": pl.Series(ln["mcode"][line] * 4 + ln["ed"][line]).set(pl.Series(~known), None),
-        "te": te, "value": ln["value"][line],
-        "weight": pl.Series(ln["weight"][line], dtype=pl.Int64).set(pl.Series(ln["wnull"][line]), None)})
-
-
-def _with_candidates(ts: pl.DataFrame) -> pl.DataFrame:
-    """Tariff-shift rows with ``ml``: the material's candidate codes in the rule table's edition."""
-    c = pl.col
-    mats = _material_table(ts.filter(c("mkey").is_not_null()).select("mkey").unique())
-    return ts.join(mats, on="mkey", how="left").with_columns(
-        ml=pl.when(c("te") == "22").then(c("l22")).otherwise(c("l17"))).drop("m22", "l22", "n22", "m17", "l17", "n17")
+def _exception_table(shape_ids: list[int]) -> dict[str, np.ndarray]:
+    """Each shape's tariff-shift leaves with exception ranges, and their ranges, as flat arrays."""
+    size = max(shape_ids, default=-1) + 1
+    table = {"entry_start": np.zeros(size, np.int64), "entry_count": np.zeros(size, np.int64)}
+    entries, ranges = [], []
+    for sid in shape_ids:
+        leaves = [leaf for leaf in _SHAPE_PLANS[sid].leaves if leaf.exceptions]
+        table["entry_start"][sid], table["entry_count"][sid] = len(entries), len(leaves)
+        for leaf in leaves:
+            entries.append((leaf.index, LEVEL_DIGITS[leaf.level], len(ranges), len(leaf.exceptions)))
+            ranges.extend((len(start), int(start), int(end)) for start, end in leaf.exceptions)
+    entries = np.array(entries, np.int64).reshape(-1, 4)
+    ranges = np.array(ranges, np.int64).reshape(-1, 3)
+    for j, name in enumerate(("entry_leaf", "entry_digits", "range_start", "range_count")):
+        table[name] = np.ascontiguousarray(entries[:, j])
+    for j, name in enumerate(("range_width", "range_low", "range_high")):
+        table[name] = np.ascontiguousarray(ranges[:, j])
+    return table
 
 
 class _Dense:
@@ -949,40 +917,6 @@ def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> tuple
         singles.append(np.where(known, single, -1))
         counts.append(count)
     return np.stack(singles), np.stack(counts)
-
-
-def _exception_leaves(ts: pl.DataFrame, exc_table: pl.DataFrame, pcodes: pl.DataFrame) -> pl.DataFrame:
-    """Per (pa, leaf) tariff-shift sums for leaves with exception ranges ("CTH except from 72.08"):
-    a material changing the required level but falling in a range fails (evaluate._shift_passes)."""
-    c = pl.col
-    schema = {"pa_key": pl.Int64, "leaf": pl.Int64,
-              **{f"x_{n}": t for n, t in (("n_fail", pl.UInt32), ("n_unk", pl.UInt32), ("v_fail", pl.Int64),
-                                          ("v_all", pl.Int64), ("w_fail", pl.Int64), ("w_all", pl.Int64),
-                                          ("wnull_fail", pl.Boolean), ("wnull_all", pl.Boolean))}}
-    if ts.is_empty() or exc_table.is_empty():
-        return pl.DataFrame(schema=schema)
-    leaves = exc_table.select("shape_id", "leaf", "ndig").unique()
-    base = ts.select("lid", "pa_key", "shape_id", "known", "ml", "value", "weight").join(leaves, on="shape_id")
-    pairs_ = base.filter(c("known") & c("ml").is_not_null()).select("lid", "pa_key", "leaf", "shape_id", "ndig", "ml") \
-        .join(pcodes, on="pa_key").explode("ml").explode("pcodes")
-    d = (6 - c("ndig")).replace_strict(_POW10_SMALL, return_dtype=pl.Int64)
-    changed = (c("ml") // d) != (c("pcodes") // d)
-    ranges = pairs_.select("lid", "leaf", "shape_id", "ml").unique().join(exc_table.drop("ndig"), on=["shape_id", "leaf"]) \
-        .filter((c("ml") // (6 - c("width")).replace_strict(_POW10_SMALL, return_dtype=pl.Int64)).is_between(c("start"), c("end"))) \
-        .select("lid", "leaf", "ml").unique().with_columns(excluded=pl.lit(True))
-    pairs_ = pairs_.join(ranges, on=["lid", "leaf", "ml"], how="left").with_columns(
-        passes=changed & ~c("excluded").fill_null(False))
-    verdict = pairs_.group_by("lid", "leaf").agg(
-        v=pl.when(c("passes").all()).then(pl.lit(_P)).when(~c("passes").any()).then(pl.lit(_F)).otherwise(pl.lit(_U)))
-    per_line = base.select("lid", "pa_key", "leaf", "value", "weight").join(verdict, on=["lid", "leaf"], how="left") \
-        .with_columns(c("v").fill_null(_U))
-    fail, nonpass = c("v") == _F, c("v") != _P
-    return per_line.group_by("pa_key", "leaf").agg(
-        x_n_fail=fail.sum().cast(pl.UInt32), x_n_unk=(c("v") == _U).sum().cast(pl.UInt32),
-        x_v_fail=_sum_where(c("value"), fail), x_v_all=_sum_where(c("value"), nonpass),
-        x_w_fail=_sum_where(c("weight"), fail), x_w_all=_sum_where(c("weight"), nonpass),
-        x_wnull_fail=(c("weight").is_null() & fail).any(), x_wnull_all=(c("weight").is_null() & nonpass).any()
-    ).cast(schema)
 
 
 # --- the engine, for rows the kernel does not evaluate ---------------------------------------
