@@ -829,11 +829,20 @@ def _material_candidates(ln: dict[str, np.ndarray], line: np.ndarray, table: np.
     codes = np.empty(offsets[-1], np.int64)
     one = count == 1
     codes[offsets[:-1][one]] = ln["table_code"][table[one], line[one]]
-    editions = list(TE_SUFFIX)
-    for r in np.flatnonzero(count > 1).tolist():
-        i = line[r]
-        codes[offsets[r]:offsets[r + 1]] = [int(x) for x in _transposed(
-            f"{ln['mcode'][i]:06d}", EDITIONS[ln["ed"][i]], editions[table[r]])]
+    several = np.flatnonzero(count > 1)
+    if several.size:
+        # the lists per distinct (code, edition, table), then copied to each row's place
+        i = line[several]
+        distinct, which = np.unique((ln["mcode"][i] * 4 + ln["ed"][i]) * 2 + table[several], return_inverse=True)
+        editions = list(TE_SUFFIX)
+        lists = [[int(x) for x in _transposed(f"{key // 8:06d}", EDITIONS[key // 2 % 4], editions[key % 2])]
+                 for key in distinct.tolist()]
+        starts = np.zeros(len(lists) + 1, np.int64)
+        np.cumsum([len(x) for x in lists], out=starts[1:])
+        flat = np.array([x for codes_ in lists for x in codes_], np.int64)
+        n = count[several]
+        within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        codes[np.repeat(offsets[several], n) + within] = flat[np.repeat(starts[which], n) + within]
     return offsets, codes
 
 
