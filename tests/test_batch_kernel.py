@@ -287,3 +287,24 @@ def test_digits_of_other_scripts_are_rejected_not_read_as_zero():
     df = pl.DataFrame({"v": ["١٢.٥", "٠", "12.5"]})
     reasons = df.select(catalog._number_problem("v", required=True))[:, 0].to_list()
     assert reasons[:2] == ["not a plain number (write it like 12.50)"] * 2 and reasons[2] is None
+
+
+def test_product_numbers_padded_blank_partial_and_bad():
+    """Product numbers: padding is fine, blanks are missing, build-up costs count only all four together,
+    and bad numbers are rejected with their reason (the compiled fast path and the full check agree)."""
+    header = ["product_id", "hs", "exporter", "importer", "date", "fob", "weight_kg", *catalog.COSTS]
+    rows = [["A", "850940", "VN", "JP", "2026-03-01", " 12.50 ", "", "1", "2", "3", "4.5"],
+            ["B", "850940", "VN", "JP", "2026-03-01", "100", " 2.000001", "1", "", "3", "4"],
+            ["C", "850940", "VN", "JP", "2026-03-01", "0", "1", "", "", "", ""],
+            ["D", "850940", "VN", "JP", "2026-03-01", "5", "-1", "", "", "", ""],
+            ["E", "850940", "VN", "JP", "2026-03-01", "5", "", "1.1234567", "", "", ""],
+            ["F", "850940", "VN", "JP", "2026-03-01", "1e3", "", "", "", "", ""]]
+    raw = pl.DataFrame(rows, schema=header, orient="row").with_row_index("row", offset=1).with_columns(
+        pl.col("row").cast(pl.Int64))
+    valid, rejects = catalog.validate_products(raw, "p.csv")
+    got = {r["product_id"]: (r["fob"], r["weight"], r["costs_total"]) for r in valid.iter_rows(named=True)}
+    assert got == {"A": (12_500_000, None, 10_500_000), "B": (100_000_000, 2_000_001, None)}
+    assert {(r["row"], r["field"], r["reason"]) for r in rejects.iter_rows(named=True)} == {
+        (3, "fob", "must be a positive amount"), (4, "weight_kg", "must not be negative"),
+        (5, "direct_labour", "more than 6 decimal places"),
+        (6, "fob", "not a plain number (write it like 12.50)")}

@@ -294,10 +294,18 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         .then(pl.lit("the importer is the exporter's country; a preference needs two countries"))
         .otherwise(pl.col("importer_problem")),
         "date": pl.when(pl.col("date_value").is_null()).then(pl.lit("not a date: write YYYY-MM-DD")),
-        "fob": _number_check("fob", required=True, positive=True),
-        "weight_kg": _number_check("weight_kg", required=False, positive=True),
-        **{c: _number_check(c, required=False) for c in COSTS},
     }
+    # numbers: one compiled pass gives the units and a "surely fine" flag; the full check (which writes
+    # the reason) runs on the other rows only
+    for col, required, positive in (("fob", True, True), ("weight_kg", False, True),
+                                    *((c, False, False) for c in COSTS)):
+        units, fine, blank = _compiled_numbers(df[col].str.strip_chars())
+        if positive:
+            fine &= units > 0
+        if not required:
+            fine |= blank
+        df = df.with_columns(pl.Series(f"_units_{col}", units).set(pl.Series(blank), None))
+        checks[col] = (pl.lit(pl.Series(fine)), _number_problem(col, required=required, positive=positive))
     rejects = _problems(df, file, checks)
     routes = df.join(rejects.select("row").unique(), on="row", how="anti").select(
         "row", "exporter", "importers", "date_value")
@@ -308,12 +316,14 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         .filter(pl.col("reason").is_not_null()) \
         .select(pl.lit(file).alias("file"), "row", pl.lit("date").alias("field"), "reason")
     rejects = pl.concat([rejects, route_rejects.cast(REJECT_SCHEMA)])
-    complete = pl.all_horizontal(~_blank(c) for c in COSTS)
+    # a valid row's numbers are plain decimals once stripped (what the full check accepts), so the
+    # compiled units are theirs; the build-up costs count only when all four are given
+    costs = [pl.col(f"_units_{c}") for c in COSTS]
     valid = df.join(rejects.select("row").unique(), on="row", how="anti").select(
         "row", "product_id", "hs6", "edition", "exporter", "importers", pl.col("date_value").alias("date"),
-        pl.col("hs").alias("hs_text"),
-        _units("fob").alias("fob"), _units("weight_kg").alias("weight"),
-        pl.when(complete).then(pl.sum_horizontal(_units(c) for c in COSTS)).otherwise(None).alias("costs_total"))
+        pl.col("hs").alias("hs_text"), pl.col("_units_fob").alias("fob"), pl.col("_units_weight_kg").alias("weight"),
+        pl.when(pl.all_horizontal(c.is_not_null() for c in costs)).then(pl.sum_horizontal(costs))
+        .otherwise(None).alias("costs_total"))
     return valid, rejects
 
 
@@ -452,13 +462,33 @@ def _per_value(values: list, exprs: dict[str, pl.Expr], schema: dict) -> dict:
     return {n: frame[n].to_numpy() for n in frame.columns}
 
 
-def _plain_numbers(table, name: str) -> tuple:
-    """(micro-units, fine, null) of a number column read as text (a typed column as the general path
-    reads it): compiled.decimal_units, the fast path's format check and exact cast in one pass."""
+def _arrow_decimal_units(text) -> tuple:
+    """compiled.decimal_units over an Arrow text (chunked) array: (micro-units, fine, null, empty)."""
     import numpy as np
     import pyarrow as pa
 
     from noodlebowl.batch import compiled
+
+    text = (text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text).cast(pa.large_string())
+    null = text.is_null().to_numpy(zero_copy_only=False)
+    _, offsets, data = text.buffers()
+    offsets = np.frombuffer(offsets, np.int64)[text.offset:text.offset + len(text) + 1]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    units, fine = compiled.decimal_units(offsets, data, ~null)
+    return units, fine, null, offsets[1:] == offsets[:-1]
+
+
+def _compiled_numbers(text: pl.Series) -> tuple:
+    """(micro-units, fine, blank) of a text column; null or empty is blank."""
+    units, fine, null, empty = _arrow_decimal_units(text.cast(pl.String).to_arrow())
+    return units, fine, null | empty
+
+
+def _plain_numbers(table, name: str) -> tuple:
+    """(micro-units, fine, null) of a BOM number column read as text (a typed column as the general path
+    reads it): the fast path's format check and exact cast in one compiled pass."""
+    import numpy as np
+    import pyarrow as pa
 
     if name not in table.column_names:
         n = table.num_rows
@@ -466,13 +496,7 @@ def _plain_numbers(table, name: str) -> tuple:
     column = table.column(name)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = pl.from_arrow(column).cast(pl.String).to_arrow()
-    text = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    text = text.cast(pa.large_string())
-    null = text.is_null().to_numpy(zero_copy_only=False)
-    _, offsets, data = text.buffers()
-    offsets = np.frombuffer(offsets, np.int64)[text.offset:text.offset + len(text) + 1]
-    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    units, fine = compiled.decimal_units(offsets, data, ~null)
+    units, fine, null, _ = _arrow_decimal_units(column)
     return units, fine, null
 
 
