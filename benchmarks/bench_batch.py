@@ -4,9 +4,10 @@
     python benchmarks/bench_batch.py /tmp/cat10k [--engine] [--chunk-size 20000]
 
 - kernel: `noodlebowl.batch.run.run` end to end (validation, sorted-BOM reading, kernel, Parquet
-  output) — throughput in (product × importer × agreement) determinations per second;
+  output) — throughput in (product × importer × agreement) determinations per second; with
+  --repeat N, the median of N runs in the process;
 - floor: Polars scanning the same BOM file and summing values per product (the least any
-  column-wise pass over the BOM costs); floor ratio = kernel time ÷ floor time;
+  column-wise pass over the BOM costs), median of 3; floor ratio = kernel time ÷ floor time;
 - engine (--engine): `noodlebowl.origin.determine` on every product of the catalog, one request per
   (product, importer) — speed-up = engine time ÷ kernel time;
 - peak memory: this process's maximum resident set (resource.getrusage), printed at the end.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -25,10 +27,14 @@ from pathlib import Path
 import polars as pl
 
 
-def floor_time(bom: Path) -> float:
-    t0 = time.perf_counter()
-    pl.scan_parquet(bom).group_by("product_id").agg(pl.col("value").cast(pl.Float64).sum()).collect()
-    return time.perf_counter() - t0
+def floor_time(bom: Path, runs: int = 3) -> float:
+    """The median of ``runs`` scans (one scan varies by ±20 % on a small shared machine)."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        pl.scan_parquet(bom).group_by("product_id").agg(pl.col("value").cast(pl.Float64).sum()).collect()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def kernel_time(folder: Path, chunk: int, plan_cache: bool = True) -> tuple[float, int, dict]:
@@ -82,6 +88,8 @@ def main() -> None:
     parser.add_argument("--warm", type=Path, help="first run the kernel (and, with --engine, the engine on its "
                         "first 1000 products) untimed on this other catalog: both paths then run warm")
     parser.add_argument("--no-plan-cache", action="store_true", help="do not read or write the plan cache file")
+    parser.add_argument("--repeat", type=int, default=1, help="time the kernel this many times in the process "
+                        "and report the median (and the first, fastest and slowest run)")
     args = parser.parse_args()
     from noodlebowl.batch import plancache
 
@@ -94,9 +102,16 @@ def main() -> None:
         kernel_time(args.warm, args.chunk_size, not args.no_plan_cache)
         if args.engine:
             engine_time(args.warm, limit=1000)
-    kt, rows, summary = kernel_time(args.folder, args.chunk_size, not args.no_plan_cache)
+    samples = []
+    for _ in range(max(args.repeat, 1)):
+        t, rows, summary = kernel_time(args.folder, args.chunk_size, not args.no_plan_cache)
+        samples.append(t)
+    kt = statistics.median(samples)
     result.update(kernel_s=kt, determinations=rows, per_second=rows / kt, floor_ratio=kt / result["floor_s"],
                   products=summary["products"], rejected_products=summary["rejected_products"])
+    if len(samples) > 1:
+        result.update(kernel_runs=len(samples), kernel_first_s=samples[0], kernel_min_s=min(samples),
+                      kernel_max_s=max(samples))
     if args.engine:
         et, n = engine_time(args.folder)
         result.update(engine_s=et, engine_determinations=n, speed_up=et / kt)
