@@ -891,9 +891,10 @@ class _Dense:
         import numpy as np
 
         self.edition, self.table_edition = edition, table_edition
+        # small types: these are gathered at random by every line, so the less memory the fewer cache misses
         self.known = np.zeros(1_000_000, dtype=bool)
-        self.single = np.full(1_000_000, -1, dtype=np.int64)
-        self.count = np.zeros(1_000_000, dtype=np.int64)
+        self.single = np.full(1_000_000, -1, dtype=np.int32)
+        self.count = np.zeros(1_000_000, dtype=np.int32)
 
     def lookup(self, codes):
         import numpy as np
@@ -913,19 +914,18 @@ _DENSE: dict[tuple[str, str], _Dense] = {}
 def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each line's material code in the rule tables' editions (rows in TE_SUFFIX order): the single
     candidate or -1, and the number of candidates — engine._material_codes."""
-    singles, counts = [], []
-    for table_edition in TE_SUFFIX:
-        single = codes.copy()
-        count = np.ones(len(codes), dtype=np.int64)
+    singles = np.empty((len(TE_SUFFIX), len(codes)), np.int32)
+    counts = np.ones((len(TE_SUFFIX), len(codes)), np.int32)
+    for t, table_edition in enumerate(TE_SUFFIX):
+        singles[t] = codes
         for e, edition in enumerate(EDITIONS):
             sel = (eds == e) & known
             if edition != table_edition and sel.any():
                 dense = _DENSE.get((edition, table_edition)) or _DENSE.setdefault(
                     (edition, table_edition), _Dense(edition, table_edition))
-                single[sel], count[sel] = dense.lookup(codes[sel])
-        singles.append(np.where(known, single, -1))
-        counts.append(count)
-    return np.stack(singles), np.stack(counts)
+                singles[t, sel], counts[t, sel] = dense.lookup(codes[sel])
+        singles[t, ~known] = -1
+    return singles, counts
 
 
 # --- the engine, for rows the kernel does not evaluate ---------------------------------------
