@@ -150,12 +150,17 @@ def _problems(df: pl.DataFrame, file: str, checks: dict[str, pl.Expr | tuple[pl.
     cheap = {f: (e if not isinstance(e, tuple) else e[0]).alias(f) for f, e in checks.items()}
     doubtful = [f for f, e in checks.items() if isinstance(e, tuple)]
     first = df.select("row", *cheap.values())
-    if doubtful:
-        full = df.filter(~pl.all_horizontal(first[f] for f in doubtful)).select(
+    in_doubt = ~pl.all_horizontal(pl.col(doubtful)) if doubtful else pl.lit(False)
+    plain = [f for f in checks if f not in doubtful]
+    # the rows with a reason or a doubt: usually few, so the full checks and the unpivot are small
+    suspect = first.select(pl.any_horizontal(pl.col(plain).is_not_null()) | in_doubt if plain else in_doubt)
+    suspects = first.filter(suspect.to_series())
+    if doubtful and suspects.height:
+        full = df.join(suspects.select("row"), on="row").select(
             "row", *(checks[f][1].cast(pl.String).alias(f) for f in doubtful))
-        first = first.select("row", *(pl.col(f).cast(pl.String) for f in cheap if f not in doubtful)) \
-            .join(full, on="row", how="left")
-    reasons = first.select("row", *(pl.col(f).cast(pl.String) for f in checks))
+        suspects = suspects.select("row", *(pl.col(f).cast(pl.String) for f in plain)).join(full, on="row", how="left")
+    reasons = suspects.select("row", *(pl.col(f).cast(pl.String) if f in suspects.columns
+                                       else pl.lit(None, pl.String).alias(f) for f in checks))
     return reasons.unpivot(index="row", variable_name="field", value_name="reason") \
         .filter(pl.col("reason").is_not_null()) \
         .select(pl.lit(file).alias("file"), "row", "field", "reason").cast(REJECT_SCHEMA)
@@ -297,15 +302,18 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
     }
     # numbers: one compiled pass gives the units and a "surely fine" flag; the full check (which writes
     # the reason) runs on the other rows only
-    for col, required, positive in (("fob", True, True), ("weight_kg", False, True),
-                                    *((c, False, False) for c in COSTS)):
-        units, fine, blank = _compiled_numbers(df[col].str.strip_chars())
+    numbers = (("fob", True, True), ("weight_kg", False, True), *((c, False, False) for c in COSTS))
+    stripped = df.select(pl.col(col for col, _, _ in numbers).str.strip_chars())
+    units_columns = []
+    for col, required, positive in numbers:
+        units, fine, blank = _compiled_numbers(stripped[col])
         if positive:
             fine &= units > 0
         if not required:
             fine |= blank
-        df = df.with_columns(pl.Series(f"_units_{col}", units).set(pl.Series(blank), None))
+        units_columns.append(pl.Series(f"_units_{col}", units).set(pl.Series(blank), None))
         checks[col] = (pl.lit(pl.Series(fine)), _number_problem(col, required=required, positive=positive))
+    df = df.with_columns(units_columns)
     rejects = _problems(df, file, checks)
     routes = df.join(rejects.select("row").unique(), on="row", how="anti").select(
         "row", "exporter", "importers", "date_value")
