@@ -477,10 +477,13 @@ def _arrow_decimal_units(text) -> tuple:
 
     from noodlebowl.batch import compiled
 
-    text = (text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text).cast(pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        text = text.cast(pa.large_string())          # e.g. string views: offsets and bytes needed
     null = text.is_null().to_numpy(zero_copy_only=False)
     _, offsets, data = text.buffers()
-    offsets = np.frombuffer(offsets, np.int64)[text.offset:text.offset + len(text) + 1]
+    width = np.int32 if pa.types.is_string(text.type) else np.int64
+    offsets = np.frombuffer(offsets, width)[text.offset:text.offset + len(text) + 1]
     data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
     units, fine = compiled.decimal_units(offsets, data, ~null)
     return units, fine, null, offsets[1:] == offsets[:-1]
@@ -535,7 +538,8 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     safe = np.where(pidx >= 0, pidx, 0)
     # hs: per (distinct text, edition of the product)
     idx, values = _dictionary(table, "hs")
-    product_ed = np.array([kernel.EDITION_INDEX.get(e, -1) for e in prods["edition"].to_list()] or [-1])
+    product_ed = prods["edition"].replace_strict(kernel.EDITION_INDEX, default=-1, return_dtype=pl.Int64) \
+        .to_numpy() if prods.height else np.array([-1])
     line_ed = product_ed[safe]
     mcode = np.zeros(n, dtype=np.int64)
     mnull = np.ones(n, dtype=bool)
@@ -544,8 +548,14 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     texts = pl.DataFrame({"hs": values + [None]}, schema={"hs": pl.String}).with_columns(
         c("hs").str.strip_chars()).with_row_index("k")
     for edition in sorted(set(prods["edition"].to_list())):
-        # per distinct text: a blank code is fine (unknown), a code with a problem goes to the slow path
-        checked = hs_checks(texts.filter(~_blank("hs")).with_columns(edition=pl.lit(edition)))
+        sel = line_ed == kernel.EDITION_INDEX[edition]
+        if not sel.any():
+            continue
+        # per distinct text of this edition's lines: a blank code is fine (unknown), a code with a problem
+        # goes to the slow path
+        used = np.zeros(len(values) + 1, dtype=bool)
+        used[idx[sel]] = True
+        checked = hs_checks(texts.filter(pl.Series(used) & ~_blank("hs")).with_columns(edition=pl.lit(edition)))
         k = checked["k"].to_numpy()
         digits = checked["digits"]
         six = (digits.str.len_bytes() == 6).fill_null(False).to_numpy()
@@ -559,7 +569,6 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
         short = fine_of[k] & ~six          # fewer than 6 digits: the engine's work (kernel.fallback)
         odd_of[k[short]] = True
         mhs_text[k[short]] = digits.filter(pl.Series(short)).to_list()
-        sel = line_ed == kernel.EDITION_INDEX[edition]
         mcode = np.where(sel, code_of[idx], mcode)
         mnull = np.where(sel, null_of[idx], mnull)
         odd = np.where(sel, odd_of[idx], odd)
