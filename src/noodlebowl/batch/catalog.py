@@ -511,24 +511,75 @@ def _plain_numbers(table, name: str) -> tuple:
     return units, fine, null
 
 
+def line_values(table) -> dict:
+    """What a chunk's BOM lines (Arrow, from Parquet) say before the products are known: each column's
+    distinct values through the same expressions as :func:`validate_lines` once, looked up by dictionary
+    index; numbers parsed in one compiled pass. ``fine``: no problem found so far (the product id and HS
+    code are checked by :func:`validate_lines_arrow`). Safe to run in a helper thread."""
+    import numpy as np
+
+    from noodlebowl.batch import kernel
+
+    c = pl.col
+    out = {"product": _dictionary(table, "product_id"), "hs": _dictionary(table, "hs")}
+    ok = np.ones(table.num_rows, dtype=bool)
+    # origin, originating, kind: the slow path's expressions per distinct value
+    idx, values = _dictionary(table, "origin")
+    blank = c("v").is_null() | (c("v").str.strip_chars() == "")
+    origin = pl.when(blank | (c("v").str.strip_chars().str.to_lowercase() == "unknown")).then(pl.lit("unknown")) \
+        .otherwise(c("v").str.strip_chars().str.to_uppercase())
+    per = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(o=origin)
+    per = per.with_columns(
+        fine=pl.Series([o == "unknown" or country_problem(o) is None for o in per["o"].to_list()]),
+        oid=pl.Series([kernel.origin_id(o) for o in per["o"].to_list()], dtype=pl.Int32))
+    origin_id = per["oid"].to_numpy()[idx]
+    ok &= per["fine"].to_numpy()[idx]
+    idx, values = _dictionary(table, "originating")
+    low = c("v").str.strip_chars().str.to_lowercase().fill_null("")
+    listed = c("v").str.strip_chars().str.to_uppercase().str.split(";").list.eval(pl.element().str.strip_chars())
+    is_bool = low.is_in(["", "true", "false", "yes", "no", "1", "0"])
+    decl = pl.when(low.is_in(["true", "yes", "1"])).then(pl.lit(kernel.ALL_AGREEMENTS)).when(is_bool).then(pl.lit(0)) \
+        .otherwise(pl.sum_horizontal(pl.when(listed.list.contains(pl.lit(a))).then(pl.lit(bit)).otherwise(pl.lit(0))
+                                     for a, bit in kernel.AGREEMENT_BIT.items()))
+    bad = ~is_bool & listed.list.eval(~pl.element().str.contains(r"^[A-Z0-9-]+$")).list.any()
+    per = _per_value(values, {"decl": decl, "fine": ~bad.fill_null(False)}, {"decl": pl.Int8, "fine": pl.Boolean})
+    decl_v = per["decl"][idx]
+    ok &= per["fine"][idx]
+    idx, values = _dictionary(table, "kind")
+    kind = pl.when(blank).then(pl.lit("material")).otherwise(c("v").str.strip_chars().str.to_lowercase())
+    per = _per_value(values, {"kind": kind.replace_strict(kernel.KIND_CODE, default=-1, return_dtype=pl.Int8)},
+                     {"kind": pl.Int8})
+    kind_v = per["kind"][idx]
+    ok &= kind_v >= 0
+    # numbers: one format check and one exact cast per value
+    value, value_fine, _ = _plain_numbers(table, "value")
+    weight, weight_fine, weight_null = _plain_numbers(table, "weight_kg")
+    ok &= value_fine & (weight_fine | weight_null)
+    out |= {"origin_id": origin_id, "decl": decl_v, "kind": kind_v, "value": value, "weight": weight,
+            "weight_null": weight_null, "fine": ok}
+    return out
+
+
 def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl.Series | None,
-                         rows) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+                         rows, values: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """:func:`validate_lines` for a chunk's BOM lines read from Parquet as Arrow (``rows``: their 1-based
     record numbers), with the lines' ``pidx`` (row in ``products``) instead of product_id.
 
     Every column but the numbers has few distinct values: each distinct value goes through the same
     expressions as :func:`validate_lines` once, and lines look their results up by dictionary index.
     Lines with any problem (or of a product not in ``products``) go through :func:`validate_lines`
-    itself, which writes the rejects. Returns (valid lines, rejects, the raw text of the slow lines)."""
+    itself, which writes the rejects. ``values``: :func:`line_values` of the table, when already computed.
+    Returns (valid lines, rejects, the raw text of the slow lines)."""
     import numpy as np
 
     from noodlebowl.batch import kernel
 
     c = pl.col
     n = table.num_rows
-    ok = np.ones(n, dtype=bool)
+    values_ = line_values(table) if values is None else values
+    ok = values_["fine"].copy()
     # product: the row in ``products`` of the stripped id (-1: not a product of this chunk → slow path)
-    idx, values = _dictionary(table, "product_id")
+    idx, values = values_["product"]
     ids = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(
         product_id=c("v").str.strip_chars()).with_row_index("i")
     prods = products.select("product_id", "edition").with_row_index("pidx")
@@ -537,7 +588,7 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     ok &= pidx >= 0
     safe = np.where(pidx >= 0, pidx, 0)
     # hs: per (distinct text, edition of the product)
-    idx, values = _dictionary(table, "hs")
+    idx, values = values_["hs"]
     product_ed = prods["edition"].replace_strict(kernel.EDITION_INDEX, default=-1, return_dtype=pl.Int64) \
         .to_numpy() if prods.height else np.array([-1])
     line_ed = product_ed[safe]
@@ -574,45 +625,13 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
         odd = np.where(sel, odd_of[idx], odd)
         ok &= ~sel | fine_of[idx]
     hs_idx = idx
-    # origin, originating, kind: the slow path's expressions per distinct value
-    idx, values = _dictionary(table, "origin")
-    blank = c("v").is_null() | (c("v").str.strip_chars() == "")
-    origin = pl.when(blank | (c("v").str.strip_chars().str.to_lowercase() == "unknown")).then(pl.lit("unknown")) \
-        .otherwise(c("v").str.strip_chars().str.to_uppercase())
-    per = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(o=origin)
-    per = per.with_columns(
-        fine=pl.Series([o == "unknown" or country_problem(o) is None for o in per["o"].to_list()]),
-        oid=pl.Series([kernel.origin_id(o) for o in per["o"].to_list()], dtype=pl.Int32))
-    origin_id = per["oid"].to_numpy()[idx]
-    ok &= per["fine"].to_numpy()[idx]
-    idx, values = _dictionary(table, "originating")
-    low = c("v").str.strip_chars().str.to_lowercase().fill_null("")
-    listed = c("v").str.strip_chars().str.to_uppercase().str.split(";").list.eval(pl.element().str.strip_chars())
-    is_bool = low.is_in(["", "true", "false", "yes", "no", "1", "0"])
-    decl = pl.when(low.is_in(["true", "yes", "1"])).then(pl.lit(kernel.ALL_AGREEMENTS)).when(is_bool).then(pl.lit(0)) \
-        .otherwise(pl.sum_horizontal(pl.when(listed.list.contains(pl.lit(a))).then(pl.lit(bit)).otherwise(pl.lit(0))
-                                     for a, bit in kernel.AGREEMENT_BIT.items()))
-    bad = ~is_bool & listed.list.eval(~pl.element().str.contains(r"^[A-Z0-9-]+$")).list.any()
-    per = _per_value(values, {"decl": decl, "fine": ~bad.fill_null(False)}, {"decl": pl.Int8, "fine": pl.Boolean})
-    decl_v = per["decl"][idx]
-    ok &= per["fine"][idx]
-    idx, values = _dictionary(table, "kind")
-    kind = pl.when(blank).then(pl.lit("material")).otherwise(c("v").str.strip_chars().str.to_lowercase())
-    per = _per_value(values, {"kind": kind.replace_strict(kernel.KIND_CODE, default=-1, return_dtype=pl.Int8)},
-                     {"kind": pl.Int8})
-    kind_v = per["kind"][idx]
-    ok &= kind_v >= 0
-    # numbers: one format check and one exact cast per value
-    value, value_fine, _ = _plain_numbers(table, "value")
-    weight, weight_fine, weight_null = _plain_numbers(table, "weight_kg")
-    ok &= value_fine & (weight_fine | weight_null)
-
     schema = {k: v for k, v in kernel.LINE_SCHEMA.items() if k != "product_id"} | {"pidx": pl.Int64}
     fast = pl.DataFrame({
         "pidx": pidx, "mcode": mcode, "mnull": mnull, "odd": odd,
         "mhs": pl.Series(mhs_text[hs_idx].tolist() if odd.any() else [None] * n, dtype=pl.String),
-        "origin_id": origin_id, "decl": decl_v, "value": value,
-        "weight": pl.Series(weight, dtype=pl.Int64).set(pl.Series(weight_null), None), "kind": kind_v}).filter(pl.Series(ok)) \
+        "origin_id": values_["origin_id"], "decl": values_["decl"], "value": values_["value"],
+        "weight": pl.Series(values_["weight"], dtype=pl.Int64).set(pl.Series(values_["weight_null"]), None),
+        "kind": values_["kind"]}).filter(pl.Series(ok)) \
         .with_columns(mcode=pl.when(c("mnull")).then(None).otherwise(c("mcode"))).select(list(schema)).cast(schema)
     slow_rows = ~ok
     if not slow_rows.any():

@@ -38,7 +38,7 @@ UNKNOWN = 26            # UUU: the material's code is not known in the rule tabl
 _VERDICTS = np.array([[code // 9, (code // 3) % 3, code % 3] for code in range(27)], dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _add(levels, level_nulls, rows, key, code, value, weight, wnull):
     """One judged tariff-shift row into its (product, agreement)'s level sums."""
     for j in range(3):
@@ -59,7 +59,7 @@ def _add(levels, level_nulls, rows, key, code, value, weight, wnull):
     rows[key] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, exporter,
               table_code, table_count, table_of, party, bits, ts, pcode, pn, exc, n_products):
     """The pass. Lines: ``pidx`` (row of the product), material code known?, shorter than 6 digits?,
@@ -147,7 +147,7 @@ def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, export
             levels, level_nulls, rows, multi[:n_multi], excepted[:n_excepted])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def add_codes(levels, level_nulls, rows, keys, codes, values, weights, wnulls):
     """Verdicts judged outside the pass (multi-candidate rows); code -1: no pair judged it, not counted."""
     for r in range(keys.shape[0]):
@@ -162,7 +162,7 @@ SIG_DIGITS = 28          # Python's default decimal context, which the engine di
 _ZERO, _POINT = 48, 46   # ASCII "0" and "."
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def percent_texts(parts, wholes, valid):
     """(offsets, bytes, done) of the texts of ``parts[i] × 100 / wholes[i]`` rounded to 28 significant
     digits, half-even, trailing zeros dropped (kernel._plain of the engine's Decimal). Rows not
@@ -246,7 +246,7 @@ _M32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _product(x, y):
     """x × y for 0 ≤ x, y < 2⁶³, exactly, as (high, low) 64-bit halves."""
     x0, x1 = np.uint64(x) & _M32, np.uint64(x) >> _S32
@@ -256,7 +256,7 @@ def _product(x, y):
     return p11 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32), (p00 & _M32) | (mid << _S32)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def product_le(a, b, c, d):
     """a × b ≤ c × d, exactly, for any Int64 operands (the Polars kernel compared in Int128)."""
     left = (a > 0) - (a < 0)
@@ -272,7 +272,7 @@ def product_le(a, b, c, d):
     return high1 > high2 or (high1 == high2 and low1 >= low2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _de_minimis(value, wsum, wnull, fob, weight, weight_null, dmv_num, dmv_den, dmw_num, dmw_den, weight_rule):
     """evaluate._de_minimis_passes: 1 passes / 0 does not / 2 unknown (weights missing); dmv_num < 0: no
     value rule."""
@@ -285,7 +285,7 @@ def _de_minimis(value, wsum, wnull, fob, weight, weight_null, dmv_num, dmv_den, 
     return 1 if product_le(wsum, 100 * dmw_den, dmw_num, weight) else 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def leaf_states(shape, leaf_start, leaf_count, leaf_kind, leaf_digits, leaf_num, leaf_den, leaf_exc,
                 pa_key, pcode, fob, weight, weight_null, vnm, vom, costs, costs_null, n_foreign, n_ctc,
                 dmv_num, dmv_den, dmw_num, dmw_den, dmw_lo, dmw_hi, bd_allowed, bu_allowed,
@@ -359,7 +359,7 @@ MAX_INTEGER_DIGITS = 12      # catalog.MAX_INTEGER_DIGITS
 MAX_DECIMALS = 6             # micro-units
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def decimal_units(offsets, data, valid):
     """Texts (Arrow offsets and bytes) of plain decimals → (micro-units, fine): ``fine`` where the text is
     exactly catalog._FINE_NUMBER (1–12 digits, optionally a point and 1–6 decimals, or a point and 1–6
@@ -402,7 +402,7 @@ def decimal_units(offsets, data, valid):
 _POW10 = np.array([10**k for k in range(7)], dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def pair_codes(m_off, m_codes, p_off, p_codes, keys):
     """Verdict codes of rows whose material or product has several candidate codes: at each level the
     verdict over every (material, product) pair — all change: passes, none: fails, else undetermined
@@ -427,7 +427,7 @@ def pair_codes(m_off, m_codes, p_off, p_codes, keys):
     return codes
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def exception_sums(keys, shapes, known, values, weights, wnulls, m_off, m_codes, p_off, p_codes,
                    entry_start, entry_count, entry_leaf, entry_digits, range_start, range_count,
                    range_width, range_low, range_high, row_of, n_rows, width):

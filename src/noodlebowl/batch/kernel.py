@@ -29,6 +29,7 @@ exactly as a request without facts.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -538,12 +539,18 @@ ORIGINS: list[str] = ["unknown"]
 _ORIGIN_INDEX: dict[str, int] = {"unknown": 0}
 
 
+_ORIGIN_LOCK = threading.Lock()       # BOM lines are read and checked in a helper thread too
+
+
 def origin_id(code: str | None) -> int:
     code = code or "unknown"
     i = _ORIGIN_INDEX.get(code)
     if i is None:
-        i = _ORIGIN_INDEX[code] = len(ORIGINS)
-        ORIGINS.append(code)
+        with _ORIGIN_LOCK:
+            i = _ORIGIN_INDEX.get(code)
+            if i is None:
+                ORIGINS.append(code)
+                i = _ORIGIN_INDEX[code] = len(ORIGINS) - 1
     return i
 
 

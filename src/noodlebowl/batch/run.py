@@ -237,14 +237,21 @@ def _in_range(ids: pl.Series, lo: str | None, hi: str | None) -> pl.Series:
     return ids.slice(start, end - start)
 
 
+def _read(bom: SortedBom, lo: str | None, hi: str | None) -> tuple:
+    """A chunk's BOM lines: (Arrow table, record numbers, catalog.line_values of them)."""
+    table, rows = bom.read_arrow(lo, hi)
+    return table, rows, catalog.line_values(table)
+
+
 def _read_ahead(pool: ThreadPoolExecutor, bom: SortedBom, parts: Iterator[tuple], whole: Future | None = None
                 ) -> Iterator[tuple]:
-    """(chunk part, its BOM lines), the next chunk's lines being read while this one is worked on;
-    ``whole``: the whole BOM already being read, for a catalog that is one chunk."""
+    """(chunk part, its BOM lines), the next chunk's lines being read (and checked as far as they can be
+    without the products) while this one is worked on; ``whole``: the whole BOM already being read, for
+    a catalog that is one chunk."""
     ahead = deque()
     for part in parts:
         unbounded = part[1] is None and part[2] is None
-        ahead.append((part, whole if unbounded and whole is not None else pool.submit(bom.read_arrow, *part[1:])))
+        ahead.append((part, whole if unbounded and whole is not None else pool.submit(_read, bom, *part[1:])))
         if len(ahead) == 2:
             part, lines = ahead.popleft()
             yield part, lines.result()
@@ -314,7 +321,7 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         raw_products = raw_products_lf.collect()
         summary.products = raw_products.height
         # a catalog of one chunk: its lines are read while the products are validated
-        whole = reader.submit(lambda: bom_ready.result().read_arrow(None, None)) \
+        whole = reader.submit(lambda: _read(bom_ready.result(), None, None)) \
             if raw_products.height <= chunk_size else None
         products, rejects = catalog.validate_products(raw_products, products_path.name, agreements=wanted)
         products = products.sort("product_id")
@@ -324,9 +331,9 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         all_rejects.append(rejects)
         bom = bom_ready.result()
         writing_now = None
-        for (chunk, lo, hi), (table, rows) in _read_ahead(reader, bom, chunks(products, chunk_size), whole):
+        for (chunk, lo, hi), (table, rows, values) in _read_ahead(reader, bom, chunks(products, chunk_size), whole):
             lines, line_rejects, raw_lines = catalog.validate_lines_arrow(
-                table, bom_path.name, chunk, _in_range(known_ids, lo, hi), rows)
+                table, bom_path.name, chunk, _in_range(known_ids, lo, hi), rows, values)
             bad = catalog.product_level_rejects(chunk, lines, line_rejects, raw_lines, products_path.name)
             all_rejects += [line_rejects, bad]
             keep = ~chunk["row"].is_in(bad["row"].implode()).to_numpy()
