@@ -629,7 +629,6 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     per_pa = _leaf_answers(work, sums, ln, products_candidates)
 
     # 6. one answer per (product, agreement)
-    pa = pa.join(per_pa, on="pa_key", how="left")
     fob = c("fob")
     bd_floor = floor_percent_int(fob - c("vnm"), fob)
     bu_floor = floor_percent_int(c("vom") + c("costs_total"), fob)
@@ -644,7 +643,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                             pl.when(c("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
     rule_form = pl.when(is_rcep).then(pl.concat_str([c("form_tpl"), suffix])).otherwise(c("form_tpl")) \
         .str.replace_all("{r}", rvc_text, literal=True)
-    pa = pa.with_columns(
+    pa = pa.lazy().join(per_pa.lazy(), on="pa_key", how="left").with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
         .when(c("status") == "gap").then(pl.lit("undetermined")).otherwise(c("outcome")),
         criterion=pl.when(c("pe")).then(pl.lit("PE"))
@@ -658,37 +657,36 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         reason=pl.when(c("pe")).then(pl.lit(None, pl.String))
         .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
         .otherwise(c("pattern_reason")),
-    )
-    engine_rows = pa.filter(c("fallback"))
-    pa = pa.filter(~c("fallback"))
-    # the three percentages in one division (one query instead of three)
-    percents = {"rvc_build_down": "bd_part", "rvc_build_up": "bu_part", "de_minimis_share": "dm_part"}
-    text = exact_percent(pl.concat([pa[part].cast(pl.Int64) for part in percents.values()]),
-                         pl.concat([pa["fob"].cast(pl.Int64)] * len(percents)))
-    pa = pa.with_columns(**{name: text.slice(i * pa.height, pa.height) for i, name in enumerate(percents)})
+    ).collect()
+    engine_rows = pa.filter(c("fallback")) if bool(pa["fallback"].any()) else None
+    if engine_rows is not None:
+        pa = pa.filter(~c("fallback"))
+    # the three percentages in one division
+    parts = pa.select(c("bd_part", "bu_part", "dm_part", "fob").cast(pl.Int64))
+    text = exact_percent(pl.concat([parts["bd_part"], parts["bu_part"], parts["dm_part"]]),
+                         pl.concat([parts["fob"]] * 3))
     kernel = pa.select(
         "pidx", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
-        "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason")
-    if not engine_rows.is_empty():
+        rvc_build_down=text.slice(0, pa.height), rvc_build_up=text.slice(pa.height, pa.height),
+        de_minimis_share=text.slice(2 * pa.height, pa.height), reason="reason")
+    if engine_rows is not None:
         kernel = pl.concat([kernel, fallback(engine_rows, products, lines).drop("product_id")])
 
     # 7. per importer; an agreement whose entry into force is uncertain never qualifies outright
-    out = rows.select("pidx", "importer", "agreement", "in_force").join(
-        kernel, on=["pidx", "agreement"]).with_columns(product_id=pl.lit(products["product_id"]).gather(c("pidx")))
     uncertain = c("in_force").is_null() & (c("outcome") == "qualifies")
-    out = out.with_columns(
+    order = {a: i for i, a in enumerate(MODELLED)}
+    # products sorted by id (as the runner gives them): their row number orders them, cheaper than the text
+    first = "pidx" if products["product_id"].is_sorted() else "product_id"
+    return rows.lazy().select("pidx", "importer", "agreement", "in_force").join(
+        kernel.lazy(), on=["pidx", "agreement"]).with_columns(
+        product_id=pl.lit(products["product_id"]).gather(c("pidx"))).with_columns(
         outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(c("outcome")),
         criterion=pl.when(uncertain).then(None).otherwise(c("criterion")),
         form_code=pl.when(uncertain).then(None).otherwise(c("form_code")),
         reason=pl.when(uncertain).then(pl.lit("entry into force uncertain for this route"))
         .otherwise(c("reason")),
-        data_version=pl.lit(version),
-    )
-    order = {a: i for i, a in enumerate(MODELLED)}
-    # products sorted by id (as the runner gives them): their row number orders them, cheaper than the text
-    first = "pidx" if products["product_id"].is_sorted() else "product_id"
-    return out.with_columns(_o=c("agreement").replace_strict(order, return_dtype=pl.Int8)) \
-        .sort(first, "importer", "_o").select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA)
+        data_version=pl.lit(version), _o=c("agreement").replace_strict(order, return_dtype=pl.Int8),
+    ).sort(first, "importer", "_o").select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA).collect()
 
 
 LEAF_KIND = {"TS": 0, "VC": 1, "WO": 2, "OW": 3, "U": 4}      # compiled.LEAF_*
@@ -739,20 +737,22 @@ def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str,
         *products_candidates, x["entry_start"], x["entry_count"], x["entry_leaf"], x["entry_digits"],
         x["range_start"], x["range_count"], x["range_width"], x["range_low"], x["range_high"], row_of, n, width)
 
-    def ints(name: str, fill: int = -1) -> np.ndarray:
-        return work[name].fill_null(fill).cast(pl.Int64).to_numpy()
-
-    def flags(name: str) -> np.ndarray:
-        return work[name].fill_null(False).to_numpy()
-
+    # the row fields in one query (nulls as a fill value, or a mask beside)
+    c = pl.col
+    fills = {"shape_id": -1, "pcode": -1, "fob": -1, "weight": 0, "vnm": 0, "vom": 0, "costs_total": 0,
+             "n_foreign": 0, "n_ctc": 0, "dmv_num": -1, "dmv_den": 1, "dmw_num": -1, "dmw_den": 1, "dmw_lo": -1,
+             "dmw_hi": -1, "w_mat": 0, "w_orig": 0}
+    f = work.select(*(c(name).fill_null(fill).cast(pl.Int64) for name, fill in fills.items()),
+                    *(c(name).fill_null(False) for name in ("bd_allowed", "bu_allowed", "wnull_mat")),
+                    weight_null=c("weight").is_null(), costs_null=c("costs_total").is_null())
+    f = {name: f[name].to_numpy() for name in f.columns}
     keys, share, shared = compiled.leaf_states(
-        ints("shape_id"), leaves["leaf_start"], leaves["leaf_count"], leaves["leaf_kind"], leaves["leaf_digits"],
-        leaves["leaf_num"], leaves["leaf_den"], leaves["leaf_exc"], pa_key, ints("pcode"), ints("fob"),
-        ints("weight", 0), work["weight"].is_null().to_numpy(), ints("vnm"), ints("vom"), ints("costs_total", 0),
-        work["costs_total"].is_null().to_numpy(), ints("n_foreign"), ints("n_ctc"), ints("dmv_num"),
-        ints("dmv_den", 1), ints("dmw_num"), ints("dmw_den", 1), ints("dmw_lo"), ints("dmw_hi"),
-        flags("bd_allowed"), flags("bu_allowed"), ints("w_mat", 0), flags("wnull_mat"), ints("w_orig", 0),
-        sums["levels"], sums["level_nulls"], sums["rows"], exc_sums, exc_nulls, exc_present)
+        f["shape_id"], leaves["leaf_start"], leaves["leaf_count"], leaves["leaf_kind"], leaves["leaf_digits"],
+        leaves["leaf_num"], leaves["leaf_den"], leaves["leaf_exc"], pa_key, f["pcode"], f["fob"], f["weight"],
+        f["weight_null"], f["vnm"], f["vom"], f["costs_total"], f["costs_null"], f["n_foreign"], f["n_ctc"],
+        f["dmv_num"], f["dmv_den"], f["dmw_num"], f["dmw_den"], f["dmw_lo"], f["dmw_hi"], f["bd_allowed"],
+        f["bu_allowed"], f["w_mat"], f["wnull_mat"], f["w_orig"], sums["levels"], sums["level_nulls"], sums["rows"],
+        exc_sums, exc_nulls, exc_present)
     per_pa = pl.DataFrame({"pa_key": pa_key, "shape_id": work["shape_id"], "key": keys, "r": np.arange(n)})
     per_pa = per_pa.join(_pattern_table(per_pa.select("shape_id", "key")), on=["shape_id", "key"])
     r, leaf = per_pa["r"].to_numpy(), per_pa["share_leaf"].fill_null(0).to_numpy()
@@ -764,33 +764,35 @@ def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str,
 def _line_arrays(lines: pl.DataFrame, products: pl.DataFrame) -> dict[str, np.ndarray]:
     """The chunk's lines as numpy arrays (nulls as 0 beside a mask), with their product's edition and
     exporter; ``pidx`` is the row of the line's product."""
-    exporters = products["exporter"]
-    names = exporters.unique().to_list()
-    exporter_id = exporters.replace_strict(names, [origin_id(e) for e in names], return_dtype=pl.Int32).to_numpy()
-    edition = products["edition"].replace_strict(EDITION_INDEX, return_dtype=pl.Int64).to_numpy()
-    pidx = lines["pidx"].to_numpy()
-    weight = lines["weight"]
-    arrays = {"pidx": pidx, "mcode": lines["mcode"].fill_null(0).to_numpy(),
-              "known": lines["mcode"].is_not_null().to_numpy(), "odd": lines["odd"].fill_null(False).to_numpy(),
-              "origin": lines["origin_id"].fill_null(0).to_numpy(), "decl": lines["decl"].fill_null(0).to_numpy(),
-              "value": lines["value"].fill_null(0).to_numpy(), "weight": weight.fill_null(0).to_numpy(),
-              "wnull": weight.is_null().to_numpy(), "kind": lines["kind"].to_numpy(),
-              "ed": edition[pidx], "exporter": exporter_id[pidx]}
+    c = pl.col
+    names = products["exporter"].unique().to_list()
+    per_product = products.select(
+        exporter=c("exporter").replace_strict(names, [origin_id(e) for e in names], return_dtype=pl.Int32),
+        ed=c("edition").replace_strict(EDITION_INDEX, return_dtype=pl.Int64))
+    # every line column in one query: nulls as 0 beside a mask
+    arrays = lines.select(
+        "pidx", c("mcode").fill_null(0), known=c("mcode").is_not_null(), odd=c("odd").fill_null(False),
+        origin=c("origin_id").fill_null(0), decl=c("decl").fill_null(0), value=c("value").fill_null(0),
+        weight=c("weight").fill_null(0), wnull=c("weight").is_null(), kind="kind")
+    arrays = {name: arrays[name].to_numpy() for name in arrays.columns}
+    pidx = arrays["pidx"]
+    arrays |= {"ed": per_product["ed"].to_numpy()[pidx], "exporter": per_product["exporter"].to_numpy()[pidx]}
     arrays["table_code"], arrays["table_count"] = _table_codes(arrays["mcode"], arrays["known"], arrays["ed"])
     return arrays
 
 
 def _per_product_arrays(pa: pl.DataFrame, n_products: int) -> dict[str, np.ndarray]:
     """The plan's fields as (agreement, product) arrays, for the (product, agreement) rows of ``pa``."""
-    at = (pa["a_idx"].to_numpy(), pa["pidx"].to_numpy())
+    fills = {"shape_id": -1, "pcode": -1, "pn": 0, "exc": False, "ts": False}
+    c = pl.col
+    fields = pa.select("a_idx", "pidx", c("shape_id").fill_null(-1), c("pcode").fill_null(-1), c("pn").fill_null(0),
+                       exc=c("has_exc").fill_null(False), ts=(c("has_ts") & (c("status") == "rule")).fill_null(False))
+    at = (fields["a_idx"].to_numpy(), fields["pidx"].to_numpy())
     out = {}
-    for name, expr, fill in (("shape_id", pl.col("shape_id"), -1), ("pcode", pl.col("pcode"), -1),
-                             ("pn", pl.col("pn"), 0), ("exc", pl.col("has_exc"), False),
-                             ("ts", pl.col("has_ts") & (pl.col("status") == "rule"), False)):
-        values = pa.select(expr.fill_null(fill))[:, 0].to_numpy()
-        grid = np.full((NA, n_products), fill, dtype=values.dtype)
-        grid[at] = values
-        out[name] = grid
+    for name, fill in fills.items():
+        values = fields[name].to_numpy()
+        out[name] = np.full((NA, n_products), fill, dtype=values.dtype)
+        out[name][at] = values
     return out
 
 
@@ -820,9 +822,9 @@ def _line_sums(ln: dict[str, np.ndarray], per_a: dict[str, np.ndarray], n_produc
 def _product_candidates(pa: pl.DataFrame, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     """Every (product, agreement)'s candidate product codes in the rule table's edition, as offsets by
     pa_key into one array (a transposition split gives several; a tariff shift must hold for each)."""
-    pa = pa.select("pa_key", "pcodes").sort("pa_key")
+    pa = pa.select("pa_key", "pcodes", n=pl.col("pcodes").list.len().fill_null(0)).sort("pa_key")
     counts = np.zeros(n_keys, np.int64)
-    counts[pa["pa_key"].to_numpy()] = pa["pcodes"].list.len().fill_null(0).to_numpy()
+    counts[pa["pa_key"].to_numpy()] = pa["n"].to_numpy()
     offsets = np.zeros(n_keys + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     return offsets, pa["pcodes"].explode().drop_nulls().to_numpy().astype(np.int64)

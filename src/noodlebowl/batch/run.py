@@ -336,22 +336,23 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
                 table, bom_path.name, chunk, _in_range(known_ids, lo, hi), rows, values)
             bad = catalog.product_level_rejects(chunk, lines, line_rejects, raw_lines, products_path.name)
             all_rejects += [line_rejects, bad]
-            keep = ~chunk["row"].is_in(bad["row"].implode()).to_numpy()
-            good = chunk.filter(pl.Series(keep))
-            # lines' pidx: from rows of the chunk to rows of ``good``
-            new_index = np.cumsum(keep) - 1
-            old = lines["pidx"].to_numpy()
-            lines = lines.filter(pl.Series(keep[old])).with_columns(pidx=pl.Series(new_index[old[keep[old]]]))
+            good = chunk
+            if bad.height:
+                keep = ~chunk["row"].is_in(bad["row"].implode()).to_numpy()
+                good = chunk.filter(pl.Series(keep))
+                # lines' pidx: from rows of the chunk to rows of ``good``
+                new_index = np.cumsum(keep) - 1
+                old = lines["pidx"].to_numpy()
+                lines = lines.filter(pl.Series(keep[old])).with_columns(pidx=pl.Series(new_index[old[keep[old]]]))
             result = kernel.determine_chunk(good, lines, wanted, data_version=version)
             if writing_now is not None:
                 writing_now.result()        # one result waits to be written at most: memory stays bounded
             writing_now = writing.submit(writer.write, result)
             summary.rows += result.height
-            for agreement, outcome, n in result.group_by("agreement", "outcome").agg(pl.len()).iter_rows():
+            for agreement, outcome, reason, n in result.group_by("agreement", "outcome", "reason").len().iter_rows():
                 summary.outcomes[(agreement, outcome)] += n
-            for reason, n in result.filter(pl.col("outcome") != "qualifies").group_by("reason").agg(pl.len()) \
-                    .iter_rows():
-                summary.reasons[reason or "(none given)"] += n
+                if outcome != "qualifies":
+                    summary.reasons[reason or "(none given)"] += n
             done += chunk.height
             if progress:
                 progress(done, products.height)
