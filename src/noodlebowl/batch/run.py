@@ -117,10 +117,18 @@ class SortedBom:
             return pa.table({"product_id": pa.array([], pa.string())}), np.zeros(0, dtype=np.int64)
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
         row = np.concatenate(rows)
-        idx, values = catalog._dictionary(table, "product_id")
-        inside = np.array([(lo is None or v > lo) and (hi is None or v <= hi) for v in values] + [hi is None],
-                          dtype=bool)
-        keep = inside[idx]
+        if lo is None and hi is None:
+            return table, row
+        import pyarrow.compute as pc
+
+        ids = table.column("product_id").combine_chunks()
+        # compared per distinct id when the column is a dictionary; a null id sorts last (the last chunk's)
+        values = ids.dictionary if pa.types.is_dictionary(ids.type) else ids
+        inside = pc.and_(pc.greater(values, lo) if lo is not None else pc.is_valid(values),
+                         pc.less_equal(values, hi) if hi is not None else pc.is_valid(values))
+        if pa.types.is_dictionary(ids.type):
+            inside = pc.take(inside, ids.indices)
+        keep = pc.fill_null(inside, hi is None).to_numpy(zero_copy_only=False)
         if keep.all():
             return table, row
         where = np.flatnonzero(keep)
