@@ -643,7 +643,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                             pl.when(c("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
     rule_form = pl.when(is_rcep).then(pl.concat_str([c("form_tpl"), suffix])).otherwise(c("form_tpl")) \
         .str.replace_all("{r}", rvc_text, literal=True)
-    pa = pa.lazy().join(per_pa.lazy(), on="pa_key", how="left").with_columns(
+    pa = pa.join(per_pa, on="pa_key", how="left").with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
         .when(c("status") == "gap").then(pl.lit("undetermined")).otherwise(c("outcome")),
         criterion=pl.when(c("pe")).then(pl.lit("PE"))
@@ -657,7 +657,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         reason=pl.when(c("pe")).then(pl.lit(None, pl.String))
         .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
         .otherwise(c("pattern_reason")),
-    ).collect()
+    )
     engine_rows = pa.filter(c("fallback")) if bool(pa["fallback"].any()) else None
     if engine_rows is not None:
         pa = pa.filter(~c("fallback"))

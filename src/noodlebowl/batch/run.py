@@ -101,22 +101,19 @@ class SortedBom:
         import numpy as np
         import pyarrow as pa
 
-        tables, rows = [], []
-        for i, gmin, gmax, offset in self.groups:
-            if gmin is not None and ((lo is not None and gmax <= lo) or (hi is not None and gmin > hi)):
-                continue
-            t = self.file.read_row_group(i, columns=list(self.names)).rename_columns(
-                [self.names[n] for n in self.names])
-            if self.has_row:
-                rows.append(t.column("row").to_numpy().astype(np.int64))
-                t = t.drop_columns(["row"])
-            else:
-                rows.append(np.arange(offset + 1, offset + 1 + t.num_rows, dtype=np.int64))
-            tables.append(t)
-        if not tables:
+        groups = [(i, offset) for i, gmin, gmax, offset in self.groups
+                  if gmin is None or not ((lo is not None and gmax <= lo) or (hi is not None and gmin > hi))]
+        if not groups:
             return pa.table({"product_id": pa.array([], pa.string())}), np.zeros(0, dtype=np.int64)
-        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        row = np.concatenate(rows)
+        table = self.file.read_row_groups([i for i, _ in groups], columns=list(self.names)).rename_columns(
+            [self.names[n] for n in self.names])
+        if self.has_row:
+            row = table.column("row").to_numpy().astype(np.int64)
+            table = table.drop_columns(["row"])
+        else:
+            meta = self.file.metadata
+            row = np.concatenate([np.arange(offset + 1, offset + 1 + meta.row_group(i).num_rows, dtype=np.int64)
+                                  for i, offset in groups])
         if lo is None and hi is None:
             return table, row
         import pyarrow.compute as pc
