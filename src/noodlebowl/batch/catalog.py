@@ -266,6 +266,11 @@ def route_problem(exporter: str, importers: tuple[str, ...], on: dt.date, agreem
     return None
 
 
+def _without(frame: pl.DataFrame, rejects: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` no reject names (no join at all for a catalog without problems)."""
+    return frame.join(rejects.select("row").unique(), on="row", how="anti") if rejects.height else frame
+
+
 def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None,
                       agreements: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(valid products in the kernel's schema, rejects)."""
@@ -315,19 +320,19 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         checks[col] = (pl.lit(pl.Series(fine)), _number_problem(col, required=required, positive=positive))
     df = df.with_columns(units_columns)
     rejects = _problems(df, file, checks)
-    routes = df.join(rejects.select("row").unique(), on="row", how="anti").select(
-        "row", "exporter", "importers", "date_value")
+    routes = _without(df, rejects).select("row", "exporter", "importers", "date_value")
     keys = routes.select("exporter", "importers", "date_value").unique()
     problems = keys.with_columns(reason=pl.Series([route_problem(e, tuple(i), d, agreements)
                                                    for e, i, d in keys.iter_rows()], dtype=pl.String))
-    route_rejects = routes.join(problems, on=["exporter", "importers", "date_value"]) \
-        .filter(pl.col("reason").is_not_null()) \
-        .select(pl.lit(file).alias("file"), "row", pl.lit("date").alias("field"), "reason")
-    rejects = pl.concat([rejects, route_rejects.cast(REJECT_SCHEMA)])
+    if problems["reason"].is_not_null().any():
+        route_rejects = routes.join(problems, on=["exporter", "importers", "date_value"]) \
+            .filter(pl.col("reason").is_not_null()) \
+            .select(pl.lit(file).alias("file"), "row", pl.lit("date").alias("field"), "reason")
+        rejects = pl.concat([rejects, route_rejects.cast(REJECT_SCHEMA)])
     # a valid row's numbers are plain decimals once stripped (what the full check accepts), so the
     # compiled units are theirs; the build-up costs count only when all four are given
     costs = [pl.col(f"_units_{c}") for c in COSTS]
-    valid = df.join(rejects.select("row").unique(), on="row", how="anti").select(
+    valid = _without(df, rejects).select(
         "row", "product_id", "hs6", "edition", "exporter", "importers", pl.col("date_value").alias("date"),
         pl.col("hs").alias("hs_text"), pl.col("_units_fob").alias("fob"), pl.col("_units_weight_kg").alias("weight"),
         pl.when(pl.all_horizontal(c.is_not_null() for c in costs)).then(pl.sum_horizontal(costs))
