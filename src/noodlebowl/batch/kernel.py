@@ -226,6 +226,10 @@ _PLANS: dict[tuple[str, str, str], Plan] = {}
 _PLAN_LIST: list[Plan] = []
 
 
+# Chunks are evaluated in parallel threads: the process-wide plans and shapes change under this lock
+_TABLES_LOCK = threading.RLock()
+
+
 def plan_for(agreement: str, code: str, edition: str) -> Plan:
     """The plan for a product code under an agreement (cached for the process, and across processes
     by :mod:`noodlebowl.batch.plancache`)."""
@@ -233,16 +237,21 @@ def plan_for(agreement: str, code: str, edition: str) -> Plan:
     plan = _PLANS.get(key)
     if plan is not None:
         return plan
-    cached = plancache.PLANS.get(key)
-    pid = len(_PLAN_LIST)
-    if cached is None:
-        plancache.computed()
-    plan = plan_from_tuple(cached, agreement, pid) if cached is not None else build_plan(agreement, code, edition, pid)
-    if plan.status == "rule":
-        plan.shape_id = _shape_id(plan)
-    _PLANS[key] = plan
-    _PLAN_LIST.append(plan)
-    return plan
+    with _TABLES_LOCK:
+        plan = _PLANS.get(key)
+        if plan is not None:
+            return plan
+        cached = plancache.PLANS.get(key)
+        pid = len(_PLAN_LIST)
+        if cached is None:
+            plancache.computed()
+        plan = plan_from_tuple(cached, agreement, pid) if cached is not None \
+            else build_plan(agreement, code, edition, pid)
+        if plan.status == "rule":
+            plan.shape_id = _shape_id(plan)
+        _PLANS[key] = plan
+        _PLAN_LIST.append(plan)
+        return plan
 
 
 # A rule plan's answer to a pattern of leaf states (_pattern) depends only on its agreement, rule text
@@ -254,11 +263,12 @@ _SHAPE_PLANS: list[Plan] = []
 
 def _shape_id(plan: Plan) -> int:
     key = (plan.agreement, plan.rule_text, plan.rule_level)
-    sid = _SHAPES.get(key)
-    if sid is None:
-        sid = _SHAPES[key] = len(_SHAPE_PLANS)
-        _SHAPE_PLANS.append(plan)
-    return sid
+    with _TABLES_LOCK:
+        sid = _SHAPES.get(key)
+        if sid is None:
+            _SHAPE_PLANS.append(plan)
+            sid = _SHAPES[key] = len(_SHAPE_PLANS) - 1
+        return sid
 
 
 def shape_id_of(agreement: str, rule_text: str, rule_level: str | None) -> int:
@@ -908,6 +918,10 @@ class _Dense:
         self.count = np.zeros(1_000_000, dtype=np.int32)
 
     def lookup(self, codes):
+        with _TABLES_LOCK:
+            return self._lookup(codes)
+
+    def _lookup(self, codes):
         import numpy as np
 
         new = np.unique(codes[~self.known[codes]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 
 import polars as pl
@@ -14,23 +15,30 @@ class Memo:
     def __init__(self, keys: list[str], schema: dict, rows: Callable[..., Iterable[tuple]]):
         self.keys, self.schema, self.rows = keys, schema, rows
         self.table = pl.DataFrame(schema=schema)
+        self._lock = threading.Lock()       # chunks are evaluated in parallel threads
 
     def __call__(self, wanted: pl.DataFrame) -> pl.DataFrame:
-        missing = wanted.select(self.keys).unique().join(self.table, on=self.keys, how="anti", nulls_equal=True)
-        if missing.height:
+        table = self.table
+        missing = wanted.select(self.keys).unique().join(table, on=self.keys, how="anti", nulls_equal=True)
+        if not missing.height:
+            return table
+        with self._lock:
+            # another thread may have added some meanwhile: only the keys still missing are computed
+            missing = missing.join(self.table, on=self.keys, how="anti", nulls_equal=True)
             rows = [r for key in missing.iter_rows() for r in self.rows(*key)]
             columns = list(zip(*rows)) if rows else [()] * len(self.schema)
             new = pl.DataFrame([column(name, list(values), dtype) for (name, dtype), values
                                 in zip(self.schema.items(), columns)])
             self.table = pl.concat([self.table, new]).rechunk()
-        return self.table
+            return self.table
 
     def adopt(self, rows: pl.DataFrame) -> None:
         """Take rows computed elsewhere (a cache file) for the keys the table does not have yet."""
-        new = rows.select(list(self.schema)).cast(self.schema).join(self.table, on=self.keys, how="anti",
-                                                                     nulls_equal=True)
-        if new.height:
-            self.table = pl.concat([self.table, new]).rechunk()
+        with self._lock:
+            new = rows.select(list(self.schema)).cast(self.schema).join(self.table, on=self.keys, how="anti",
+                                                                         nulls_equal=True)
+            if new.height:
+                self.table = pl.concat([self.table, new]).rechunk()
 
 
 def column(name: str, values: list, dtype) -> pl.Series:

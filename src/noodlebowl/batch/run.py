@@ -9,6 +9,7 @@ reads only the row groups whose product_id range meets the chunk's.
 from __future__ import annotations
 
 import gc
+import os
 import tempfile
 import threading
 from collections import Counter, deque
@@ -116,16 +117,7 @@ class SortedBom:
                                   for i, offset in groups])
         if lo is None and hi is None:
             return table, row
-        import pyarrow.compute as pc
-
-        ids = table.column("product_id").combine_chunks()
-        # compared per distinct id when the column is a dictionary; a null id sorts last (the last chunk's)
-        values = ids.dictionary if pa.types.is_dictionary(ids.type) else ids
-        inside = pc.and_(pc.greater(values, lo) if lo is not None else pc.is_valid(values),
-                         pc.less_equal(values, hi) if hi is not None else pc.is_valid(values))
-        if pa.types.is_dictionary(ids.type):
-            inside = pc.take(inside, ids.indices)
-        keep = pc.fill_null(inside, hi is None).to_numpy(zero_copy_only=False)
+        keep = _in_product_range(table, lo, hi)
         if keep.all():
             return table, row
         where = np.flatnonzero(keep)
@@ -141,6 +133,21 @@ class SortedBom:
         if not isinstance(df, pl.DataFrame):
             df = df.to_frame()
         return df.with_columns(row=pl.Series(row, dtype=pl.Int64))
+
+
+def _in_product_range(table, lo: str | None, hi: str | None):
+    """Which lines have lo < product_id <= hi (None: unbounded); compared per distinct id when the column
+    is a dictionary. A null id sorts last: it belongs to the last chunk."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = table.column("product_id").combine_chunks()
+    values = ids.dictionary if pa.types.is_dictionary(ids.type) else ids
+    inside = pc.and_(pc.greater(values, lo) if lo is not None else pc.is_valid(values),
+                     pc.less_equal(values, hi) if hi is not None else pc.is_valid(values))
+    if pa.types.is_dictionary(ids.type):
+        inside = pc.take(inside, ids.indices)
+    return pc.fill_null(inside, hi is None).to_numpy(zero_copy_only=False)
 
 
 def sorted_bom(path: Path, workdir: Path) -> SortedBom:
@@ -248,21 +255,55 @@ def _read(bom: SortedBom, lo: str | None, hi: str | None) -> tuple:
     return table, rows, catalog.line_values(table)
 
 
-def _read_ahead(pool: ThreadPoolExecutor, bom: SortedBom, parts: Iterator[tuple], whole: Future | None = None
-                ) -> Iterator[tuple]:
-    """(chunk part, its BOM lines), the next chunk's lines being read (and checked as far as they can be
-    without the products) while this one is worked on; ``whole``: the whole BOM already being read, for
-    a catalog that is one chunk."""
-    ahead = deque()
-    for part in parts:
-        unbounded = part[1] is None and part[2] is None
-        ahead.append((part, whole if unbounded and whole is not None else pool.submit(_read, bom, *part[1:])))
-        if len(ahead) == 2:
-            part, lines = ahead.popleft()
-            yield part, lines.result()
-    while ahead:
-        part, lines = ahead.popleft()
-        yield part, lines.result()
+def _cut(lines: tuple, lo: str | None, hi: str | None) -> tuple:
+    """The part of lines read for several chunks (:func:`_read`) that belongs to the chunk (lo, hi]."""
+    import pyarrow as pa
+
+    table, rows, values = lines
+    if lo is None and hi is None:
+        return lines
+    keep = _in_product_range(table, lo, hi)
+    where = np.flatnonzero(keep)
+    if where.size and where[-1] - where[0] + 1 == where.size:     # a sorted file: one run of rows
+        pick, table = slice(where[0], where[-1] + 1), table.slice(where[0], where.size)
+    else:
+        pick, table = keep, table.filter(pa.array(keep))
+    values = {name: (v[0][pick], v[1]) if isinstance(v, tuple) else v[pick] for name, v in values.items()}
+    return table, rows[pick], values
+
+
+# chunks evaluated side by side: as many as cores, up to 4 (Polars also works on every core)
+def _workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+_SPLIT_MIN = 2_000        # a smaller catalog is evaluated in one piece: a split would cost more than it saves
+
+
+class _Results:
+    """Takes evaluated chunks in order: written by the writing thread (one waiting at most), counted in
+    the summary, their rejects kept."""
+
+    def __init__(self, writer: Writer, writing: ThreadPoolExecutor, summary: Summary, rejects: list):
+        self.writer, self.writing, self.summary, self.rejects = writer, writing, summary, rejects
+        self.pending: Future | None = None
+
+    def take(self, n_products: int, evaluated: Future) -> int:
+        result, rejects = evaluated.result()
+        self.rejects += rejects
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.writing.submit(self.writer.write, result)
+        self.summary.rows += result.height
+        for agreement, outcome, reason, n in result.group_by("agreement", "outcome", "reason").len().iter_rows():
+            self.summary.outcomes[(agreement, outcome)] += n
+            if outcome != "qualifies":
+                self.summary.reasons[reason or "(none given)"] += n
+        return n_products
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.result()          # a failed write raises here
 
 
 _gc_pauses = {"active": 0, "was_enabled": False}
@@ -314,10 +355,13 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
     writer = Writer(out)
     version = refdata.data_version()
     done = 0
-    # Two helper threads, so that file work overlaps computing: one reads (the BOM sorted, then each
-    # chunk's lines, one chunk ahead), one writes results. Parquet reading and writing release the GIL.
+    workers = _workers()
+    # Helper threads: one reads (the BOM sorted, then each chunk's lines, ahead of need, checked as far
+    # as they can be without the products), ``workers`` evaluate chunks side by side, one writes results
+    # in order. Parquet I/O, Polars and the compiled loops release the GIL.
     with tempfile.TemporaryDirectory(prefix="noodlebowl-batch-") as tmp, \
             ThreadPoolExecutor(1, thread_name_prefix="noodlebowl-read") as reader, \
+            ThreadPoolExecutor(workers, thread_name_prefix="noodlebowl-chunk") as evaluating, \
             ThreadPoolExecutor(1, thread_name_prefix="noodlebowl-write") as writing, _gc_paused():
         bom_ready = reader.submit(sorted_bom, bom_path, Path(tmp))
         raw_products_lf = catalog.scan(products_path)
@@ -335,34 +379,38 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         del raw_products
         all_rejects.append(rejects)
         bom = bom_ready.result()
-        writing_now = None
-        for (chunk, lo, hi), (table, rows, values) in _read_ahead(reader, bom, chunks(products, chunk_size), whole):
+
+        def evaluate(chunk: pl.DataFrame, lo: str | None, hi: str | None, lines_read: Future) -> tuple:
+            table, rows, values = _cut(lines_read.result(), lo, hi) if whole is not None else lines_read.result()
             lines, line_rejects, raw_lines = catalog.validate_lines_arrow(
                 table, bom_path.name, chunk, _in_range(known_ids, lo, hi), rows, values)
             bad = catalog.product_level_rejects(chunk, lines, line_rejects, raw_lines, products_path.name)
-            all_rejects += [line_rejects, bad]
-            good = chunk
             if bad.height:
                 keep = ~chunk["row"].is_in(bad["row"].implode()).to_numpy()
-                good = chunk.filter(pl.Series(keep))
-                # lines' pidx: from rows of the chunk to rows of ``good``
+                chunk = chunk.filter(pl.Series(keep))
+                # lines' pidx: from rows of the chunk to rows of the products kept
                 new_index = np.cumsum(keep) - 1
                 old = lines["pidx"].to_numpy()
                 lines = lines.filter(pl.Series(keep[old])).with_columns(pidx=pl.Series(new_index[old[keep[old]]]))
-            result = kernel.determine_chunk(good, lines, wanted, data_version=version)
-            if writing_now is not None:
-                writing_now.result()        # one result waits to be written at most: memory stays bounded
-            writing_now = writing.submit(writer.write, result)
-            summary.rows += result.height
-            for agreement, outcome, reason, n in result.group_by("agreement", "outcome", "reason").len().iter_rows():
-                summary.outcomes[(agreement, outcome)] += n
-                if outcome != "qualifies":
-                    summary.reasons[reason or "(none given)"] += n
-            done += chunk.height
+            return kernel.determine_chunk(chunk, lines, wanted, data_version=version), [line_rejects, bad]
+
+        # a catalog that makes fewer chunks than workers is cut so that each has a part
+        size = chunk_size if products.height < _SPLIT_MIN else min(chunk_size, -(-products.height // workers))
+        results = _Results(writer, writing, summary, all_rejects)
+        in_flight: deque = deque()
+        for chunk, lo, hi in chunks(products, size):
+            lines_read = whole if whole is not None else reader.submit(_read, bom, lo, hi)
+            in_flight.append((chunk.height, evaluating.submit(evaluate, chunk, lo, hi, lines_read)))
+            # in order, as they finish; no more than ``workers`` waiting, so memory stays bounded
+            while in_flight and (len(in_flight) > workers or in_flight[0][1].done()):
+                done += results.take(*in_flight.popleft())
+                if progress:
+                    progress(done, products.height)
+        while in_flight:
+            done += results.take(*in_flight.popleft())
             if progress:
                 progress(done, products.height)
-        if writing_now is not None:
-            writing_now.result()
+        results.close()
     writer.close()
     if plan_cache is not False:
         plancache.save(cache_dir)
