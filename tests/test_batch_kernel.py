@@ -308,3 +308,28 @@ def test_product_numbers_padded_blank_partial_and_bad():
         (3, "fob", "must be a positive amount"), (4, "weight_kg", "must not be negative"),
         (5, "direct_labour", "more than 6 decimal places"),
         (6, "fob", "not a plain number (write it like 12.50)")}
+
+
+def test_chunks_evaluated_side_by_side_give_the_answers_of_one_piece(tmp_path, monkeypatch):
+    """Workers evaluate chunks at the same time and build rule plans, shapes and lookup tables as they
+    meet codes: the answers and rejects must be those of the catalog evaluated in one piece."""
+    from noodlebowl.batch import run as batch_run
+
+    products, lines = random_catalog(20260501, 240)
+    pl.DataFrame(products, schema={c: pl.String for c in catalog.PRODUCT_COLUMNS}).write_csv(tmp_path / "p.csv")
+    pl.DataFrame(lines, schema={c: pl.String for c in catalog.BOM_COLUMNS}).write_csv(tmp_path / "b.csv")
+    one = batch_run.run(tmp_path / "p.csv", tmp_path / "b.csv", tmp_path / "one.csv", chunk_size=10**6,
+                        plan_cache=False)
+    # a fresh process's tables, so that the workers race to fill them
+    monkeypatch.setattr(kernel, "_PLANS", {})
+    monkeypatch.setattr(kernel, "_SHAPES", {})
+    monkeypatch.setattr(kernel, "_SHAPE_PLANS", [])
+    for memo in (kernel._plan_table, kernel._pattern_table, catalog._hs_table):
+        monkeypatch.setattr(memo, "table", memo.table.clear())
+    monkeypatch.setattr(batch_run, "_workers", lambda: 4)
+    many = batch_run.run(tmp_path / "p.csv", tmp_path / "b.csv", tmp_path / "many.csv", chunk_size=7,
+                         plan_cache=False)
+    assert (tmp_path / "one.csv").read_text() == (tmp_path / "many.csv").read_text()
+    assert pl.read_csv(tmp_path / "one.csv").height > 50 and one.products == 240
+    assert one.as_dict() | {"out": "", "rejects_file": ""} == many.as_dict() | {"out": "", "rejects_file": ""}
+    assert (tmp_path / "one.csv.rejects.csv").read_text() == (tmp_path / "many.csv.rejects.csv").read_text()

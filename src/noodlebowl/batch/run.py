@@ -45,7 +45,9 @@ class Summary:
             by_agreement.setdefault(agreement, {"qualifies": 0, "does_not_qualify": 0, "undetermined": 0})[outcome] = n
         return {"products": self.products, "rejected_products": self.rejected_products, "rejects": self.rejects,
                 "determinations": self.rows, "by_agreement": by_agreement,
-                "top_reasons": [{"reason": r, "count": n} for r, n in self.reasons.most_common(5)],
+                # commonest first; ties by name, so that the same catalog always gives the same summary
+                "top_reasons": [{"reason": r, "count": n}
+                                for r, n in sorted(self.reasons.items(), key=lambda rn: (-rn[1], rn[0]))[:5]],
                 "out": self.out, "rejects_file": self.rejects_file}
 
 
