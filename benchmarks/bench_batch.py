@@ -39,13 +39,14 @@ def floor_time(bom: Path, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def kernel_time(folder: Path, chunk: int, plan_cache: bool = True) -> tuple[float, int, dict]:
+def kernel_time(folder: Path, chunk: int, plan_cache: bool = True, workers: int | None = None
+                ) -> tuple[float, int, dict]:
     from noodlebowl.batch.run import run
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         summary = run(folder / "products.parquet", folder / "bom.parquet", Path(tmp) / "out.parquet",
-                      chunk_size=chunk, plan_cache=plan_cache)
+                      chunk_size=chunk, plan_cache=plan_cache, workers=workers)
         return time.perf_counter() - t0, summary.rows, summary.as_dict()
 
 
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--warm", type=Path, help="first run the kernel (and, with --engine, the engine on its "
                         "first 1000 products) untimed on this other catalog: both paths then run warm")
     parser.add_argument("--no-plan-cache", action="store_true", help="do not read or write the plan cache file")
+    parser.add_argument("--workers", type=int, help="chunks evaluated side by side (default: the runner's)")
     parser.add_argument("--repeat", type=int, default=1, help="time the kernel this many times in the process "
                         "and report the median (and the first, fastest and slowest run)")
     args = parser.parse_args()
@@ -101,12 +103,12 @@ def main() -> None:
     result["floor_s"] = floor_time(args.folder / "bom.parquet")
     if args.warm:
         result["warmed_with"] = str(args.warm)
-        kernel_time(args.warm, args.chunk_size, not args.no_plan_cache)
+        kernel_time(args.warm, args.chunk_size, not args.no_plan_cache, args.workers)
         if args.engine:
             engine_time(args.warm, limit=1000)
     samples = []
     for _ in range(max(args.repeat, 1)):
-        t, rows, summary = kernel_time(args.folder, args.chunk_size, not args.no_plan_cache)
+        t, rows, summary = kernel_time(args.folder, args.chunk_size, not args.no_plan_cache, args.workers)
         samples.append(t)
     kt = statistics.median(samples)
     result.update(kernel_s=kt, determinations=rows, per_second=rows / kt, floor_ratio=kt / result["floor_s"],

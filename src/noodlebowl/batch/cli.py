@@ -22,6 +22,8 @@ def batch(
     chunk_size: int = typer.Option(20_000, "--chunk-size", min=1, help="products per chunk (bounds memory)"),
     plan_cache: bool = typer.Option(True, "--plan-cache/--no-plan-cache",
                                     help="keep rule plans and code lookups across runs (see docs/batch.md)"),
+    workers: int = typer.Option(None, "--workers", min=1,
+                                help="chunks evaluated side by side (default: the cores, at most 4)"),
     fmt: Format = format_option(),
 ) -> None:
     """Does each product of a catalog qualify, under each agreement in force for its routes?
@@ -39,7 +41,7 @@ def batch(
             bar.update(task, completed=done, total=total)
 
         summary = run(products, bom, out, agreements=tuple(agreement) if agreement else None,
-                      chunk_size=chunk_size, progress=progress, plan_cache=plan_cache)
+                      chunk_size=chunk_size, progress=progress, plan_cache=plan_cache, workers=workers)
     emit(summary.as_dict(), fmt.value, render_summary)
 
 

@@ -333,8 +333,11 @@ def _gc_paused():
 
 def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         agreements: tuple[str, ...] | None = None, chunk_size: int = DEFAULT_CHUNK,
-        progress: Callable[[int, int], None] | None = None, plan_cache: bool | Path = True) -> Summary:
+        progress: Callable[[int, int], None] | None = None, plan_cache: bool | Path = True,
+        workers: int | None = None) -> Summary:
     """Determine every product of the catalog; write results and ``<out>.rejects.csv``.
+
+    ``workers``: chunks evaluated side by side (default: the number of cores, at most 4).
 
     ``plan_cache``: keep rule plans and code lookups across processes (:mod:`plancache`) in its
     default folder (True), in the folder given, or not at all (False)."""
@@ -357,7 +360,7 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
     writer = Writer(out)
     version = refdata.data_version()
     done = 0
-    workers = _workers()
+    workers = max(1, workers or _workers())
     # Helper threads: one reads (the BOM sorted, then each chunk's lines, ahead of need, checked as far
     # as they can be without the products), ``workers`` evaluate chunks side by side, one writes results
     # in order. Parquet I/O, Polars and the compiled loops release the GIL.
