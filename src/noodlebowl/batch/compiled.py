@@ -5,16 +5,17 @@ originating (engine._views), and the sums the rules need per (product, agreement
 non-originating and originating materials, counts, weights, and per tariff-shift level how many
 materials fail or are undetermined and what they are worth (evaluate._shift_passes).
 
-Every sum is over Int64 micro-units, as the Polars kernel summed them. A material whose code or the
+Every sum is exact, over Int64 micro-units. A material whose code or the
 product's has several candidates in the rule table's edition, and every row of a tariff shift with
 exception ranges, is also returned by index, for :func:`pair_codes` (whose verdicts :func:`add_codes`
 adds) and :func:`exception_sums`.
 
 :func:`leaf_states` — each rule leaf's state from those sums, and the packed pattern of a rule's leaves.
 
-
 :func:`percent_texts` — ``part × 100 / whole`` as the engine's ``Decimal`` division gives it (28
 significant digits, half-even), written as plain decimal text, by long division digit by digit.
+
+:func:`decimal_units` — plain decimal texts to Int64 micro-units, with the format check.
 
 Verdict codes pack a material's tariff-shift verdict at the three levels (chapter, heading,
 subheading) as v2·9 + v4·3 + v6, each 0 passes, 1 fails, 2 undetermined. For one material code and one
@@ -28,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# per (product, agreement) and level: what _level_sums reports
+# per (product, agreement) and tariff-shift level: materials failing, undetermined; their values and weights
+# (failing ones; every one not passing)
 N_FAIL, N_UNK, V_FAIL, V_ALL, W_FAIL, W_ALL = range(6)
 KIND_MATERIAL, KIND_PACKING, KIND_INDIRECT = 0, 2, 4
 UNKNOWN = 26            # UUU: the material's code is not known in the rule table's edition
@@ -258,7 +260,7 @@ def _product(x, y):
 
 @njit(cache=True, nogil=True)
 def product_le(a, b, c, d):
-    """a × b ≤ c × d, exactly, for any Int64 operands (the Polars kernel compared in Int128)."""
+    """a × b ≤ c × d, exactly, for any Int64 operands (the products are 128-bit)."""
     left = (a > 0) - (a < 0)
     left *= (b > 0) - (b < 0)
     right = (c > 0) - (c < 0)
@@ -291,8 +293,8 @@ def leaf_states(shape, leaf_start, leaf_count, leaf_kind, leaf_digits, leaf_num,
                 dmv_num, dmv_den, dmw_num, dmw_den, dmw_lo, dmw_hi, bd_allowed, bu_allowed,
                 w_mat, wnull_mat, w_orig, levels, level_nulls, rows, exc_sums, exc_nulls, exc_present):
     """Per (product, agreement) row with a rule: the packed leaf states (2 bits per leaf, kernel._pattern's
-    key), and per leaf the value of the materials not passing its tariff shift (``share``, with ``shared``
-    False where the Polars kernel had no row: the engine's de minimis share is then absent).
+    key), and per leaf the value of the materials not passing its tariff shift (``share``; ``shared`` is
+    False where the row had no tariff-shift material at all: the engine then reports no de minimis share).
 
     Leaves come from a table indexed by shape (``leaf_start``, ``leaf_count``); a tariff-shift leaf with
     exception ranges reads its sums from ``exc_*`` (row, leaf: as many leaves as the longest rule has),
@@ -432,7 +434,7 @@ def exception_sums(keys, shapes, known, values, weights, wnulls, m_off, m_codes,
                    entry_start, entry_count, entry_leaf, entry_digits, range_start, range_count,
                    range_width, range_low, range_high, row_of, n_rows, width):
     """Tariff shifts with exception ranges ("CTH except from 72.08"), per (product, agreement) row of the
-    leaf evaluation (``row_of`` maps pa keys to those rows) and leaf: the sums of _level_sums. A pair passes
+    leaf evaluation (``row_of`` maps pa keys to those rows) and leaf: the level sums (N_FAIL…). A pair passes
     when the codes differ at the required level and the material is in no range (evaluate._shift_passes);
     a material with no known code or candidate is undetermined. Each shape's exception leaves are
     ``entry_*`` (from entry_start[shape], entry_count of them), each with its ranges ``range_*``."""

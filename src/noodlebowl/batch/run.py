@@ -128,14 +128,6 @@ class SortedBom:
             return table.slice(where[0], where.size), row[where[0]:where[-1] + 1]
         return table.filter(pa.array(keep)), row[keep]
 
-    def read(self, lo: str | None, hi: str | None) -> pl.DataFrame:
-        """The same lines as text columns (with ``row``)."""
-        table, row = self.read_arrow(lo, hi)
-        df = pl.from_arrow(table).with_columns(pl.all().cast(pl.String))
-        if not isinstance(df, pl.DataFrame):
-            df = df.to_frame()
-        return df.with_columns(row=pl.Series(row, dtype=pl.Int64))
-
 
 def _in_product_range(table, lo: str | None, hi: str | None):
     """Which lines have lo < product_id <= hi (None: unbounded); compared per distinct id when the column
