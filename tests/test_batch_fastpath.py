@@ -119,7 +119,7 @@ def test_plan_cache_round_trip_gives_the_same_answers(tmp_path, monkeypatch):
     assert first.as_dict() | {"out": "", "rejects_file": ""} == second.as_dict() | {"out": "", "rejects_file": ""}
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
     files[0].write_bytes(b"not a pickle")
-    monkeypatch.setattr(plancache, "_loaded", {})
+    monkeypatch.setattr(plancache, "_loaded", set())
     assert not plancache.load(tmp_path / "cache")
 
 

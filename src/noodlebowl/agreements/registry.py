@@ -18,7 +18,6 @@ from functools import cache
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from noodlebowl.countries import Country, asean_members, country

@@ -556,7 +556,7 @@ def line_values(table) -> dict:
                      {"kind": pl.Int8})
     kind_v = per["kind"][idx]
     ok &= kind_v >= 0
-    # numbers: one format check and one exact cast per value
+    # numbers: format check and exact micro-units in one compiled pass
     value, value_fine, _ = _plain_numbers(table, "value")
     weight, weight_fine, weight_null = _plain_numbers(table, "weight_kg")
     ok &= value_fine & (weight_fine | weight_null)
@@ -566,14 +566,14 @@ def line_values(table) -> dict:
 
 
 def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl.Series | None,
-                         rows, values: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+                         rows, prepared: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """:func:`validate_lines` for a chunk's BOM lines read from Parquet as Arrow (``rows``: their 1-based
     record numbers), with the lines' ``pidx`` (row in ``products``) instead of product_id.
 
     Every column but the numbers has few distinct values: each distinct value goes through the same
     expressions as :func:`validate_lines` once, and lines look their results up by dictionary index.
     Lines with any problem (or of a product not in ``products``) go through :func:`validate_lines`
-    itself, which writes the rejects. ``values``: :func:`line_values` of the table, when already computed.
+    itself, which writes the rejects. ``prepared``: :func:`line_values` of the table, when already computed.
     Returns (valid lines, rejects, the raw text of the slow lines)."""
     import numpy as np
 
@@ -581,10 +581,10 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
 
     c = pl.col
     n = table.num_rows
-    values_ = line_values(table) if values is None else values
-    ok = values_["fine"].copy()
+    prepared = line_values(table) if prepared is None else prepared
+    ok = prepared["fine"].copy()
     # product: the row in ``products`` of the stripped id (-1: not a product of this chunk → slow path)
-    idx, values = values_["product"]
+    idx, values = prepared["product"]
     ids = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(
         product_id=c("v").str.strip_chars()).with_row_index("i")
     prods = products.select("product_id", "edition").with_row_index("pidx")
@@ -593,7 +593,7 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     ok &= pidx >= 0
     safe = np.where(pidx >= 0, pidx, 0)
     # hs: per (distinct text, edition of the product)
-    idx, values = values_["hs"]
+    idx, values = prepared["hs"]
     product_ed = prods["edition"].replace_strict(kernel.EDITION_INDEX, default=-1, return_dtype=pl.Int64) \
         .to_numpy() if prods.height else np.array([-1])
     line_ed = product_ed[safe]
@@ -634,9 +634,9 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     fast = pl.DataFrame({
         "pidx": pidx, "mcode": mcode, "mnull": mnull, "odd": odd,
         "mhs": pl.Series(mhs_text[hs_idx].tolist() if odd.any() else [None] * n, dtype=pl.String),
-        "origin_id": values_["origin_id"], "decl": values_["decl"], "value": values_["value"],
-        "weight": pl.Series(values_["weight"], dtype=pl.Int64).set(pl.Series(values_["weight_null"]), None),
-        "kind": values_["kind"]}).filter(pl.Series(ok)) \
+        "origin_id": prepared["origin_id"], "decl": prepared["decl"], "value": prepared["value"],
+        "weight": pl.Series(prepared["weight"], dtype=pl.Int64).set(pl.Series(prepared["weight_null"]), None),
+        "kind": prepared["kind"]}).filter(pl.Series(ok)) \
         .with_columns(mcode=pl.when(c("mnull")).then(None).otherwise(c("mcode"))).select(list(schema)).cast(schema)
     slow_rows = ~ok
     if not slow_rows.any():

@@ -496,8 +496,8 @@ def transposed_known() -> dict[tuple[str, str, str], tuple[str, ...]]:
 @cache
 def _leaf_flags(rule_text: str | None) -> tuple[bool, bool, bool]:
     """Has the rule a tariff shift, exception ranges, a weight proviso? (per rule text, not per plan)"""
-    compiled = _compiled(rule_text) if rule_text else None
-    leaves = compiled[1] if compiled else []
+    parsed = _compiled(rule_text) if rule_text else None
+    leaves = parsed[1] if parsed else []
     return (any(leaf.kind == "TS" for leaf in leaves), any(leaf.exceptions for leaf in leaves),
             any(leaf.kind == "OW" for leaf in leaves))
 

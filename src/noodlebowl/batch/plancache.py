@@ -1,6 +1,6 @@
 """The batch kernel's lookups kept across processes: rule plans (the rule selected for each product
 code under each agreement), material-code transpositions and HS-code checks — as answers and as the
-kernel's ready lookup tables (plans, material codes, leaf-state patterns, HS checks; shape ids are
+kernel's ready lookup tables (plans, leaf-state patterns, HS checks; shape ids are
 mapped to the reading process's own).
 
 A fresh process spends seconds selecting rules and transposing codes (the HS nomenclature and
@@ -32,7 +32,7 @@ _SOURCES = ("origin/psr.py", "origin/engine.py", "hs", "rules", "agreements", "b
 PLANS: dict[tuple[str, str, str], tuple] = {}
 TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
 HS_CHECKS: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-_loaded: dict[str, int] = {}
+_loaded: set[str] = set()      # cache files read or written by this process
 _computed = [0]          # answers computed (not read from a file) since the last save
 _table_rows = [0]        # rows of the lookup tables when last read or written
 
@@ -90,7 +90,7 @@ def load(folder: Path | None = None) -> bool:
         _adopt(tables)
     except Exception:       # noqa: BLE001 — tables that do not fit are rebuilt, as if never saved
         pass
-    _loaded[str(path)] = len(PLANS) + len(TRANSPOSED) + len(HS_CHECKS)
+    _loaded.add(str(path))
     return True
 
 
@@ -137,7 +137,7 @@ def save(folder: Path | None = None) -> Path | None:
     PLANS.update(plans)
     TRANSPOSED.update(transposed)
     HS_CHECKS.update(checks)
-    _loaded[str(path)] = len(plans) + len(transposed) + len(checks)
+    _loaded.add(str(path))
     _computed[0] = 0
     _table_rows[0] = _rows_in_tables()
     return path

@@ -119,14 +119,8 @@ class SortedBom:
                                   for i, offset in groups])
         if lo is None and hi is None:
             return table, row
-        keep = _in_product_range(table, lo, hi)
-        if keep.all():
-            return table, row
-        where = np.flatnonzero(keep)
-        if where.size and where[-1] - where[0] + 1 == where.size:
-            # one run of rows (the usual case in a sorted file): a zero-copy slice, not a filter
-            return table.slice(where[0], where.size), row[where[0]:where[-1] + 1]
-        return table.filter(pa.array(keep)), row[keep]
+        table, pick = _lines_kept(table, _in_product_range(table, lo, hi))
+        return table, row[pick]
 
 
 def _in_product_range(table, lo: str | None, hi: str | None):
@@ -142,6 +136,19 @@ def _in_product_range(table, lo: str | None, hi: str | None):
     if pa.types.is_dictionary(ids.type):
         inside = pc.take(inside, ids.indices)
     return pc.fill_null(inside, hi is None).to_numpy(zero_copy_only=False)
+
+
+def _lines_kept(table, keep) -> tuple:
+    """(the lines of ``table`` where ``keep``, what picks them from arrays beside the table): one run of
+    rows — the usual case in a sorted file — is a zero-copy slice, not a filter."""
+    import pyarrow as pa
+
+    where = np.flatnonzero(keep)
+    if where.size == len(keep):
+        return table, slice(None)
+    if where.size and where[-1] - where[0] + 1 == where.size:
+        return table.slice(where[0], where.size), slice(where[0], where[-1] + 1)
+    return table.filter(pa.array(keep)), keep
 
 
 def sorted_bom(path: Path, workdir: Path) -> SortedBom:
@@ -251,17 +258,10 @@ def _read(bom: SortedBom, lo: str | None, hi: str | None) -> tuple:
 
 def _cut(lines: tuple, lo: str | None, hi: str | None) -> tuple:
     """The part of lines read for several chunks (:func:`_read`) that belongs to the chunk (lo, hi]."""
-    import pyarrow as pa
-
     table, rows, values = lines
     if lo is None and hi is None:
         return lines
-    keep = _in_product_range(table, lo, hi)
-    where = np.flatnonzero(keep)
-    if where.size and where[-1] - where[0] + 1 == where.size:     # a sorted file: one run of rows
-        pick, table = slice(where[0], where[-1] + 1), table.slice(where[0], where.size)
-    else:
-        pick, table = keep, table.filter(pa.array(keep))
+    table, pick = _lines_kept(table, _in_product_range(table, lo, hi))
     values = {name: (v[0][pick], v[1]) if isinstance(v, tuple) else v[pick] for name, v in values.items()}
     return table, rows[pick], values
 
@@ -395,18 +395,21 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         size = chunk_size if products.height < _SPLIT_MIN else min(chunk_size, -(-products.height // workers))
         results = _Results(writer, writing, summary, all_rejects)
         in_flight: deque = deque()
+
+        def take_oldest() -> None:
+            nonlocal done
+            done += results.take(*in_flight.popleft())
+            if progress:
+                progress(done, products.height)
+
         for chunk, lo, hi in chunks(products, size):
             lines_read = whole if whole is not None else reader.submit(_read, bom, lo, hi)
             in_flight.append((chunk.height, evaluating.submit(evaluate, chunk, lo, hi, lines_read)))
             # in order, as they finish; no more than ``workers`` waiting, so memory stays bounded
             while in_flight and (len(in_flight) > workers or in_flight[0][1].done()):
-                done += results.take(*in_flight.popleft())
-                if progress:
-                    progress(done, products.height)
+                take_oldest()
         while in_flight:
-            done += results.take(*in_flight.popleft())
-            if progress:
-                progress(done, products.height)
+            take_oldest()
         results.close()
     writer.close()
     if plan_cache is not False:
