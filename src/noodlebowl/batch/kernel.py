@@ -594,25 +594,24 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pairs = products.select("pidx", "exporter", "date", "importers").explode("importers") \
         .rename({"importers": "importer"})
     distinct = pairs.select("exporter", "importer", "date").unique()
-    route_rows = [(e, i, d, a, f) for e, i, d in distinct.iter_rows()
+    route_rows = [(e, i, d, a, A_INDEX[a], f) for e, i, d in distinct.iter_rows()
                   for a, f in _route_table(e, i, d, agreements)]
     routes = pl.DataFrame(route_rows, schema={"exporter": pl.String, "importer": pl.String, "date": pl.Date,
-                                              "agreement": pl.String, "in_force": pl.Boolean}, orient="row")
+                                              "agreement": pl.String, "a_idx": pl.Int64, "in_force": pl.Boolean},
+                          orient="row")
     rows = pairs.join(routes, on=["exporter", "importer", "date"], how="inner")
     if rows.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
 
     # 2. (product, agreement) with the plan and the provisions in force on the date; pa_key = pidx·3 + agreement
-    pa = rows.select("pidx", "agreement").unique().join(products, on="pidx")
+    pa = rows.select("pidx", "agreement", "a_idx").unique().join(products, on="pidx")
     pa = pa.join(_plan_table(pa.select("agreement", "hs6", "edition")), on=["agreement", "hs6", "edition"])
     prov_keys = pa.select("agreement", "date").unique()
     prov = pl.DataFrame([{"agreement": a, "date": d, **_provisions_row(a, d)} for a, d in prov_keys.iter_rows()],
                         schema={"agreement": pl.String, "date": pl.Date, "dmv_num": pl.Int64, "dmv_den": pl.Int64,
                                 "dmw_num": pl.Int64, "dmw_den": pl.Int64, "dmw_lo": pl.Int64, "dmw_hi": pl.Int64,
                                 "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean})
-    a_idx = c("agreement").replace_strict(A_INDEX, return_dtype=pl.Int64)
-    pa = pa.join(prov, on=["agreement", "date"]).with_columns(a_idx=a_idx).with_columns(
-        pa_key=c("pidx") * NA + c("a_idx"))
+    pa = pa.join(prov, on=["agreement", "date"]).with_columns(pa_key=c("pidx") * NA + c("a_idx"))
 
     # 3. per (product, agreement): which lines are originating (engine._views) and the sums the rules
     #    need, tariff shifts included — one compiled pass over the lines (batch.compiled)
@@ -676,27 +675,42 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     text = exact_percent(pl.concat([parts["bd_part"], parts["bu_part"], parts["dm_part"]]),
                          pl.concat([parts["fob"]] * 3))
     kernel = pa.select(
-        "pidx", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
+        "pidx", "agreement", "a_idx", "outcome", "criterion", "form_code", "rule_text", "rule_row",
         rvc_build_down=text.slice(0, pa.height), rvc_build_up=text.slice(pa.height, pa.height),
         de_minimis_share=text.slice(2 * pa.height, pa.height), reason="reason")
     if engine_rows is not None:
-        kernel = pl.concat([kernel, fallback(engine_rows, products, lines).drop("product_id")])
+        kernel = pl.concat([kernel, fallback(engine_rows, products, lines).drop("product_id").with_columns(
+            a_idx=c("agreement").replace_strict(A_INDEX, return_dtype=pl.Int64))], how="align")
 
-    # 7. per importer; an agreement whose entry into force is uncertain never qualifies outright
-    uncertain = c("in_force").is_null() & (c("outcome") == "qualifies")
-    order = {a: i for i, a in enumerate(MODELLED)}
+    # 7. per importer, ordered by product, importer and agreement: each row takes its (product,
+    #    agreement)'s answer; an agreement whose entry into force is uncertain never qualifies outright
+    return _per_importer(rows, kernel, products, version)
+
+
+def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFrame, version: str) -> pl.DataFrame:
+    c = pl.col
+    at_key = np.full(products.height * NA, -1, np.int64)
+    at_key[kernel["pidx"].to_numpy() * NA + kernel["a_idx"].to_numpy()] = np.arange(kernel.height)
+    pidx, a_idx = rows["pidx"].to_numpy(), rows["a_idx"].to_numpy()
+    importers = sorted(rows["importer"].unique().drop_nulls().to_list())     # a few countries: ranked here
+    importer = rows["importer"].replace_strict(importers, range(len(importers)), return_dtype=pl.Int64)
     # products sorted by id (as the runner gives them): their row number orders them, cheaper than the text
-    first = "pidx" if products["product_id"].is_sorted() else "product_id"
-    return rows.lazy().select("pidx", "importer", "agreement", "in_force").join(
-        kernel.lazy(), on=["pidx", "agreement"]).with_columns(
-        product_id=pl.lit(products["product_id"]).gather(c("pidx"))).with_columns(
-        outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(c("outcome")),
-        criterion=pl.when(uncertain).then(None).otherwise(c("criterion")),
-        form_code=pl.when(uncertain).then(None).otherwise(c("form_code")),
-        reason=pl.when(uncertain).then(pl.lit("entry into force uncertain for this route"))
-        .otherwise(c("reason")),
-        data_version=pl.lit(version), _o=c("agreement").replace_strict(order, return_dtype=pl.Int8),
-    ).sort(first, "importer", "_o").select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA).collect()
+    ids = products["product_id"]
+    by_product = pidx if ids.is_sorted() else ids.rank("dense").to_numpy()[pidx]
+    order = np.lexsort((a_idx, importer.to_numpy(), by_product))
+    taken = at_key[pidx * NA + a_idx][order]
+    order, taken = order[taken >= 0], taken[taken >= 0]
+    out = kernel.drop("pidx", "a_idx")[taken].with_columns(
+        product_id=ids.gather(pidx[order]), importer=rows["importer"].gather(order), data_version=pl.lit(version))
+    in_force = rows["in_force"].gather(order)
+    if in_force.null_count():
+        uncertain = pl.Series(in_force.is_null()) & (out["outcome"] == "qualifies")
+        out = out.with_columns(
+            outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(c("outcome")),
+            criterion=pl.when(uncertain).then(None).otherwise(c("criterion")),
+            form_code=pl.when(uncertain).then(None).otherwise(c("form_code")),
+            reason=pl.when(uncertain).then(pl.lit("entry into force uncertain for this route")).otherwise(c("reason")))
+    return out.select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA)
 
 
 LEAF_KIND = {"TS": 0, "VC": 1, "WO": 2, "OW": 3, "U": 4}      # compiled.LEAF_*
