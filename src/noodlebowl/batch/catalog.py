@@ -633,7 +633,8 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     schema = {k: v for k, v in kernel.LINE_SCHEMA.items() if k != "product_id"} | {"pidx": pl.Int64}
     fast = pl.DataFrame({
         "pidx": pidx, "mcode": mcode, "mnull": mnull, "odd": odd,
-        "mhs": pl.Series(mhs_text[hs_idx].tolist() if odd.any() else [None] * n, dtype=pl.String),
+        # the text of a short code, gathered per line from the distinct texts (null past the end)
+        "mhs": pl.Series(mhs_text.tolist(), dtype=pl.String).gather(np.where(odd, hs_idx, len(values))),
         "origin_id": prepared["origin_id"], "decl": prepared["decl"], "value": prepared["value"],
         "weight": pl.Series(prepared["weight"], dtype=pl.Int64).set(pl.Series(prepared["weight_null"]), None),
         "kind": prepared["kind"]}).filter(pl.Series(ok)) \

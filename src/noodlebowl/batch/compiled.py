@@ -162,6 +162,8 @@ PERCENT_MAX_PART = (2**63 - 1) // 100
 PERCENT_MAX_WHOLE = (2**63 - 1) // 10
 SIG_DIGITS = 28          # Python's default decimal context, which the engine divides in
 _ZERO, _POINT = 48, 46   # ASCII "0" and "."
+_INT64_MAX = 2**63 - 1
+_POW10_INT = np.array([10**k for k in range(19)], dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -199,14 +201,29 @@ def percent_texts(parts, wholes, valid):
         for j in range(n_int - 1, -1, -1):
             digits[j] = t % 10
             t //= 10
+        # fractional digits: as many per division as r (< whole) × 10^k keeps within Int64
+        k_max = 1
+        while k_max < 18 and whole <= _INT64_MAX // _POW10_INT[k_max + 1]:
+            k_max += 1
         n_digits, significant = n_int, n_int
-        while significant < SIG_DIGITS:        # leading zeros of a quotient below 1 are not significant
-            r *= 10
-            digits[n_digits] = r // whole
+        while significant < SIG_DIGITS:
+            if significant == 0:               # leading zeros of a quotient below 1 are not significant
+                r *= 10
+                digits[n_digits] = r // whole
+                r %= whole
+                if digits[n_digits] != 0:
+                    significant = 1
+                n_digits += 1
+                continue
+            k = min(k_max, SIG_DIGITS - significant)
+            r *= _POW10_INT[k]
+            block = r // whole
             r %= whole
-            if significant > 0 or digits[n_digits] != 0:
-                significant += 1
-            n_digits += 1
+            for j in range(n_digits + k - 1, n_digits - 1, -1):
+                digits[j] = block % 10
+                block //= 10
+            n_digits += k
+            significant += k
         if 2 * r > whole or (2 * r == whole and digits[n_digits - 1] % 2 == 1):
             j = n_digits - 1
             while j >= 0 and digits[j] == 9:
