@@ -164,6 +164,7 @@ SIG_DIGITS = 28          # Python's default decimal context, which the engine di
 _ZERO, _POINT = 48, 46   # ASCII "0" and "."
 _INT64_MAX = 2**63 - 1
 _POW10_INT = np.array([10**k for k in range(19)], dtype=np.int64)
+_TEN = np.uint64(10)
 
 
 @njit(cache=True, nogil=True)
@@ -191,16 +192,16 @@ def percent_texts(parts, wholes, valid):
             pos += 1
             continue
         q, r = num // whole, num % whole
-        # integer digits, most significant first
+        # integer digits, most significant first (unsigned: a division by 10 is then a multiplication)
         n_int = 0
-        t = q
+        t = np.uint64(q)
         while t > 0:
             n_int += 1
-            t //= 10
-        t = q
+            t //= _TEN
+        t = np.uint64(q)
         for j in range(n_int - 1, -1, -1):
-            digits[j] = t % 10
-            t //= 10
+            digits[j] = np.int64(t % _TEN)
+            t //= _TEN
         # fractional digits: as many per division as r (< whole) × 10^k keeps within Int64
         k_max = 1
         while k_max < 18 and whole <= _INT64_MAX // _POW10_INT[k_max + 1]:
@@ -217,11 +218,11 @@ def percent_texts(parts, wholes, valid):
                 continue
             k = min(k_max, SIG_DIGITS - significant)
             r *= _POW10_INT[k]
-            block = r // whole
+            block = np.uint64(r // whole)
             r %= whole
             for j in range(n_digits + k - 1, n_digits - 1, -1):
-                digits[j] = block % 10
-                block //= 10
+                digits[j] = np.int64(block % _TEN)
+                block //= _TEN
             n_digits += k
             significant += k
         if 2 * r > whole or (2 * r == whole and digits[n_digits - 1] % 2 == 1):
