@@ -150,6 +150,27 @@ def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, export
 
 
 @njit(cache=True, nogil=True)
+def codes_not_in(codes, lines, known):
+    """The codes of the chosen ``lines`` not yet ``known`` (repeats included)."""
+    out = np.empty(codes.shape[0], np.int64)
+    n = 0
+    for i in range(codes.shape[0]):
+        if lines[i] and not known[codes[i]]:
+            out[n] = codes[i]
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True, nogil=True)
+def gather_codes(codes, lines, table_single, table_count, single, count):
+    """``single[i]``, ``count[i]`` from the tables indexed by code, for the chosen ``lines``."""
+    for i in range(codes.shape[0]):
+        if lines[i]:
+            single[i] = table_single[codes[i]]
+            count[i] = table_count[codes[i]]
+
+
+@njit(cache=True, nogil=True)
 def add_codes(levels, level_nulls, rows, keys, codes, values, weights, wnulls):
     """Verdicts judged outside the pass (multi-candidate rows); code -1: no pair judged it, not counted."""
     for r in range(keys.shape[0]):

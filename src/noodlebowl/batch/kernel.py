@@ -932,28 +932,24 @@ class _Dense:
     indexed by the code: single candidate or -1, number of candidates), filled as codes are met."""
 
     def __init__(self, edition: str, table_edition: str):
-        import numpy as np
-
         self.edition, self.table_edition = edition, table_edition
         # small types: these are gathered at random by every line, so the less memory the fewer cache misses
         self.known = np.zeros(1_000_000, dtype=bool)
         self.single = np.full(1_000_000, -1, dtype=np.int32)
         self.count = np.zeros(1_000_000, dtype=np.int32)
 
-    def lookup(self, codes):
+    def fill(self, codes: np.ndarray, lines: np.ndarray, single: np.ndarray, count: np.ndarray) -> None:
+        """``single[i]``, ``count[i]`` for each line i where ``lines`` (its code known, of this edition)."""
+        from noodlebowl.batch import compiled
+
         with _TABLES_LOCK:
-            return self._lookup(codes)
-
-    def _lookup(self, codes):
-        import numpy as np
-
-        new = np.unique(codes[~self.known[codes]])
-        for code in new.tolist():
-            cands = _transposed(f"{code:06d}", self.edition, self.table_edition)
-            self.count[code] = len(cands)
-            self.single[code] = int(cands[0]) if len(cands) == 1 else -1
-        self.known[new] = True
-        return self.single[codes], self.count[codes]
+            for code in np.unique(compiled.codes_not_in(codes, lines, self.known)).tolist():
+                cands = _transposed(f"{code:06d}", self.edition, self.table_edition)
+                self.count[code] = len(cands)
+                self.single[code] = int(cands[0]) if len(cands) == 1 else -1
+                self.known[code] = True
+        # outside the lock: these codes' entries are final; other threads only add other codes
+        compiled.gather_codes(codes, lines, self.single, self.count, single, count)
 
 
 _DENSE: dict[tuple[str, str], _Dense] = {}
@@ -965,14 +961,13 @@ def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> tuple
     singles = np.empty((len(TE_SUFFIX), len(codes)), np.int32)
     counts = np.ones((len(TE_SUFFIX), len(codes)), np.int32)
     for t, table_edition in enumerate(TE_SUFFIX):
-        singles[t] = codes
+        singles[t] = np.where(known, codes, -1)
         for e, edition in enumerate(EDITIONS):
-            sel = (eds == e) & known
-            if edition != table_edition and sel.any():
+            lines = (eds == e) & known
+            if edition != table_edition and lines.any():
                 dense = _DENSE.get((edition, table_edition)) or _DENSE.setdefault(
                     (edition, table_edition), _Dense(edition, table_edition))
-                singles[t, sel], counts[t, sel] = dense.lookup(codes[sel])
-        singles[t, ~known] = -1
+                dense.fill(codes, lines, singles[t], counts[t])
     return singles, counts
 
 
