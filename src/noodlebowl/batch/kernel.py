@@ -614,7 +614,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 2. (product, agreement) with the plan and the provisions in force on the date; pa_key = pidx·3 + agreement
     pa = rows.select("pidx", "agreement", "a_idx").unique().join(products, on="pidx")
     pa = pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx")))
-    pa = pa.join(_plan_table(pa.select("plan_key")), on="plan_key")
+    pa = _plan_table.join(pa)
     prov_keys = pa.select("agreement", "date").unique()
     prov = pl.DataFrame([{"agreement": a, "date": d, **_provisions_row(a, d)} for a, d in prov_keys.iter_rows()],
                         schema={"agreement": pl.String, "date": pl.Date, "dmv_num": pl.Int64, "dmv_den": pl.Int64,
@@ -787,7 +787,7 @@ def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str,
         f["bu_allowed"], f["w_mat"], f["wnull_mat"], f["w_orig"], sums["levels"], sums["level_nulls"], sums["rows"],
         exc_sums, exc_nulls, exc_present)
     per_pa = pl.DataFrame({"pa_key": pa_key, "shape_id": work["shape_id"], "key": keys, "r": np.arange(n)})
-    per_pa = per_pa.join(_pattern_table(per_pa.select("shape_id", "key")), on=["shape_id", "key"])
+    per_pa = _pattern_table.join(per_pa)
     r, leaf = per_pa["r"].to_numpy(), per_pa["share_leaf"].fill_null(0).to_numpy()
     has_share = per_pa["share_leaf"].is_not_null().to_numpy() & shared[r, leaf] if width else np.zeros(len(r), bool)
     share_val = pl.Series("share_val", share[r, leaf] if width else np.zeros(len(r), np.int64), dtype=pl.Int64)

@@ -8,20 +8,33 @@ from collections.abc import Callable, Iterable
 import polars as pl
 
 
+_FOUND = "_memo_found"
+
+
 class Memo:
-    """A growing table of ``rows(*key)`` for distinct keys, kept for the process: each call computes
-    (in Python) only the keys no earlier call had, and the caller joins the table column-wise."""
+    """A growing table of ``rows(*key)`` for distinct keys, kept for the process, joined column-wise
+    onto the caller's frame: each join computes (in Python) only the keys no earlier one had."""
 
     def __init__(self, keys: list[str], schema: dict, rows: Callable[..., Iterable[tuple]]):
         self.keys, self.schema, self.rows = keys, schema, rows
         self.table = pl.DataFrame(schema=schema)
         self._lock = threading.Lock()       # chunks are evaluated in parallel threads
 
-    def __call__(self, wanted: pl.DataFrame) -> pl.DataFrame:
-        table = self.table
-        missing = wanted.select(self.keys).unique().join(table, on=self.keys, how="anti", nulls_equal=True)
-        if not missing.height:
-            return table
+    def join(self, frame: pl.DataFrame, how: str = "inner") -> pl.DataFrame:
+        """``frame`` with the table's columns for its keys (``how``: inner or left), computing first the
+        keys no earlier call had. One join when nothing is missing, the usual case once warm."""
+        joined = self._joined(frame)
+        found = joined.get_column(_FOUND).is_not_null()
+        if not found.all():
+            self._add(joined.filter(~found).select(self.keys).unique())
+            joined = self._joined(frame)
+        return (joined.filter(pl.col(_FOUND).is_not_null()) if how == "inner" else joined).drop(_FOUND)
+
+    def _joined(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.join(self.table.with_columns(pl.lit(True).alias(_FOUND)), on=self.keys, how="left",
+                          nulls_equal=True)
+
+    def _add(self, missing: pl.DataFrame) -> None:
         with self._lock:
             # another thread may have added some meanwhile: only the keys still missing are computed
             missing = missing.join(self.table, on=self.keys, how="anti", nulls_equal=True)
@@ -30,7 +43,6 @@ class Memo:
             new = pl.DataFrame([column(name, list(values), dtype) for (name, dtype), values
                                 in zip(self.schema.items(), columns)])
             self.table = pl.concat([self.table, new]).rechunk()
-            return self.table
 
     def adopt(self, rows: pl.DataFrame) -> None:
         """Take rows computed elsewhere (a cache file) for the keys the table does not have yet."""
