@@ -855,12 +855,33 @@ def _line_sums(ln: dict[str, np.ndarray], per_a: dict[str, np.ndarray], n_produc
 def _product_candidates(pa: pl.DataFrame, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     """Every (product, agreement)'s candidate product codes in the rule table's edition, as offsets by
     pa_key into one array (a transposition split gives several; a tariff shift must hold for each)."""
-    pa = pa.select("pa_key", "pcodes", n=pl.col("pcodes").list.len().fill_null(0)).sort("pa_key")
+    keys = pa["pa_key"].to_numpy()
+    n = pa["pcodes"].list.len().fill_null(0).to_numpy().astype(np.int64)
     counts = np.zeros(n_keys, np.int64)
-    counts[pa["pa_key"].to_numpy()] = pa["n"].to_numpy()
+    counts[keys] = n
     offsets = np.zeros(n_keys + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return offsets, pa["pcodes"].explode().drop_nulls().to_numpy().astype(np.int64)
+    codes = np.empty(offsets[-1], np.int64)
+    codes[_runs(offsets[keys], n)] = pa["pcodes"].explode().drop_nulls().to_numpy()
+    return offsets, codes
+
+
+def _runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions starts[0] … starts[0]+lengths[0]-1, starts[1] …, one run after another."""
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + within
+
+
+# a material code's candidates in a rule table's edition as integers, by (code · 4 + edition) · 2 + table
+_CANDIDATE_CODES: dict[int, np.ndarray] = {}
+
+
+def _candidate_codes(key: int) -> np.ndarray:
+    codes = _CANDIDATE_CODES.get(key)
+    if codes is None:
+        text = _transposed(f"{key // 8:06d}", EDITIONS[key // 2 % 4], list(TE_SUFFIX)[key % 2])
+        codes = _CANDIDATE_CODES[key] = np.array([int(x) for x in text], np.int64)
+    return codes
 
 
 def _material_candidates(ln: dict[str, np.ndarray], line: np.ndarray, table: np.ndarray
@@ -878,15 +899,11 @@ def _material_candidates(ln: dict[str, np.ndarray], line: np.ndarray, table: np.
         # the lists per distinct (code, edition, table), then copied to each row's place
         i = line[several]
         distinct, which = np.unique((ln["mcode"][i] * 4 + ln["ed"][i]) * 2 + table[several], return_inverse=True)
-        editions = list(TE_SUFFIX)
-        lists = [[int(x) for x in _transposed(f"{key // 8:06d}", EDITIONS[key // 2 % 4], editions[key % 2])]
-                 for key in distinct.tolist()]
+        lists = [_candidate_codes(key) for key in distinct.tolist()]
         starts = np.zeros(len(lists) + 1, np.int64)
         np.cumsum([len(x) for x in lists], out=starts[1:])
-        flat = np.array([x for codes_ in lists for x in codes_], np.int64)
         n = count[several]
-        within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-        codes[np.repeat(offsets[several], n) + within] = flat[np.repeat(starts[which], n) + within]
+        codes[_runs(offsets[several], n)] = np.concatenate(lists)[_runs(starts[which], n)]
     return offsets, codes
 
 
