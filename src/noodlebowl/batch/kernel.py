@@ -601,13 +601,15 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 1. routes: (product, importer, agreement, in_force) — per distinct (exporter, importer, date)
     pairs = products.select("pidx", "exporter", "date", "importers").explode("importers") \
         .rename({"importers": "importer"})
-    distinct = pairs.select("exporter", "importer", "date").unique()
-    route_rows = [(e, i, d, a, A_INDEX[a], f) for e, i, d in distinct.iter_rows()
+    distinct = pairs.select("exporter", "importer", "date").unique().rows()
+    rank = {importer: i for i, importer in enumerate(sorted({i for _, i, _ in distinct if i is not None}))}
+    route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1)) for e, i, d in distinct
                   for a, f in _route_table(e, i, d, agreements)]
     routes = pl.DataFrame(route_rows, schema={"exporter": pl.String, "importer": pl.String, "date": pl.Date,
-                                              "agreement": pl.String, "a_idx": pl.Int64, "in_force": pl.Boolean},
-                          orient="row")
-    rows = pairs.join(routes, on=["exporter", "importer", "date"], how="inner")
+                                              "agreement": pl.String, "a_idx": pl.Int64, "in_force": pl.Boolean,
+                                              "i_rank": pl.Int64}, orient="row")
+    # in the products' order: the answers' order (step 7) is then nearly sorted already
+    rows = pairs.join(routes, on=["exporter", "importer", "date"], how="inner", maintain_order="left")
     if rows.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
 
@@ -700,13 +702,11 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
     c = pl.col
     at_key = np.full(products.height * NA, -1, np.int64)
     at_key[kernel["pidx"].to_numpy() * NA + kernel["a_idx"].to_numpy()] = np.arange(kernel.height)
-    pidx, a_idx = rows["pidx"].to_numpy(), rows["a_idx"].to_numpy()
-    importers = sorted(rows["importer"].unique().drop_nulls().to_list())     # a few countries: ranked here
-    importer = rows["importer"].replace_strict(importers, range(len(importers)), return_dtype=pl.Int64)
+    pidx, a_idx, importer = rows["pidx"].to_numpy(), rows["a_idx"].to_numpy(), rows["i_rank"].to_numpy()
     # products sorted by id (as the runner gives them): their row number orders them, cheaper than the text
     ids = products["product_id"]
-    by_product = pidx if ids.is_sorted() else ids.rank("dense").to_numpy()[pidx]
-    order = np.lexsort((a_idx, importer.to_numpy(), by_product))
+    by_product = pidx if ids.is_sorted() else ids.rank("dense").to_numpy().astype(np.int64)[pidx]
+    order = np.argsort((by_product * (importer.max(initial=0) + 1) + importer) * NA + a_idx, kind="stable")
     taken = at_key[pidx * NA + a_idx][order]
     order, taken = order[taken >= 0], taken[taken >= 0]
     out = kernel.drop("pidx", "a_idx")[taken].with_columns(
