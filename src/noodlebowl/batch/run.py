@@ -177,13 +177,18 @@ def chunks(products: pl.DataFrame, size: int) -> Iterator[tuple[pl.DataFrame, st
 
 
 class Writer:
-    """Appends result chunks to a Parquet, CSV or Excel file as they come (nothing held back)."""
+    """Appends result chunks to a Parquet, CSV or Excel file as they come.
+
+    ``hold``: a Parquet file's chunks are kept and written in one go at the end, with Polars' parallel
+    encoder — for a catalog whose chunks are all evaluated at once, whose writes would otherwise all
+    come after the last one is done."""
 
     XLSX_MAX_ROWS = 1_048_576      # Excel's rows per sheet, the header row included
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, hold: bool = False):
         self.path = path
         self.format = catalog.file_format(path)
+        self._held: list[pl.DataFrame] | None = [] if hold and self.format == "parquet" else None
         self._parquet = None
         self._book = None
         self._sheet = None
@@ -191,7 +196,9 @@ class Writer:
         self._first = True
 
     def write(self, df: pl.DataFrame) -> None:
-        if self.format == "parquet":
+        if self._held is not None:
+            self._held.append(df)
+        elif self.format == "parquet":
             import pyarrow.parquet as pq
 
             table = df.to_arrow()
@@ -230,7 +237,10 @@ class Writer:
         self._sheet_rows = 1
 
     def close(self) -> None:
-        if self.format == "parquet":
+        if self._held is not None:
+            held = pl.concat(self._held) if self._held else pl.DataFrame(schema=kernel.OUTPUT_SCHEMA)
+            held.write_parquet(self.path, compression="zstd", compression_level=1)
+        elif self.format == "parquet":
             if self._parquet is None:
                 pl.DataFrame(schema=kernel.OUTPUT_SCHEMA).write_parquet(self.path)
             else:
@@ -349,7 +359,6 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
                                  accepted=", ".join(kernel.MODELLED))
     summary = Summary(out=str(out))
     all_rejects: list[pl.DataFrame] = []
-    writer = Writer(out)
     version = refdata.data_version()
     done = 0
     workers = max(1, workers or _workers())
@@ -393,6 +402,7 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
 
         # a catalog that makes fewer chunks than workers is cut so that each has a part
         size = chunk_size if products.height < _SPLIT_MIN else min(chunk_size, -(-products.height // workers))
+        writer = Writer(out, hold=products.height <= size * workers)     # every chunk evaluated at once
         results = _Results(writer, writing, summary, all_rejects)
         in_flight: deque = deque()
 
