@@ -333,3 +333,9 @@ def test_chunks_evaluated_side_by_side_give_the_answers_of_one_piece(tmp_path, m
     assert pl.read_csv(tmp_path / "one.csv").height > 50 and one.products == 240
     assert one.as_dict() | {"out": "", "rejects_file": ""} == many.as_dict() | {"out": "", "rejects_file": ""}
     assert (tmp_path / "one.csv.rejects.csv").read_text() == (tmp_path / "many.csv.rejects.csv").read_text()
+    # Parquet: a catalog evaluated at once is held and written in one go, one of many chunks is streamed
+    for name, size in (("one.parquet", 10**6), ("many.parquet", 7)):
+        batch_run.run(tmp_path / "p.csv", tmp_path / "b.csv", tmp_path / name, chunk_size=size, plan_cache=False)
+    held, streamed = pl.read_parquet(tmp_path / "one.parquet"), pl.read_parquet(tmp_path / "many.parquet")
+    assert dict(held.schema) == dict(streamed.schema) == kernel.OUTPUT_SCHEMA
+    assert held.equals(streamed) and held.height == pl.read_csv(tmp_path / "one.csv").height
