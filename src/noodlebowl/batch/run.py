@@ -67,6 +67,7 @@ class SortedBom:
                    and (pa.types.is_string(schema.field(n).type) or pa.types.is_large_string(schema.field(n).type))]
         self.file = pq.ParquetFile(path, read_dictionary=textual)
         self.has_row = has_row
+        self._last: tuple[int, object] | None = None      # the row group read last, decoded
         meta = self.file.metadata
         index = meta.schema.to_arrow_schema().get_field_index("product_id")
         self.groups = []
@@ -77,6 +78,13 @@ class SortedBom:
             lo, hi = (stats.min, stats.max) if stats is not None and stats.has_min_max else (None, None)
             self.groups.append((i, lo, hi, offset))
             offset += rg.num_rows
+
+    def _group(self, i: int):
+        """Row group i, decoded once: chunks are read in order, and the group at the boundary of two
+        chunks is read by both."""
+        if self._last is None or self._last[0] != i:
+            self._last = (i, self.file.read_row_group(i, columns=list(self.names)))
+        return self._last[1]
 
     @staticmethod
     def is_sorted(path: Path) -> bool:
@@ -108,7 +116,7 @@ class SortedBom:
                   if gmin is None or not ((lo is not None and gmax <= lo) or (hi is not None and gmin > hi))]
         if not groups:
             return pa.table({"product_id": pa.array([], pa.string())}), np.zeros(0, dtype=np.int64)
-        table = self.file.read_row_groups([i for i, _ in groups], columns=list(self.names)).rename_columns(
+        table = pa.concat_tables([self._group(i) for i, _ in groups]).rename_columns(
             [self.names[n] for n in self.names])
         if self.has_row:
             row = table.column("row").to_numpy().astype(np.int64)
