@@ -61,6 +61,34 @@ def _add(levels, level_nulls, rows, key, code, value, weight, wnull):
     rows[key] += 1
 
 
+_U10000, _U100 = np.uint64(10_000), np.uint64(100)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_single(levels, level_nulls, rows, key, code, value, weight, wnull):
+    """:func:`_add` for the codes one material code against one product code gives (PPP, FPP, FFP, FFF,
+    UUU): the first 0–3 levels fail, or all three are undetermined."""
+    rows[key] += 1
+    if code == UNKNOWN:
+        for j in range(3):
+            levels[key, j, N_UNK] += 1
+            levels[key, j, V_ALL] += value
+            levels[key, j, W_ALL] += weight
+            if wnull:
+                level_nulls[key, j, 1] = True
+        return
+    failing = 0 if code == 0 else (1 if code == 9 else (2 if code == 12 else 3))
+    for j in range(failing):
+        levels[key, j, N_FAIL] += 1
+        levels[key, j, V_FAIL] += value
+        levels[key, j, W_FAIL] += weight
+        levels[key, j, V_ALL] += value
+        levels[key, j, W_ALL] += weight
+        if wnull:
+            level_nulls[key, j, 0] = True
+            level_nulls[key, j, 1] = True
+
+
 @njit(cache=True, nogil=True)
 def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, exporter,
               table_code, table_count, table_of, party, bits, ts, pcode, pn, exc, n_products):
@@ -89,28 +117,48 @@ def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, export
     n_multi = 0
     excepted = np.empty(n_lines * n_agreements, np.int64)
     n_excepted = 0
+    # per origin, the declaration bits of the agreements it is a party to
+    party_bits = np.zeros(party.shape[1], np.int64)
+    all_bits = 0
+    for a in range(n_agreements):
+        all_bits |= bits[a]
+        for o in range(party.shape[1]):
+            if party[a, o]:
+                party_bits[o] |= bits[a]
     for i in range(n_lines):
         p = pidx[i]
         is_mat = kind[i] == KIND_MATERIAL
         counted = kind[i] != KIND_PACKING and kind[i] != KIND_INDIRECT
         home = origin[i] == exporter[i]
+        v, w = value[i], weight[i]
         if is_mat:
             n_ctc[p] += 1
-            w_mat[p] += weight[i]
+            w_mat[p] += w
             if wnull[i]:
                 wnull_mat[p] = True
+        # originating under agreement a: declared so, and made in a party or in the exporter's country
+        originating = np.int64(decl[i]) & (all_bits if home else party_bits[origin[i]])
+        if originating == all_bits:            # under every agreement: no tariff-shift work (the usual case)
+            for a in range(n_agreements):
+                if counted:
+                    vom[a, p] += v
+                if not home:
+                    cumulated[a, p] = True
+                if is_mat:
+                    w_orig[a, p] += w
+            continue
         for a in range(n_agreements):
-            o = (decl[i] & bits[a]) != 0 and (party[a, origin[i]] or home)
+            o = (originating & bits[a]) != 0
             if counted:
                 if o:
-                    vom[a, p] += value[i]
+                    vom[a, p] += v
                 else:
-                    vnm[a, p] += value[i]
+                    vnm[a, p] += v
             if o:
                 if not home:
                     cumulated[a, p] = True
                 if is_mat:
-                    w_orig[a, p] += weight[i]
+                    w_orig[a, p] += w
                 continue
             if not is_mat:
                 continue
@@ -134,17 +182,17 @@ def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, export
             elif not known[i] or m < 0:
                 code = UNKNOWN
             else:
-                # the first level where the codes differ decides all three
-                q = pcode[a, p]
-                if m // 10_000 != q // 10_000:
+                # the first level where the codes differ decides all three (unsigned: cheaper divisions)
+                um, uq = np.uint64(m), np.uint64(pcode[a, p])
+                if um // _U10000 != uq // _U10000:
                     code = 0
-                elif m // 100 != q // 100:
+                elif um // _U100 != uq // _U100:
                     code = 9
-                elif m != q:
+                elif um != uq:
                     code = 12
                 else:
                     code = 13
-            _add(levels, level_nulls, rows, p * n_agreements + a, code, value[i], weight[i], wnull[i])
+            _add_single(levels, level_nulls, rows, p * n_agreements + a, code, v, w, wnull[i])
     return (vnm, vom, n_foreign, cumulated, odd_code, w_orig, n_ctc, w_mat, wnull_mat,
             levels, level_nulls, rows, multi[:n_multi], excepted[:n_excepted])
 
