@@ -581,6 +581,21 @@ NA = len(MODELLED)
 TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
 
 
+_PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
+                      "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean}
+
+
+def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
+    """The origin provisions (de minimis, RVC methods) of each row's agreement on its date: worked out
+    per distinct (agreement, date) — a chunk has a few — and gathered."""
+    distinct, row = np.unique(date.cast(pl.Int32).to_numpy().astype(np.int64) * NA + a_idx.to_numpy(),
+                              return_inverse=True)
+    epoch = dt.date(1970, 1, 1)
+    table = pl.DataFrame([_provisions_row(MODELLED[k % NA], epoch + dt.timedelta(days=int(k // NA)))
+                          for k in distinct.tolist()], schema=_PROVISIONS_SCHEMA)
+    return table[row]
+
+
 def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None = None,
                     *, data_version: str | None = None) -> pl.DataFrame:
     """Determinations for validated products (``PRODUCT_SCHEMA``) and their BOM lines (``LINE_SCHEMA``)."""
@@ -613,16 +628,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     if rows.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
 
-    # 2. (product, agreement) with the plan and the provisions in force on the date; pa_key = pidx·3 + agreement
-    pa = rows.select("pidx", "agreement", "a_idx").unique().join(products, on="pidx")
-    pa = pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx")))
-    pa = _plan_table.join(pa)
-    prov_keys = pa.select("agreement", "date").unique()
-    prov = pl.DataFrame([{"agreement": a, "date": d, **_provisions_row(a, d)} for a, d in prov_keys.iter_rows()],
-                        schema={"agreement": pl.String, "date": pl.Date, "dmv_num": pl.Int64, "dmv_den": pl.Int64,
-                                "dmw_num": pl.Int64, "dmw_den": pl.Int64, "dmw_lo": pl.Int64, "dmw_hi": pl.Int64,
-                                "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean})
-    pa = pa.join(prov, on=["agreement", "date"]).with_columns(pa_key=c("pidx") * NA + c("a_idx"))
+    # 2. (product, agreement), in pa_key = pidx·3 + agreement order, with the plan and the provisions in
+    #    force on the date
+    keys = np.unique(rows["pidx"].to_numpy() * NA + rows["a_idx"].to_numpy())
+    a_idx = pl.Series("a_idx", keys % NA)
+    pa = products.drop("importers")[keys // NA].with_columns(
+        a_idx=a_idx, agreement=pl.Series(MODELLED).gather(a_idx), pa_key=pl.Series(keys))
+    pa = _plan_table.join(pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx"))))
+    pa = pa.hstack(_provisions(pa["a_idx"], pa["date"]))
 
     # 3. per (product, agreement): which lines are originating (engine._views) and the sums the rules
     #    need, tariff shifts included — one compiled pass over the lines (batch.compiled)
@@ -663,7 +676,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                             pl.when(c("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
     rule_form = pl.when(is_rcep).then(pl.concat_str([c("form_tpl"), suffix])).otherwise(c("form_tpl")) \
         .str.replace_all("{r}", rvc_text, literal=True)
-    pa = pa.join(per_pa, on="pa_key", how="left").with_columns(
+    pa = pa.hstack(per_pa.drop("pa_key").select(
+        pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy())))).with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
         .when(c("status") == "gap").then(pl.lit("undetermined")).otherwise(c("outcome")),
         criterion=pl.when(c("pe")).then(pl.lit("PE"))
@@ -696,6 +710,15 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 7. per importer, ordered by product, importer and agreement: each row takes its (product,
     #    agreement)'s answer; an agreement whose entry into force is uncertain never qualifies outright
     return _per_importer(rows, kernel, products, version)
+
+
+def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
+    """For each of ``keys`` (≥ 0), the row of ``table_keys`` that holds it, null where none does: the row
+    map of a left join on a unique integer key, by array (gather with it: ``pl.all().gather``)."""
+    at = np.full(max(int(keys.max(initial=-1)), int(table_keys.max(initial=-1))) + 1, -1, np.int64)
+    at[table_keys] = np.arange(len(table_keys))
+    row = at[keys]
+    return pl.Series(row).set(pl.Series(row < 0), None)
 
 
 def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFrame, version: str) -> pl.DataFrame:
