@@ -630,7 +630,9 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
 
     # 2. (product, agreement), in pa_key = pidx·3 + agreement order, with the plan and the provisions in
     #    force on the date
-    keys = np.unique(rows["pidx"].to_numpy() * NA + rows["a_idx"].to_numpy())
+    present = np.zeros(products.height * NA, bool)
+    present[rows["pidx"].to_numpy() * NA + rows["a_idx"].to_numpy()] = True
+    keys = np.flatnonzero(present)
     a_idx = pl.Series("a_idx", keys % NA)
     pa = products.drop("importers")[keys // NA].with_columns(
         a_idx=a_idx, agreement=pl.Series(MODELLED).gather(a_idx), pa_key=pl.Series(keys))

@@ -12,8 +12,8 @@ _FOUND = "_memo_found"
 
 
 class Memo:
-    """A growing table of ``rows(*key)`` for distinct keys, kept for the process, joined column-wise
-    onto the caller's frame: each join computes (in Python) only the keys no earlier one had."""
+    """A growing table of ``rows(*key)`` (one row per key) for distinct keys, kept for the process, joined
+    column-wise onto the caller's frame: each join computes (in Python) only the keys no earlier one had."""
 
     def __init__(self, keys: list[str], schema: dict, rows: Callable[..., Iterable[tuple]]):
         self.keys, self.schema, self.rows = keys, schema, rows
@@ -22,17 +22,20 @@ class Memo:
 
     def join(self, frame: pl.DataFrame, how: str = "inner") -> pl.DataFrame:
         """``frame`` with the table's columns for its keys (``how``: inner or left), computing first the
-        keys no earlier call had. One join when nothing is missing, the usual case once warm."""
-        joined = self._joined(frame)
-        found = joined.get_column(_FOUND).is_not_null()
-        if not found.all():
-            self._add(joined.filter(~found).select(self.keys).unique())
-            joined = self._joined(frame)
+        keys no earlier call had. One join of the key columns when nothing is missing, the usual case
+        once warm; the rest of ``frame`` is not copied through it."""
+        found = self._found(frame)
+        missing = found.get_column(_FOUND).is_null()
+        if missing.any():
+            self._add(frame.select(self.keys).filter(missing).unique())
+            found = self._found(frame)
+        joined = frame.hstack(found.drop(self.keys))
         return (joined.filter(pl.col(_FOUND).is_not_null()) if how == "inner" else joined).drop(_FOUND)
 
-    def _joined(self, frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.join(self.table.with_columns(pl.lit(True).alias(_FOUND)), on=self.keys, how="left",
-                          nulls_equal=True)
+    def _found(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The table's rows for the keys of ``frame``, row for row (nulls where a key is missing)."""
+        return frame.select(self.keys).join(self.table.with_columns(pl.lit(True).alias(_FOUND)), on=self.keys,
+                                            how="left", nulls_equal=True, maintain_order="left")
 
     def _add(self, missing: pl.DataFrame) -> None:
         with self._lock:
