@@ -212,7 +212,7 @@ def adopt_hs_table(rows: pl.DataFrame) -> None:
 
 def hs_checks(pairs: pl.DataFrame) -> pl.DataFrame:
     """``pairs`` (hs, edition; hs stripped and not blank) with ``digits`` and ``hs_problem`` (hs_problem)."""
-    return _hs_table.join(pairs, how="left")
+    return _hs_table.join(pairs)
 
 
 def _hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:

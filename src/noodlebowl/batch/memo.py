@@ -8,9 +8,6 @@ from collections.abc import Callable, Iterable
 import polars as pl
 
 
-_FOUND = "_memo_found"
-
-
 class Memo:
     """A growing table of ``rows(*key)`` (one row per key) for distinct keys, kept for the process, joined
     column-wise onto the caller's frame: each join computes (in Python) only the keys no earlier one had."""
@@ -20,28 +17,28 @@ class Memo:
         self.table = pl.DataFrame(schema=schema)
         self._lock = threading.Lock()       # chunks are evaluated in parallel threads
 
-    def join(self, frame: pl.DataFrame, how: str = "inner") -> pl.DataFrame:
-        """``frame`` with the table's columns for its keys (``how``: inner or left), computing first the
-        keys no earlier call had. One join of the key columns when nothing is missing, the usual case
-        once warm; the rest of ``frame`` is not copied through it."""
+    def join(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with the table's columns for its keys beside it, computing first the keys no earlier
+        call had. An inner join of the key columns: Polars then builds its hash table on the smaller side,
+        so the cost follows the frame, not the table, however large the table has grown."""
         found = self._found(frame)
-        missing = found.get_column(_FOUND).is_null()
-        if missing.any():
-            self._add(frame.select(self.keys).filter(missing).unique())
+        if found.height < frame.height:
+            self._add(frame.select(self.keys).unique())
             found = self._found(frame)
-        joined = frame.hstack(found.drop(self.keys))
-        return (joined.filter(pl.col(_FOUND).is_not_null()) if how == "inner" else joined).drop(_FOUND)
+        return frame.hstack(found.drop(self.keys))
 
     def _found(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The table's rows for the keys of ``frame``, row for row (nulls where a key is missing)."""
-        return frame.select(self.keys).join(self.table.with_columns(pl.lit(True).alias(_FOUND)), on=self.keys,
-                                            how="left", nulls_equal=True, maintain_order="left")
+        """The table's rows for the keys of ``frame``, row for row as long as every key is in the table."""
+        return frame.select(self.keys).join(self.table, on=self.keys, how="inner", nulls_equal=True,
+                                            maintain_order="left")
 
     def _add(self, missing: pl.DataFrame) -> None:
         with self._lock:
             # another thread may have added some meanwhile: only the keys still missing are computed
             missing = missing.join(self.table, on=self.keys, how="anti", nulls_equal=True)
             rows = [r for key in missing.iter_rows() for r in self.rows(*key)]
+            if len(rows) != missing.height:
+                raise RuntimeError(f"a lookup table needs one row per key: {missing.height} keys, {len(rows)} rows")
             columns = list(zip(*rows)) if rows else [()] * len(self.schema)
             new = pl.DataFrame([column(name, list(values), dtype) for (name, dtype), values
                                 in zip(self.schema.items(), columns)])
