@@ -281,6 +281,11 @@ def shape_id_of(agreement: str, rule_text: str, rule_level: str | None) -> int:
                           rule_row=None, rule_level=rule_level, gap=None, tree=tree, leaves=leaves))
 
 
+def table_rows() -> int:
+    """Rows in the lookup tables (grows when a run meets new codes)."""
+    return _plan_table.table.height + _pattern_table.table.height
+
+
 def tables() -> dict:
     """The process's lookup tables, with the shapes their shape ids stand for (for the cache file)."""
     return {"shapes": [(p.agreement, p.rule_text, p.rule_level) for p in _SHAPE_PLANS],

@@ -107,7 +107,7 @@ def _adopt(tables: dict) -> None:
 def _rows_in_tables() -> int:
     from noodlebowl.batch import catalog, kernel
 
-    return sum(t.height for name, t in kernel.tables().items() if name != "shapes") + catalog.hs_table().height
+    return kernel.table_rows() + catalog.hs_table().height
 
 
 def save(folder: Path | None = None) -> Path | None:
