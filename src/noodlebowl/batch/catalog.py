@@ -126,6 +126,7 @@ def _number_fine(col: str, *, required: bool, positive: bool = False) -> pl.Expr
     return fine.fill_null(False)
 
 
+@cache      # an expression is immutable, and building this one costs more than evaluating it on a chunk
 def _number_problem(col: str, *, required: bool, positive: bool = False) -> pl.Expr:
     text = pl.col(col).str.strip_chars()
     frac = text.str.extract(r"\.([0-9]+)$", 1)
