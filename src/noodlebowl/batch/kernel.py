@@ -729,6 +729,9 @@ def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
 
 
 def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFrame, version: str) -> pl.DataFrame:
+    """The output: a row per route row (product, importer, agreement), in that order, with the answer of
+    its (product, agreement) in ``kernel``; where the agreement's entry into force on the route is
+    uncertain, a "qualifies" becomes undetermined."""
     c = pl.col
     at_key = np.full(products.height * NA, -1, np.int64)
     at_key[kernel["pidx"].to_numpy() * NA + kernel["a_idx"].to_numpy()] = np.arange(kernel.height)
