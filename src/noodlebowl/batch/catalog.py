@@ -477,22 +477,37 @@ def _per_value(values: list, exprs: dict[str, pl.Expr], schema: dict) -> dict:
 
 
 def _arrow_decimal_units(text) -> tuple:
-    """compiled.decimal_units over an Arrow text (chunked) array: (micro-units, fine, null, empty)."""
+    """compiled.decimal_units over an Arrow text (chunked) array: (micro-units, fine, null, empty), chunk
+    by chunk on the Arrow buffers themselves (no copy)."""
+    import numpy as np
+    import pyarrow as pa
+
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    parts = [_chunk_decimal_units(chunk) for chunk in chunks if len(chunk)]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, bool)
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
+def _chunk_decimal_units(text) -> tuple:
     import numpy as np
     import pyarrow as pa
 
     from noodlebowl.batch import compiled
 
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         text = text.cast(pa.large_string())          # e.g. string views: offsets and bytes needed
-    null = text.is_null().to_numpy(zero_copy_only=False)
-    _, offsets, data = text.buffers()
+    n = len(text)
+    validity, offsets, data = text.buffers()
+    valid = np.ones(n, bool) if validity is None or text.null_count == 0 else \
+        np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")[text.offset:text.offset + n].view(bool)
     width = np.int32 if pa.types.is_string(text.type) else np.int64
-    offsets = np.frombuffer(offsets, width)[text.offset:text.offset + len(text) + 1]
+    offsets = np.frombuffer(offsets, width)[text.offset:text.offset + n + 1]
     data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    units, fine = compiled.decimal_units(offsets, data, ~null)
-    return units, fine, null, offsets[1:] == offsets[:-1]
+    units, fine = compiled.decimal_units(offsets, data, valid)
+    return units, fine, ~valid, offsets[1:] == offsets[:-1]
 
 
 def _compiled_numbers(text: pl.Series) -> tuple:
