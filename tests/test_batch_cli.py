@@ -60,7 +60,9 @@ def test_bad_values_are_rejected_with_row_and_field(tmp_path):
                                     "A,8509.40,VN,JP,2026-03-01,100\n"
                                     "B,8509.40,VN,XX,2026-03-01,100\n"
                                     "C,8509.40,VN,JP,2026-03-01,-5\n"
-                                    "D,8509.40,VN,JP,2026-03-01,100\n")
+                                    "D,8509.40,VN,JP,2026-03-01,100\n"
+                                    "E,8509.40,QQ,JP,2026-03-01,100\n"
+                                    "F,8509.40,VN,JP;XX,2026-03-01,100\n")
     (tmp_path / "b.csv").write_text("product_id,hs,origin,originating,value\n"
                                     "A,8501.10,CN,false,30\n"
                                     "D,8501.10,CN,false,\n"
@@ -69,10 +71,10 @@ def test_bad_values_are_rejected_with_row_and_field(tmp_path):
     rejects = pl.read_csv(tmp_path / "out.csv.rejects.csv")
     got = {(r["file"], r["row"], r["field"]) for r in rejects.iter_rows(named=True)}
     assert {("p.csv", 2, "importer"), ("p.csv", 3, "fob"), ("b.csv", 2, "value"), ("b.csv", 3, "origin"),
-            ("p.csv", 4, "bom")} <= got
+            ("p.csv", 4, "bom"), ("p.csv", 5, "exporter"), ("p.csv", 6, "importer")} <= got
     out = pl.read_csv(tmp_path / "out.csv")
     assert set(out["product_id"]) == {"A"}
-    assert summary.rejected_products == 3
+    assert summary.rejected_products == 5
 
 
 def test_xlsx_results_continue_on_a_new_sheet_when_one_is_full(tmp_path, monkeypatch):

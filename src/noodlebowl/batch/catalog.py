@@ -156,6 +156,8 @@ def _problems(df: pl.DataFrame, file: str, checks: dict[str, pl.Expr | tuple[pl.
     # the rows with a reason or a doubt: usually few, so the full checks and the unpivot are small
     suspect = first.select(pl.any_horizontal(pl.col(plain).is_not_null()) | in_doubt if plain else in_doubt)
     suspects = first.filter(suspect.to_series())
+    if not suspects.height:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
     if doubtful and suspects.height:
         full = df.join(suspects.select("row"), on="row").select(
             "row", *(checks[f][1].cast(pl.String).alias(f) for f in doubtful))
@@ -288,11 +290,14 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
     hs = hs_checks(df.select("hs", "edition").filter(~_blank("hs")).unique()).rename({"digits": "hs6"})
     df = df.join(hs, on=["hs", "edition"], how="left")
     countries = _lookup(pl.concat([df["exporter"], df["importers"].explode()]), country_problem)
-    importer_problem = df.select("row", "importers").explode("importers").join(
-        countries, left_on="importers", right_on="key", how="left").filter(pl.col("problem").is_not_null()) \
-        .group_by("row").agg(importer_problem=pl.col("problem").first())
-    df = df.join(countries.rename({"key": "exporter", "problem": "exporter_problem"}), on="exporter", how="left") \
-        .join(importer_problem, on="row", how="left")
+    unknown = countries.filter(pl.col("problem").is_not_null())
+    if unknown.height:
+        importer_problem = df.select("row", "importers").explode("importers").join(
+            unknown, left_on="importers", right_on="key").group_by("row").agg(importer_problem=pl.col("problem").first())
+        df = df.join(unknown.rename({"key": "exporter", "problem": "exporter_problem"}), on="exporter", how="left") \
+            .join(importer_problem, on="row", how="left")
+    else:       # the usual catalog: every country known, no joins
+        df = df.with_columns(exporter_problem=pl.lit(None, pl.String), importer_problem=pl.lit(None, pl.String))
     duplicate = pl.col("product_id").is_duplicated() & (pl.col("row") != pl.col("row").min().over("product_id"))
     checks = {
         "product_id": pl.when(_blank("product_id")).then(pl.lit("missing value"))
