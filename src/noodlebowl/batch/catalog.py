@@ -474,13 +474,6 @@ def _dictionary(table, name: str) -> tuple:
     return idx, values
 
 
-def _per_value(values: list, exprs: dict[str, pl.Expr], schema: dict) -> dict:
-    """The slow path's column expressions on a column's distinct values (and on null, appended last, so
-    that index -1 picks it): {name: numpy array}."""
-    frame = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).select(**exprs).cast(schema)
-    return {n: frame[n].to_numpy() for n in frame.columns}
-
-
 def _arrow_decimal_units(text) -> tuple:
     """compiled.decimal_units over an Arrow text (chunked) array: (micro-units, fine, null, empty), chunk
     by chunk on the Arrow buffers themselves (no copy)."""
@@ -537,30 +530,43 @@ def _plain_numbers(table, name: str) -> tuple:
     return units, fine, null
 
 
-def line_values(table) -> dict:
-    """What a chunk's BOM lines (Arrow, from Parquet) say before the products are known: each column's
-    distinct values through the same expressions as :func:`validate_lines` once, looked up by dictionary
-    index; numbers parsed in one compiled pass. ``fine``: no problem found so far (the product id and HS
-    code are checked by :func:`validate_lines_arrow`). Safe to run in a helper thread."""
-    import numpy as np
+# What the slow path's expressions make of each distinct text of the origin, originating and kind
+# columns, kept for the process: a catalog has a handful of each, and every chunk meets them again
+_ORIGINS_SEEN: dict = {}
+_DECLARATIONS_SEEN: dict = {}
+_KINDS_SEEN: dict = {}
 
+
+def _per_distinct(values: list, seen: dict, results) -> list:
+    """``seen[v]`` for each value and for null (appended last, so that index -1 picks it), computed by
+    ``results`` for the values not seen before."""
+    wanted = values + [None]
+    new = [v for v in dict.fromkeys(wanted) if v not in seen]
+    if new:
+        seen.update(zip(new, results(new)))
+    return [seen[v] for v in wanted]
+
+
+def _blank_text() -> pl.Expr:
+    return pl.col("v").is_null() | (pl.col("v").str.strip_chars() == "")
+
+
+def _origin_results(values: list) -> list[tuple[int, bool]]:
+    """(origin id, known) per origin text: blank or "unknown" is the unknown origin."""
     from noodlebowl.batch import kernel
 
     c = pl.col
-    out = {"product": _dictionary(table, "product_id"), "hs": _dictionary(table, "hs")}
-    ok = np.ones(table.num_rows, dtype=bool)
-    # origin, originating, kind: the slow path's expressions per distinct value
-    idx, values = _dictionary(table, "origin")
-    blank = c("v").is_null() | (c("v").str.strip_chars() == "")
-    origin = pl.when(blank | (c("v").str.strip_chars().str.to_lowercase() == "unknown")).then(pl.lit("unknown")) \
-        .otherwise(c("v").str.strip_chars().str.to_uppercase())
-    per = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(o=origin)
-    per = per.with_columns(
-        fine=pl.Series([o == "unknown" or country_problem(o) is None for o in per["o"].to_list()]),
-        oid=pl.Series([kernel.origin_id(o) for o in per["o"].to_list()], dtype=pl.Int32))
-    origin_id = per["oid"].to_numpy()[idx]
-    ok &= per["fine"].to_numpy()[idx]
-    idx, values = _dictionary(table, "originating")
+    origin = pl.when(_blank_text() | (c("v").str.strip_chars().str.to_lowercase() == "unknown")) \
+        .then(pl.lit("unknown")).otherwise(c("v").str.strip_chars().str.to_uppercase())
+    names = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(origin.alias("o"))["o"].to_list()
+    return [(kernel.origin_id(o), o == "unknown" or country_problem(o) is None) for o in names]
+
+
+def _declaration_results(values: list) -> list[tuple[int, bool]]:
+    """(agreement bits, well formed) per originating text: true/false/yes/no/1/0 or a list of agreements."""
+    from noodlebowl.batch import kernel
+
+    c = pl.col
     low = c("v").str.strip_chars().str.to_lowercase().fill_null("")
     listed = c("v").str.strip_chars().str.to_uppercase().str.split(";").list.eval(pl.element().str.strip_chars())
     is_bool = low.is_in(["", "true", "false", "yes", "no", "1", "0"])
@@ -568,20 +574,44 @@ def line_values(table) -> dict:
         .otherwise(pl.sum_horizontal(pl.when(listed.list.contains(pl.lit(a))).then(pl.lit(bit)).otherwise(pl.lit(0))
                                      for a, bit in kernel.AGREEMENT_BIT.items()))
     bad = ~is_bool & listed.list.eval(~pl.element().str.contains(r"^[A-Z0-9-]+$")).list.any()
-    per = _per_value(values, {"decl": decl, "fine": ~bad.fill_null(False)}, {"decl": pl.Int8, "fine": pl.Boolean})
-    decl_v = per["decl"][idx]
-    ok &= per["fine"][idx]
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(
+        decl=decl.cast(pl.Int8), fine=~bad.fill_null(False))
+    return list(frame.iter_rows())
+
+
+def _kind_results(values: list) -> list[int]:
+    """The kind code per kind text (blank: material; -1: not a kind)."""
+    from noodlebowl.batch import kernel
+
+    kind = pl.when(_blank_text()).then(pl.lit("material")).otherwise(pl.col("v").str.strip_chars().str.to_lowercase())
+    return pl.DataFrame({"v": values}, schema={"v": pl.String}).select(
+        kind.replace_strict(kernel.KIND_CODE, default=-1, return_dtype=pl.Int8).alias("k"))["k"].to_list()
+
+
+def line_values(table) -> dict:
+    """What a chunk's BOM lines (Arrow, from Parquet) say before the products are known: each column's
+    distinct values through the same expressions as :func:`validate_lines` once, looked up by dictionary
+    index; numbers parsed in one compiled pass. ``fine``: no problem found so far (the product id and HS
+    code are checked by :func:`validate_lines_arrow`). Safe to run in a helper thread."""
+    import numpy as np
+
+    out = {"product": _dictionary(table, "product_id"), "hs": _dictionary(table, "hs")}
+    ok = np.ones(table.num_rows, dtype=bool)
+    # origin, originating, kind: the slow path's expressions per distinct value
+    idx, values = _dictionary(table, "origin")
+    origin_id, fine = (np.array(x) for x in zip(*_per_distinct(values, _ORIGINS_SEEN, _origin_results)))
+    origin_id, ok = origin_id.astype(np.int32)[idx], ok & fine[idx]
+    idx, values = _dictionary(table, "originating")
+    decl, fine = (np.array(x) for x in zip(*_per_distinct(values, _DECLARATIONS_SEEN, _declaration_results)))
+    decl, ok = decl.astype(np.int8)[idx], ok & fine[idx]
     idx, values = _dictionary(table, "kind")
-    kind = pl.when(blank).then(pl.lit("material")).otherwise(c("v").str.strip_chars().str.to_lowercase())
-    per = _per_value(values, {"kind": kind.replace_strict(kernel.KIND_CODE, default=-1, return_dtype=pl.Int8)},
-                     {"kind": pl.Int8})
-    kind_v = per["kind"][idx]
-    ok &= kind_v >= 0
+    kind = np.array(_per_distinct(values, _KINDS_SEEN, _kind_results), np.int8)[idx]
+    ok &= kind >= 0
     # numbers: format check and exact micro-units in one compiled pass
     value, value_fine, _ = _plain_numbers(table, "value")
     weight, weight_fine, weight_null = _plain_numbers(table, "weight_kg")
     ok &= value_fine & (weight_fine | weight_null)
-    out |= {"origin_id": origin_id, "decl": decl_v, "kind": kind_v, "value": value, "weight": weight,
+    out |= {"origin_id": origin_id, "decl": decl, "kind": kind, "value": value, "weight": weight,
             "weight_null": weight_null, "fine": ok}
     return out
 
