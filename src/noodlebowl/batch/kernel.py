@@ -582,6 +582,7 @@ def _party_ids(agreement: str) -> list[int]:
 
 
 A_INDEX = {a: i for i, a in enumerate(MODELLED)}
+_PE_AGREEMENT = np.array([a in PRODUCED_EXCLUSIVELY for a in MODELLED])
 NA = len(MODELLED)
 TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
 
@@ -608,19 +609,18 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
 
     c = pl.col
     version = data_version or refdata.data_version()
-    products = products.select(list(PRODUCT_SCHEMA)).cast(PRODUCT_SCHEMA)
     schema = dict(LINE_SCHEMA)
     if "pidx" in lines.columns:      # the row of the line's product in ``products``
         del schema["product_id"]
         schema["pidx"] = pl.Int64
-    lines = lines.select(list(schema)).cast(schema)
+    lines = lines.select(c(name).cast(dtype) for name, dtype in schema.items())
     if products.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
-    products = products.with_row_index("pidx").with_columns(c("pidx").cast(pl.Int64))
+    products = products.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pidx"),
+                               *(c(name).cast(dtype) for name, dtype in PRODUCT_SCHEMA.items()))
 
     # 1. routes: (product, importer, agreement, in_force) — per distinct (exporter, importer, date)
-    pairs = products.select("pidx", "exporter", "date", "importers").explode("importers") \
-        .rename({"importers": "importer"})
+    pairs = products.select("pidx", "exporter", "date", importer="importers").explode("importer")
     distinct = pairs.select("exporter", "importer", "date").unique().rows()
     rank = {importer: i for i, importer in enumerate(sorted({i for _, i, _ in distinct if i is not None}))}
     route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1)) for e, i, d in distinct
@@ -652,12 +652,13 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     per_a = _per_product_arrays(pa, products.height)
     sums = _line_sums(ln, per_a, products.height)
     at = (pa["a_idx"].to_numpy(), pa["pidx"].to_numpy())
+    # produced exclusively from originating materials; rows the engine answers (fallback)
+    pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0)
+    is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
+    to_engine = ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy() | (is_rule & sums["odd_code"][at]))
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
-                         **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS})
-    pa = pa.with_columns(
-        pe=c("agreement").is_in(list(PRODUCED_EXCLUSIVELY)) & (c("n_ctc") > 0) & (c("n_foreign") == 0))
-    pa = pa.with_columns(
-        fallback=~c("pe") & ((c("status") == "fallback") | ((c("status") == "rule") & c("odd_code"))))
+                         **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
+                         pe=pl.Series(pe))
 
     # 4. tariff shifts: the pass judged single-candidate codes; several candidates are judged here
     #    (compiled.pair_codes) and added to the sums per (product, agreement) and level
@@ -665,7 +666,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     _add_multi_candidate_codes(ln, sums, products_candidates)
 
     # 5. leaves: per (product, agreement) with a rule, each leaf's state, and the answer of the pattern
-    work = pa.filter((c("status") == "rule") & ~c("pe") & ~c("fallback"))
+    work = pa[np.flatnonzero(is_rule & ~pe & ~to_engine)]
     per_pa = _leaf_answers(work, sums, ln, products_candidates)
 
     # 6. one answer per (product, agreement)
@@ -699,9 +700,9 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
         .otherwise(c("pattern_reason")),
     )
-    engine_rows = pa.filter(c("fallback")) if bool(pa["fallback"].any()) else None
+    engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
-        pa = pa.filter(~c("fallback"))
+        pa = pa[np.flatnonzero(~to_engine)]
     # the three percentages in one division
     parts = pa.select(c("bd_part", "bu_part", "dm_part", "fob").cast(pl.Int64))
     text = exact_percent(pl.concat([parts["bd_part"], parts["bu_part"], parts["dm_part"]]),
@@ -742,8 +743,10 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
     order = np.argsort((by_product * (importer.max(initial=0) + 1) + importer) * NA + a_idx, kind="stable")
     taken = at_key[pidx * NA + a_idx][order]
     order, taken = order[taken >= 0], taken[taken >= 0]
-    out = kernel.drop("pidx", "a_idx")[taken].with_columns(
-        product_id=ids.gather(pidx[order]), importer=rows["importer"].gather(order), data_version=pl.lit(version))
+    answers = kernel[taken]
+    made = {"product_id": ids.gather(pidx[order]), "importer": rows["importer"].gather(order),
+            "data_version": pl.repeat(version, len(order), dtype=pl.String, eager=True)}
+    out = pl.DataFrame([made[name].alias(name) if name in made else answers[name] for name in OUTPUT_COLUMNS])
     in_force = rows["in_force"].gather(order)
     if in_force.null_count():
         uncertain = pl.Series(in_force.is_null()) & (out["outcome"] == "qualifies")
@@ -752,7 +755,7 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
             criterion=pl.when(uncertain).then(None).otherwise(c("criterion")),
             form_code=pl.when(uncertain).then(None).otherwise(c("form_code")),
             reason=pl.when(uncertain).then(pl.lit("entry into force uncertain for this route")).otherwise(c("reason")))
-    return out.select(OUTPUT_COLUMNS).cast(OUTPUT_SCHEMA)
+    return out if out.schema == OUTPUT_SCHEMA else out.cast(OUTPUT_SCHEMA)
 
 
 LEAF_KIND = {"TS": 0, "VC": 1, "WO": 2, "OW": 3, "U": 4}      # compiled.LEAF_*

@@ -25,12 +25,11 @@ class Memo:
         if found.height < frame.height:
             self._add(frame.select(self.keys).unique())
             found = self._found(frame)
-        return frame.hstack(found.drop(self.keys))
+        return frame.hstack(found.get_columns()[len(self.keys):])
 
     def _found(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The table's rows for the keys of ``frame``, row for row as long as every key is in the table."""
-        return frame.select(self.keys).join(self.table, on=self.keys, how="inner", nulls_equal=True,
-                                            maintain_order="left")
+        return frame[self.keys].join(self.table, on=self.keys, how="inner", nulls_equal=True, maintain_order="left")
 
     def _add(self, missing: pl.DataFrame) -> None:
         with self._lock:
