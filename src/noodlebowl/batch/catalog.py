@@ -636,10 +636,9 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     ok = prepared["fine"].copy()
     # product: the row in ``products`` of the stripped id (-1: not a product of this chunk → slow path)
     idx, values = prepared["product"]
-    ids = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).with_columns(
-        product_id=c("v").str.strip_chars()).with_row_index("i")
+    ids = pl.DataFrame({"v": values + [None]}, schema={"v": pl.String}).select(product_id=c("v").str.strip_chars())
     prods = products.select("product_id", "edition").with_row_index("pidx")
-    ids = ids.join(prods, on="product_id", how="left").sort("i")
+    ids = ids.join(prods, on="product_id", how="left", maintain_order="left")      # product ids are unique
     pidx = ids["pidx"].fill_null(-1).cast(pl.Int64).to_numpy()[idx]
     ok &= pidx >= 0
     safe = np.where(pidx >= 0, pidx, 0)
@@ -654,6 +653,7 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
     mhs_text = np.full(len(values) + 1, None, dtype=object)
     texts = pl.DataFrame({"hs": values + [None]}, schema={"hs": pl.String}).with_columns(
         c("hs").str.strip_chars()).with_row_index("k")
+    written = ~texts.select(_blank("hs"))["hs"].to_numpy()
     for edition in sorted(set(prods["edition"].to_list())):
         sel = line_ed == kernel.EDITION_INDEX[edition]
         if not sel.any():
@@ -662,7 +662,7 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
         # goes to the slow path
         used = np.zeros(len(values) + 1, dtype=bool)
         used[idx[sel]] = True
-        checked = hs_checks(texts.filter(pl.Series(used) & ~_blank("hs")).with_columns(edition=pl.lit(edition)))
+        checked = hs_checks(texts[np.flatnonzero(used & written)].with_columns(edition=pl.lit(edition)))
         k = checked["k"].to_numpy()
         digits = checked["digits"]
         six = (digits.str.len_bytes() == 6).fill_null(False).to_numpy()
@@ -680,16 +680,19 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
         mnull = np.where(sel, null_of[idx], mnull)
         odd = np.where(sel, odd_of[idx], odd)
         ok &= ~sel | fine_of[idx]
-    hs_idx = idx
-    schema = {k: v for k, v in kernel.LINE_SCHEMA.items() if k != "product_id"} | {"pidx": pl.Int64}
-    fast = pl.DataFrame({
-        "pidx": pidx, "mcode": mcode, "mnull": mnull, "odd": odd,
+    # the lines without a problem, in the kernel's schema (LINE_SCHEMA with pidx for product_id)
+    keep = slice(None) if ok.all() else np.flatnonzero(ok)
+    fast = pl.DataFrame([
+        pl.Series("mcode", mcode[keep], pl.Int64).set(pl.Series(mnull[keep]), None),
+        pl.Series("odd", odd[keep], pl.Boolean),
         # the text of a short code, gathered per line from the distinct texts (null past the end)
-        "mhs": pl.Series(mhs_text.tolist(), dtype=pl.String).gather(np.where(odd, hs_idx, len(values))),
-        "origin_id": prepared["origin_id"], "decl": prepared["decl"], "value": prepared["value"],
-        "weight": pl.Series(prepared["weight"], dtype=pl.Int64).set(pl.Series(prepared["weight_null"]), None),
-        "kind": prepared["kind"]}).filter(pl.Series(ok)) \
-        .with_columns(mcode=pl.when(c("mnull")).then(None).otherwise(c("mcode"))).select(list(schema)).cast(schema)
+        pl.Series("mhs", mhs_text.tolist(), pl.String).gather(np.where(odd, idx, len(values))[keep]),
+        pl.Series("origin_id", prepared["origin_id"][keep], pl.Int32),
+        pl.Series("decl", prepared["decl"][keep], pl.Int8),
+        pl.Series("value", prepared["value"][keep], pl.Int64),
+        pl.Series("weight", prepared["weight"][keep], pl.Int64).set(pl.Series(prepared["weight_null"][keep]), None),
+        pl.Series("kind", prepared["kind"][keep], pl.Int8),
+        pl.Series("pidx", pidx[keep], pl.Int64)])
     slow_rows = ~ok
     if not slow_rows.any():
         return fast, pl.DataFrame(schema=REJECT_SCHEMA), pl.DataFrame(schema={"row": pl.Int64, "product_id": pl.String})
