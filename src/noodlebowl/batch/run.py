@@ -79,12 +79,21 @@ class SortedBom:
             self.groups.append((i, lo, hi, offset))
             offset += rg.num_rows
 
-    def _group(self, i: int):
-        """Row group i, decoded once: chunks are read in order, and the group at the boundary of two
-        chunks is read by both."""
-        if self._last is None or self._last[0] != i:
-            self._last = (i, self.file.read_row_group(i, columns=list(self.names)))
-        return self._last[1]
+    def _groups(self, wanted: list[int]):
+        """Row groups decoded together (Arrow decodes them side by side), but the one at the boundary
+        with the previous chunk — chunks are read in order — is taken as that chunk decoded it."""
+        import pyarrow as pa
+
+        parts = []
+        if self._last is not None and wanted[0] == self._last[0]:
+            parts.append(self._last[1])
+            wanted = wanted[1:]
+        if wanted:
+            table = self.file.read_row_groups(wanted, columns=list(self.names))
+            last_rows = self.file.metadata.row_group(wanted[-1]).num_rows
+            self._last = (wanted[-1], table.slice(table.num_rows - last_rows))
+            parts.append(table)
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
     @staticmethod
     def is_sorted(path: Path) -> bool:
@@ -116,8 +125,7 @@ class SortedBom:
                   if gmin is None or not ((lo is not None and gmax <= lo) or (hi is not None and gmin > hi))]
         if not groups:
             return pa.table({"product_id": pa.array([], pa.string())}), np.zeros(0, dtype=np.int64)
-        table = pa.concat_tables([self._group(i) for i, _ in groups]).rename_columns(
-            [self.names[n] for n in self.names])
+        table = self._groups([i for i, _ in groups]).rename_columns([self.names[n] for n in self.names])
         if self.has_row:
             row = table.column("row").to_numpy().astype(np.int64)
             table = table.drop_columns(["row"])
