@@ -434,10 +434,12 @@ def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_reje
             pl.format("{} BOM line(s) rejected (BOM rows {}); the product is not evaluated", "n", "rows")
             .alias("reason")))
     counted = ~lines["kind"].is_in([KIND_CODE["indirect"], KIND_CODE["packing"]]).to_numpy()
-    if "pidx" in lines.columns:          # the row of the line's product in ``products``: sums in numpy
-        total = np.zeros(products.height, np.int64)
-        np.add.at(total, lines["pidx"].to_numpy()[counted], lines["value"].fill_null(0).to_numpy()[counted])
-        over = products.filter(pl.Series(total > products["fob"].fill_null(0).to_numpy()))
+    if "pidx" in lines.columns:          # the row of the line's product in ``products``: exact sums, compiled
+        from noodlebowl.batch import compiled
+
+        total = compiled.sum_by(lines["pidx"].to_numpy(), lines["value"].fill_null(0).to_numpy(), counted,
+                                products.height)
+        over = products[np.flatnonzero(total > products["fob"].fill_null(0).to_numpy())]
     else:
         sums = lines.filter(pl.Series(counted)).group_by("product_id").agg(counted=pl.col("value").sum())
         over = products.join(sums, on="product_id").filter(pl.col("counted") > pl.col("fob"))

@@ -198,6 +198,16 @@ def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, export
 
 
 @njit(cache=True, nogil=True)
+def sum_by(index, values, keep, n):
+    """Per index 0…n-1, the sum of the ``values`` kept (Int64, exact)."""
+    out = np.zeros(n, np.int64)
+    for i in range(index.shape[0]):
+        if keep[i]:
+            out[index[i]] += values[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def codes_not_in(codes, lines, known):
     """The codes of the chosen ``lines`` not yet ``known`` (repeats included)."""
     out = np.empty(codes.shape[0], np.int64)
