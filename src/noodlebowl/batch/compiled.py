@@ -243,6 +243,7 @@ SIG_DIGITS = 28          # Python's default decimal context, which the engine di
 _ZERO, _POINT = 48, 46   # ASCII "0" and "."
 _INT64_MAX = 2**63 - 1
 _POW10_INT = np.array([10**k for k in range(19)], dtype=np.int64)
+_FITS_TIMES_POW10 = np.array([_INT64_MAX // 10**k for k in range(19)], dtype=np.int64)   # x·10^k fits: x ≤ this
 _TEN = np.uint64(10)
 
 
@@ -283,7 +284,7 @@ def percent_texts(parts, wholes, valid):
             t //= _TEN
         # fractional digits: as many per division as r (< whole) × 10^k keeps within Int64
         k_max = 1
-        while k_max < 18 and whole <= _INT64_MAX // _POW10_INT[k_max + 1]:
+        while k_max < 18 and whole <= _FITS_TIMES_POW10[k_max + 1]:
             k_max += 1
         n_digits, significant = n_int, n_int
         while significant < SIG_DIGITS:
