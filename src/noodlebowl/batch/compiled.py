@@ -386,22 +386,23 @@ def _de_minimis(value, wsum, wnull, fob, weight, weight_null, dmv_num, dmv_den, 
 
 
 @njit(cache=True, nogil=True)
-def leaf_states(shape, leaf_start, leaf_count, leaf_kind, leaf_digits, leaf_num, leaf_den, leaf_exc,
+def leaf_states(shape, leaf_start, leaf_count, leaf_kind, leaf_digits, leaf_num, leaf_den, leaf_slot,
                 pa_key, pcode, fob, weight, weight_null, vnm, vom, costs, costs_null, n_foreign, n_ctc,
                 dmv_num, dmv_den, dmw_num, dmw_den, dmw_lo, dmw_hi, bd_allowed, bu_allowed,
-                w_mat, wnull_mat, w_orig, levels, level_nulls, rows, exc_sums, exc_nulls, exc_present):
+                w_mat, wnull_mat, w_orig, levels, level_nulls, rows, exc_row, exc_sums, exc_nulls, exc_present,
+                width):
     """Per (product, agreement) row with a rule: the packed leaf states (2 bits per leaf, kernel._pattern's
     key), and per leaf the value of the materials not passing its tariff shift (``share``; ``shared`` is
     False where the row had no tariff-shift material at all: the engine then reports no de minimis share).
 
     Leaves come from a table indexed by shape (``leaf_start``, ``leaf_count``); a tariff-shift leaf with
-    exception ranges reads its sums from ``exc_*`` (row, leaf: as many leaves as the longest rule has),
-    the others from the level sums by pa_key.
+    exception ranges (``leaf_slot`` ≥ 0) reads its sums from ``exc_*`` at (exc_row[r], slot), the others
+    from the level sums by pa_key; ``width``: the most leaves a rule has.
     Nullable inputs come as a value with a ``*_null`` mask, or -1 for the provisions' numbers."""
     n = shape.shape[0]
     keys = np.zeros(n, np.int64)
-    share = np.zeros((n, exc_sums.shape[1]), np.int64)
-    shared = np.zeros((n, exc_sums.shape[1]), np.bool_)
+    share = np.zeros((n, width), np.int64)
+    shared = np.zeros((n, width), np.bool_)
     for r in range(n):
         chapter = pcode[r] // 10_000
         weight_rule = dmw_num[r] >= 0 and dmw_lo[r] >= 0 and dmw_lo[r] <= chapter <= dmw_hi[r]
@@ -411,12 +412,13 @@ def leaf_states(shape, leaf_start, leaf_count, leaf_kind, leaf_digits, leaf_num,
             kind = leaf_kind[i]
             state = UNDETERMINED
             if kind == LEAF_TS:
-                if leaf_exc[i]:
-                    present = exc_present[r, leaf]
-                    n_fail, n_unk = exc_sums[r, leaf, N_FAIL], exc_sums[r, leaf, N_UNK]
-                    v_fail, v_all = exc_sums[r, leaf, V_FAIL], exc_sums[r, leaf, V_ALL]
-                    w_fail, w_all = exc_sums[r, leaf, W_FAIL], exc_sums[r, leaf, W_ALL]
-                    wnull_fail, wnull_all = exc_nulls[r, leaf, 0], exc_nulls[r, leaf, 1]
+                if leaf_slot[i] >= 0:
+                    x, slot = exc_row[r], leaf_slot[i]
+                    present = exc_present[x, slot]
+                    n_fail, n_unk = exc_sums[x, slot, N_FAIL], exc_sums[x, slot, N_UNK]
+                    v_fail, v_all = exc_sums[x, slot, V_FAIL], exc_sums[x, slot, V_ALL]
+                    w_fail, w_all = exc_sums[x, slot, W_FAIL], exc_sums[x, slot, W_ALL]
+                    wnull_fail, wnull_all = exc_nulls[x, slot, 0], exc_nulls[x, slot, 1]
                 else:
                     k, j = pa_key[r], (leaf_digits[i] - 2) // 2
                     present = rows[k] > 0
@@ -529,16 +531,17 @@ def pair_codes(m_off, m_codes, p_off, p_codes, keys):
 
 @njit(cache=True, nogil=True)
 def exception_sums(keys, shapes, known, values, weights, wnulls, m_off, m_codes, p_off, p_codes,
-                   entry_start, entry_count, entry_leaf, entry_digits, range_start, range_count,
-                   range_width, range_low, range_high, row_of, n_rows, width):
-    """Tariff shifts with exception ranges ("CTH except from 72.08"), per (product, agreement) row of the
-    leaf evaluation (``row_of`` maps pa keys to those rows) and leaf: the level sums (N_FAIL…). A pair passes
-    when the codes differ at the required level and the material is in no range (evaluate._shift_passes);
-    a material with no known code or candidate is undetermined. Each shape's exception leaves are
-    ``entry_*`` (from entry_start[shape], entry_count of them), each with its ranges ``range_*``."""
-    sums = np.zeros((n_rows, width, 6), np.int64)
-    nulls = np.zeros((n_rows, width, 2), np.bool_)
-    present = np.zeros((n_rows, width), np.bool_)
+                   entry_start, entry_count, entry_digits, range_start, range_count,
+                   range_width, range_low, range_high, row_of, n_rows, n_slots):
+    """Tariff shifts with exception ranges ("CTH except from 72.08"), per (product, agreement) row whose rule
+    has some (``row_of`` maps pa keys to those rows, -1 for others) and slot (the leaf's place among its
+    shape's exception leaves): the level sums (N_FAIL…). A pair passes when the codes differ at the required
+    level and the material is in no range (evaluate._shift_passes); a material with no known code or
+    candidate is undetermined. Each shape's exception leaves are ``entry_*`` (from entry_start[shape],
+    entry_count of them), each with its ranges ``range_*``."""
+    sums = np.zeros((n_rows, n_slots, 6), np.int64)
+    nulls = np.zeros((n_rows, n_slots, 2), np.bool_)
+    present = np.zeros((n_rows, n_slots), np.bool_)
     for r in range(keys.shape[0]):
         k = keys[r]
         w = row_of[k] if k < row_of.shape[0] else -1
@@ -546,7 +549,7 @@ def exception_sums(keys, shapes, known, values, weights, wnulls, m_off, m_codes,
             continue
         s = shapes[r]
         for e in range(entry_start[s], entry_start[s] + entry_count[s]):
-            leaf, d = entry_leaf[e], _POW10[6 - entry_digits[e]]
+            slot, d = e - entry_start[s], _POW10[6 - entry_digits[e]]
             verdict = 2
             if known[r] and m_off[r] < m_off[r + 1] and p_off[k] < p_off[k + 1]:
                 passing, pairs = 0, 0
@@ -562,18 +565,18 @@ def exception_sums(keys, shapes, known, values, weights, wnulls, m_off, m_codes,
                         passing += (m // d != p_codes[pi] // d) and not excluded
                         pairs += 1
                 verdict = 0 if passing == pairs else (1 if passing == 0 else 2)
-            present[w, leaf] = True
+            present[w, slot] = True
             if verdict == 1:
-                sums[w, leaf, N_FAIL] += 1
-                sums[w, leaf, V_FAIL] += values[r]
-                sums[w, leaf, W_FAIL] += weights[r]
+                sums[w, slot, N_FAIL] += 1
+                sums[w, slot, V_FAIL] += values[r]
+                sums[w, slot, W_FAIL] += weights[r]
                 if wnulls[r]:
-                    nulls[w, leaf, 0] = True
+                    nulls[w, slot, 0] = True
             elif verdict == 2:
-                sums[w, leaf, N_UNK] += 1
+                sums[w, slot, N_UNK] += 1
             if verdict != 0:
-                sums[w, leaf, V_ALL] += values[r]
-                sums[w, leaf, W_ALL] += weights[r]
+                sums[w, slot, V_ALL] += values[r]
+                sums[w, slot, W_ALL] += weights[r]
                 if wnulls[r]:
-                    nulls[w, leaf, 1] = True
+                    nulls[w, slot, 1] = True
     return sums, nulls, present

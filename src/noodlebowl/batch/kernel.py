@@ -765,20 +765,23 @@ def _leaf_table(shape_ids: list[int]) -> dict[str, np.ndarray]:
     """The leaves of the given shapes as flat arrays, each shape's at leaf_start[shape] (leaf_count of them)."""
     size = max(shape_ids, default=-1) + 1
     table = {"leaf_start": np.zeros(size, np.int64), "leaf_count": np.zeros(size, np.int64)}
-    kind, digits, num, den, exc = [], [], [], [], []
+    kind, digits, num, den, slot = [], [], [], [], []
     for sid in shape_ids:
         leaves = _SHAPE_PLANS[sid].leaves
         table["leaf_start"][sid], table["leaf_count"][sid] = len(kind), len(leaves)
+        slots = 0
         for leaf in leaves:
             tn, td = _ratio(leaf.threshold) if leaf.threshold is not None else (-1, 1)
             kind.append(LEAF_KIND[leaf.kind])
             digits.append(LEVEL_DIGITS.get(leaf.level or "", 6))
             num.append(tn)
             den.append(td)
-            exc.append(bool(leaf.exceptions))
+            # a tariff shift with exception ranges: its place among the shape's (_exception_table's order)
+            slot.append(slots if leaf.exceptions else -1)
+            slots += bool(leaf.exceptions)
     table |= {"leaf_kind": np.array(kind, np.int64), "leaf_digits": np.array(digits, np.int64),
               "leaf_num": np.array(num, np.int64), "leaf_den": np.array(den, np.int64),
-              "leaf_exc": np.array(exc, np.bool_)}
+              "leaf_slot": np.array(slot, np.int64)}
     return table
 
 
@@ -793,18 +796,21 @@ def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str,
     leaves = _leaf_table(shape_ids)
     n, width = work.height, max([len(_SHAPE_PLANS[s].leaves) for s in shape_ids], default=0)
     pa_key = work["pa_key"].to_numpy()
-    # tariff shifts with exception ranges: their sums per (row of ``work``, leaf)
+    # tariff shifts with exception ranges: their sums per (row of ``work`` whose rule has some, slot)
+    x = _exception_table(shape_ids)
+    has_exc = x["entry_count"][work["shape_id"].to_numpy()] > 0
+    exc_row = np.where(has_exc, np.cumsum(has_exc) - 1, -1)
     row_of = np.full(int(pa_key.max()) + 1 if n else 0, -1, np.int64)
-    row_of[pa_key] = np.arange(n)
+    row_of[pa_key] = exc_row
     excepted = sums["excepted"]
     line, agreement = excepted // NA, excepted % NA
     p = ln["pidx"][line]
-    x = _exception_table(shape_ids)
     exc_sums, exc_nulls, exc_present = compiled.exception_sums(
         p * NA + agreement, sums["shape_id"][agreement, p], ln["known"][line], ln["value"][line],
         ln["weight"][line], ln["wnull"][line], *_material_candidates(ln, line, sums["table_of"][agreement]),
-        *products_candidates, x["entry_start"], x["entry_count"], x["entry_leaf"], x["entry_digits"],
-        x["range_start"], x["range_count"], x["range_width"], x["range_low"], x["range_high"], row_of, n, width)
+        *products_candidates, x["entry_start"], x["entry_count"], x["entry_digits"], x["range_start"],
+        x["range_count"], x["range_width"], x["range_low"], x["range_high"], row_of, int(has_exc.sum()),
+        int(x["entry_count"].max(initial=0)))
 
     # the row fields in one query (nulls as a fill value, or a mask beside)
     c = pl.col
@@ -817,11 +823,11 @@ def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str,
     f = {name: f[name].to_numpy() for name in f.columns}
     keys, share, shared = compiled.leaf_states(
         f["shape_id"], leaves["leaf_start"], leaves["leaf_count"], leaves["leaf_kind"], leaves["leaf_digits"],
-        leaves["leaf_num"], leaves["leaf_den"], leaves["leaf_exc"], pa_key, f["pcode"], f["fob"], f["weight"],
+        leaves["leaf_num"], leaves["leaf_den"], leaves["leaf_slot"], pa_key, f["pcode"], f["fob"], f["weight"],
         f["weight_null"], f["vnm"], f["vom"], f["costs_total"], f["costs_null"], f["n_foreign"], f["n_ctc"],
         f["dmv_num"], f["dmv_den"], f["dmw_num"], f["dmw_den"], f["dmw_lo"], f["dmw_hi"], f["bd_allowed"],
         f["bu_allowed"], f["w_mat"], f["wnull_mat"], f["w_orig"], sums["levels"], sums["level_nulls"], sums["rows"],
-        exc_sums, exc_nulls, exc_present)
+        exc_row, exc_sums, exc_nulls, exc_present, width)
     per_pa = pl.DataFrame({"pa_key": pa_key, "shape_id": work["shape_id"], "key": keys, "r": np.arange(n)})
     per_pa = _pattern_table.join(per_pa)
     r, leaf = per_pa["r"].to_numpy(), per_pa["share_leaf"].fill_null(0).to_numpy()
@@ -961,7 +967,8 @@ def _add_multi_candidate_codes(ln: dict[str, np.ndarray], sums: dict[str, np.nda
 
 
 def _exception_table(shape_ids: list[int]) -> dict[str, np.ndarray]:
-    """Each shape's tariff-shift leaves with exception ranges, and their ranges, as flat arrays."""
+    """Each shape's tariff-shift leaves with exception ranges (in leaf order: their slots), and their ranges,
+    as flat arrays."""
     size = max(shape_ids, default=-1) + 1
     table = {"entry_start": np.zeros(size, np.int64), "entry_count": np.zeros(size, np.int64)}
     entries, ranges = [], []
@@ -969,11 +976,11 @@ def _exception_table(shape_ids: list[int]) -> dict[str, np.ndarray]:
         leaves = [leaf for leaf in _SHAPE_PLANS[sid].leaves if leaf.exceptions]
         table["entry_start"][sid], table["entry_count"][sid] = len(entries), len(leaves)
         for leaf in leaves:
-            entries.append((leaf.index, LEVEL_DIGITS[leaf.level], len(ranges), len(leaf.exceptions)))
+            entries.append((LEVEL_DIGITS[leaf.level], len(ranges), len(leaf.exceptions)))
             ranges.extend((len(start), int(start), int(end)) for start, end in leaf.exceptions)
-    entries = np.array(entries, np.int64).reshape(-1, 4)
+    entries = np.array(entries, np.int64).reshape(-1, 3)
     ranges = np.array(ranges, np.int64).reshape(-1, 3)
-    for j, name in enumerate(("entry_leaf", "entry_digits", "range_start", "range_count")):
+    for j, name in enumerate(("entry_digits", "range_start", "range_count")):
         table[name] = np.ascontiguousarray(entries[:, j])
     for j, name in enumerate(("range_width", "range_low", "range_high")):
         table[name] = np.ascontiguousarray(ranges[:, j])
