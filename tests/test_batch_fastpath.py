@@ -123,5 +123,28 @@ def test_plan_cache_round_trip_gives_the_same_answers(tmp_path, monkeypatch):
     assert not plancache.load(tmp_path / "cache")
 
 
+def test_plan_cache_keeps_two_other_versions_files_at_most(tmp_path, monkeypatch):
+    """Every noodlebowl or data version writes its own cache file: older ones do not pile up."""
+    import os
+
+    from noodlebowl.batch import plancache
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    for i in range(5):
+        old = folder / f"batch-plans-v2-data{i}-code{i}.pkl"
+        old.write_bytes(b"an older version's plans")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    crashed = folder / "tmpabc.tmp"
+    crashed.write_bytes(b"half written")
+    os.utime(crashed, (1_000_000, 1_000_000))
+    (folder / "notes.txt").write_text("not ours")
+    monkeypatch.setattr(plancache, "_loaded", set())
+    path = plancache.save(folder)
+    assert path is not None and path.exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [path.name, "batch-plans-v2-data3-code3.pkl", "batch-plans-v2-data4-code4.pkl", "notes.txt"])
+
+
 def table_name(module, table) -> str:
     return next(name for name, value in vars(module).items() if value is table)

@@ -110,6 +110,25 @@ def _rows_in_tables() -> int:
     return kernel.table_rows() + catalog.hs_table().height
 
 
+KEEP_OTHERS = 2      # cache files of other noodlebowl or data versions kept beside the current one
+
+
+def _prune(current: Path) -> None:
+    """Each new noodlebowl or data version writes its own file: keep the current one and the
+    ``KEEP_OTHERS`` most recently written others (another install may still use them), remove the rest
+    — and temporary files a crashed write left an hour ago or more."""
+    import time
+
+    try:
+        others = sorted((p for p in current.parent.glob("batch-plans-*.pkl") if p != current),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        stale = [p for p in current.parent.glob("*.tmp") if p.stat().st_mtime < time.time() - 3600]
+        for p in others[KEEP_OTHERS:] + stale:
+            p.unlink(missing_ok=True)
+    except OSError:         # another process pruning at the same time, a read-only file: not our problem
+        pass
+
+
 def save(folder: Path | None = None) -> Path | None:
     """Write what this process knows, when it knows more than the file held; None when nothing is new
     or the folder cannot be written (the cache is an optimisation, never a failure)."""
@@ -134,6 +153,7 @@ def save(folder: Path | None = None) -> Path | None:
         os.replace(fh.name, path)
     except OSError:
         return None
+    _prune(path)
     PLANS.update(plans)
     TRANSPOSED.update(transposed)
     HS_CHECKS.update(checks)
