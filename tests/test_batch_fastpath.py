@@ -135,7 +135,7 @@ def test_plan_cache_keeps_two_other_versions_files_at_most(tmp_path, monkeypatch
         old = folder / f"batch-plans-v2-data{i}-code{i}.pkl"
         old.write_bytes(b"an older version's plans")
         os.utime(old, (1_000_000 + i, 1_000_000 + i))
-    crashed = folder / "tmpabc.tmp"
+    crashed = folder / "batch-plans-abc.tmp"
     crashed.write_bytes(b"half written")
     os.utime(crashed, (1_000_000, 1_000_000))
     (folder / "notes.txt").write_text("not ours")

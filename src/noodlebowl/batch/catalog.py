@@ -158,7 +158,7 @@ def _problems(df: pl.DataFrame, file: str, checks: dict[str, pl.Expr | tuple[pl.
     suspects = first.filter(suspect.to_series())
     if not suspects.height:
         return pl.DataFrame(schema=REJECT_SCHEMA)
-    if doubtful and suspects.height:
+    if doubtful:
         full = df.join(suspects.select("row"), on="row").select(
             "row", *(checks[f][1].cast(pl.String).alias(f) for f in doubtful))
         suspects = suspects.select("row", *(pl.col(f).cast(pl.String) for f in plain)).join(full, on="row", how="left")
@@ -549,16 +549,12 @@ def _per_distinct(values: list, seen: dict, results) -> list:
     return [seen[v] for v in wanted]
 
 
-def _blank_text() -> pl.Expr:
-    return pl.col("v").is_null() | (pl.col("v").str.strip_chars() == "")
-
-
 def _origin_results(values: list) -> list[tuple[int, bool]]:
     """(origin id, known) per origin text: blank or "unknown" is the unknown origin."""
     from noodlebowl.batch import kernel
 
     c = pl.col
-    origin = pl.when(_blank_text() | (c("v").str.strip_chars().str.to_lowercase() == "unknown")) \
+    origin = pl.when(_blank("v") | (c("v").str.strip_chars().str.to_lowercase() == "unknown")) \
         .then(pl.lit("unknown")).otherwise(c("v").str.strip_chars().str.to_uppercase())
     names = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(origin.alias("o"))["o"].to_list()
     return [(kernel.origin_id(o), o == "unknown" or country_problem(o) is None) for o in names]
@@ -585,7 +581,7 @@ def _kind_results(values: list) -> list[int]:
     """The kind code per kind text (blank: material; -1: not a kind)."""
     from noodlebowl.batch import kernel
 
-    kind = pl.when(_blank_text()).then(pl.lit("material")).otherwise(pl.col("v").str.strip_chars().str.to_lowercase())
+    kind = pl.when(_blank("v")).then(pl.lit("material")).otherwise(pl.col("v").str.strip_chars().str.to_lowercase())
     return pl.DataFrame({"v": values}, schema={"v": pl.String}).select(
         kind.replace_strict(kernel.KIND_CODE, default=-1, return_dtype=pl.Int8).alias("k"))["k"].to_list()
 

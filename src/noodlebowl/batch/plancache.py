@@ -116,13 +116,14 @@ KEEP_OTHERS = 2      # cache files of other noodlebowl or data versions kept bes
 def _prune(current: Path) -> None:
     """Each new noodlebowl or data version writes its own file: keep the current one and the
     ``KEEP_OTHERS`` most recently written others (another install may still use them), remove the rest
-    — and temporary files a crashed write left an hour ago or more."""
+    — and temporary files a crashed write left an hour ago or more (only this module's own: the folder
+    may be one the user chose)."""
     import time
 
     try:
         others = sorted((p for p in current.parent.glob("batch-plans-*.pkl") if p != current),
                         key=lambda p: p.stat().st_mtime, reverse=True)
-        stale = [p for p in current.parent.glob("*.tmp") if p.stat().st_mtime < time.time() - 3600]
+        stale = [p for p in current.parent.glob("batch-plans-*.tmp") if p.stat().st_mtime < time.time() - 3600]
         for p in others[KEEP_OTHERS:] + stale:
             p.unlink(missing_ok=True)
     except OSError:         # another process pruning at the same time, a read-only file: not our problem
@@ -147,7 +148,8 @@ def save(folder: Path | None = None) -> Path | None:
     tables = kernel.tables() | {"hs": catalog.hs_table()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as fh:
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, prefix="batch-plans-",
+                                         suffix=".tmp") as fh:
             pickle.dump({"format": FORMAT, "plans": plans, "transposed": transposed, "hs": checks,
                          "tables": tables}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(fh.name, path)
