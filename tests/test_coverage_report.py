@@ -99,7 +99,7 @@ def _says(det, category: str) -> bool:
 
 
 @pytest.mark.parametrize("agreement, code, category", [
-    ("RCEP", "380891", "unverified"),      # RCEP 38.08: source text garbled
+    ("RCEP", "380891", "verified_en"),     # RCEP 38.08: corrected to the official English wording (data 2026-12-08)
     ("ATIGA", "010121", "missing"),        # row missing in the VN source
     ("ATIGA", "380891", "general_rule"),   # not listed in ATIGA Annex 3
     ("ATIGA", "730210", "unverified"),     # "except from heading 72.07 through [...]"
