@@ -27,30 +27,18 @@ GOLDEN = Path(__file__).parent / "golden"
 PID = "G1"
 
 # request field → catalog column, where the names differ
-PRODUCT_FIELD = {"hs": "hs", "edition": "edition", "fob": "fob", "currency": "currency", "weight_kg": "weight_kg"}
+PRODUCT_FIELD: dict[str, str] = {}
 MATERIAL_FIELD = {"name": "material"}
 
 NO_FACTS = "the catalog has no facts column: the batch answers as if nothing were stated"
-PARTIAL_CUMULATION = ("ATIGA partial cumulation (Art. 30(2), Annex 6): the catalog's regional_content_percent column "
-                      "is silently dropped and the batch counts the whole material as non-originating")
 DIVERGES: dict[str, str] = {
     "material in another currency without a rate":
         "the BOM has no currency column: a line's currency is silently dropped and its value read as the product's",
     "unknown field in the request": "a catalog column the schema does not know is silently dropped",
-    "partial-cumulation content above 100 %": PARTIAL_CUMULATION,
     "ACFTA asked for Viet Nam → Japan (Japan is not a party)":
         "batch --agreement means 'where in force': an agreement that does not apply gives no row and no reject",
     "RCEP asked before its entry into force (VN → JP, 2021-06-01)":
         "batch --agreement means 'where in force': an agreement not yet in force gives no row and no reject",
-    "ATIGA partial cumulation - Thai material with 25 % ASEAN content counts in proportion → RVC 40 %":
-        PARTIAL_CUMULATION,
-    "ATIGA partial cumulation - exactly 20 % ASEAN content still counts (≥ 20 %)": PARTIAL_CUMULATION,
-    "Partial cumulation is ATIGA only - RCEP ignores the regional content of a non-originating material":
-        PARTIAL_CUMULATION,
-    "Accessory not customary in value (12 %) is not disregarded - CTH fails, RVC fails":
-        "accessories (RCEP Art. 3.9, ATIGA Art. 35): the catalog's customary column is silently dropped",
-    "Accessory invoiced separately is a good of its own - left out of the pen's CTH test":
-        "accessories (RCEP Art. 3.9, ATIGA Art. 35): the catalog's invoiced_separately column is silently dropped",
 }
 
 

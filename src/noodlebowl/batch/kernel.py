@@ -548,8 +548,13 @@ PRODUCT_SCHEMA = {"product_id": pl.String, "hs6": pl.String, "edition": pl.Strin
 # exporter ids index ORIGINS; decl has a bit per agreement the line is declared originating under
 # (AGREEMENT_BIT; "true" sets them all); kind indexes KINDS. ``pidx`` (the row of the product in the
 # products frame) may replace product_id.
+# rcp (ATIGA partial cumulation content, micro-percent), sep (an accessory invoiced separately) and
+# customary: a line that states any of them sends its product to the engine (fallback), where the law
+# reads them — rare lines, so nothing of that law is written a second time here.
 LINE_SCHEMA = {"product_id": pl.String, "mcode": pl.Int64, "odd": pl.Boolean, "mhs": pl.String,
-               "origin_id": pl.Int32, "decl": pl.Int8, "value": pl.Int64, "weight": pl.Int64, "kind": pl.Int8}
+               "origin_id": pl.Int32, "decl": pl.Int8, "value": pl.Int64, "weight": pl.Int64, "kind": pl.Int8,
+               "rcp": pl.Int64, "sep": pl.Boolean, "customary": pl.Boolean}
+LINE_DEFAULTS = {"rcp": None, "sep": False, "customary": True}
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 AGREEMENT_BIT = {a: 1 << i for i, a in enumerate(MODELLED)}
@@ -613,7 +618,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     if "pidx" in lines.columns:      # the row of the line's product in ``products``
         del schema["product_id"]
         schema["pidx"] = pl.Int64
-    lines = lines.select(c(name).cast(dtype) for name, dtype in schema.items())
+    lines = lines.select((c(name) if name in lines.columns else pl.lit(LINE_DEFAULTS[name])).cast(dtype).alias(name)
+                         for name, dtype in schema.items())
     if products.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     products = products.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pidx"),
@@ -656,6 +662,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0)
     is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
     to_engine = ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy() | (is_rule & sums["odd_code"][at]))
+    to_engine |= _engine_products(lines, products.height)[at[1]]
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
@@ -718,6 +725,15 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 7. per importer, ordered by product, importer and agreement: each row takes its (product,
     #    agreement)'s answer; an agreement whose entry into force is uncertain never qualifies outright
     return _per_importer(rows, kernel, products, version)
+
+
+def _engine_products(lines: pl.DataFrame, n_products: int) -> np.ndarray:
+    """Per product: has it a line whose provisions only the engine reads (see LINE_SCHEMA)?"""
+    special = lines.select(pl.col("rcp").is_not_null() | pl.col("sep").fill_null(False)
+                           | ~pl.col("customary").fill_null(True)).to_series().to_numpy()
+    out = np.zeros(n_products, bool)
+    out[lines["pidx"].to_numpy()[special]] = True
+    return out
 
 
 def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
@@ -1050,7 +1066,10 @@ def build_request(product: dict, materials: list[dict], importer: str, agreement
         materials=[Material(name=f"line {i + 1}", hs=_line_code(m), origin=ORIGINS[m["origin_id"]],
                             originating=_declared(m["decl"]),
                             value=units_to_decimal(m["value"]), weight_kg=units_to_decimal(m.get("weight")),
-                            kind=KINDS[m["kind"]]) for i, m in enumerate(materials)])
+                            kind=KINDS[m["kind"]], invoiced_separately=bool(m.get("sep")),
+                            customary=m.get("customary") is not False,
+                            regional_content_percent=units_to_decimal(m.get("rcp")))
+                   for i, m in enumerate(materials)])
 
 
 def _line_code(m: dict) -> str | None:
