@@ -114,6 +114,8 @@ def _asean_and_atiga_parties(ctx: BuildContext, rcep: list[dict]) -> list[dict]:
 
 
 def _psr_rows(ctx: BuildContext) -> list[dict]:
+    from tools.importers import rcep_hs2012
+
     out = []
     for agreement, rel, modelled in PSR_TABLES:
         for r in ctx.read_csv(rel):
@@ -123,7 +125,11 @@ def _psr_rows(ctx: BuildContext) -> list[dict]:
                 "verification": r.get("verification") or "unverified",
                 "verification_detail": r.get("verification_detail") or r.get("note") or None,
                 "source": r["source"], "row_ref": f"{rel}:{r['_line']}", "modelled": modelled})
-    return out
+    # RCEP Annex 3A in HS2012 (in force before the HS2022 transposition), from the official PDF; the
+    # HS2022 rows that agree with it are verified against the official English text
+    official = rcep_hs2012.official_rows(ctx)
+    rcep_hs2012.verify_hs2022(ctx, [r for r in out if r["agreement"] == "RCEP"], official)
+    return out + official
 
 
 def _psr_gaps(ctx: BuildContext) -> list[dict]:

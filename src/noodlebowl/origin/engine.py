@@ -18,7 +18,7 @@ from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
 )
 from noodlebowl.origin.provisions_view import origin_provisions
-from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
+from noodlebowl.origin.psr import RuleSelection, answer_key, rule_table, select_rule
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
 MODELLED = ("ATIGA", "ACFTA", "RCEP")
@@ -199,10 +199,25 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
+def _no_rule_table(request: Request, route: Route, table) -> Determination:
+    """The agreement's rules for the date are not in the data: undetermined, saying so (never an error)."""
+    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                            result=Outcome.qualifies if route.in_force else Outcome.undetermined, detail=route.reason),
+              trusted_check(check="rule_table", article=table.article, result=Outcome.undetermined,
+                            detail=table.note)]
+    return Determination(agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined,
+                         criterion=None, form_code=None, rule=None, rvc=None, de_minimis=None, checks=checks,
+                         needed=[], caveats=[], data_version=refdata.data_version(),
+                         summary=f"Undetermined under {route.agreement}: {table.note}.")
+
+
 def determine_one(request: Request, route: Route) -> Determination:
     agreement = route.agreement
+    table = rule_table(agreement, request.date)
+    if table.edition is None:
+        return _no_rule_table(request, route, table)
     provisions = origin_provisions(agreement, request.date)
-    table_edition = TABLE_EDITION[agreement]
+    table_edition = table.edition
     checks: list[Check] = [trusted_check(check="in_force", article=f"{agreement} entry into force",
                                  result=Outcome.qualifies if route.in_force else Outcome.undetermined,
                                  detail=route.reason)]
@@ -243,8 +258,11 @@ def determine_one(request: Request, route: Route) -> Determination:
                                    f"{request.exporter}"))
         return answer(Outcome.qualifies, [("WO", "WO")], f"Originating under {agreement}: wholly obtained (WO).")
     product6 = _code6(request.product.hs, "product.hs", request.product.edition)
-    selection = select_rule(agreement, product6, request.product.edition, facts.get(answer_key(agreement)))
+    selection = select_rule(agreement, product6, request.product.edition, table_edition,
+                            facts.get(answer_key(table_edition)))
     caveats.extend(selection.caveats)
+    if table.note:
+        caveats.append(f"Rule table ({table.article}): {table.note}")
     counted = [v for v in views if v.counts_for_ctc]
     if agreement in PRODUCED_EXCLUSIVELY and counted and all(v.originating for v in counted):
         checks.append(trusted_check(check="produced_exclusively", article=PRODUCED_EXCLUSIVELY[agreement],
@@ -255,6 +273,12 @@ def determine_one(request: Request, route: Route) -> Determination:
             caveats.append(_minimal_ops_caveat(agreement))
         return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively "
                                                          "from originating materials (PE).", selection.rule)
+    ctx_for = lambda codes: ev.Context(  # noqa: E731 - the context of one candidate product code
+        agreement=agreement, product_codes=codes, fob=fob, weight_kg=request.product.weight_kg, materials=views,
+        vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions)
+    split = _agreeing_split(selection, ctx_for, checks, caveats) if selection.alternatives else None
+    if split is not None:
+        selection, split_forms_differ = split
     if selection.rule is None:
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
@@ -267,10 +291,7 @@ def determine_one(request: Request, route: Route) -> Determination:
         caveats.append(VERIFICATION_CAVEAT[rule.verified])
     if rule.level == "general":
         caveats.append(f"No product-specific rule is listed for this product; the {rule.basis} applies.")
-    ctx = ev.Context(agreement=agreement, product_codes=selection.product_codes, fob=fob,
-                     weight_kg=request.product.weight_kg, materials=views, vnm=vnm, vom=vom,
-                     costs_total=costs_total, facts=facts, provisions=provisions)
-    result = ev.evaluate(tree, ctx)
+    result = ev.evaluate(tree, ctx_for(selection.product_codes))
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
@@ -291,7 +312,39 @@ def determine_one(request: Request, route: Route) -> Determination:
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
-    return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    if split is not None and split_forms_differ:
+        # the candidates agree on origin but not on the proof's criterion box (caveat says which is which)
+        determination = determination.model_copy(update={"form_code": None})
+    return determination
+
+
+def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
+                    caveats: list[str]) -> tuple[RuleSelection, bool] | None:
+    """A product code that splits across subheadings with different rules: every candidate's rule is
+    evaluated; when they all give the same answer (same criterion where met), no question is needed and
+    the first candidate's rule stands for all. None: they differ, and the question stays."""
+    answers = [(c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))) for c in selection.alternatives]
+    outcomes = {r.outcome for _, r in answers}
+    criteria = {_criterion(r.criterion) for _, r in answers}
+    agree = len(outcomes) == 1 and Outcome.undetermined not in outcomes and (
+        Outcome.qualifies not in outcomes or len(criteria) == 1)
+    for c, r in answers:
+        checks.append(trusted_check(
+            check="split_candidate", article=c.rule.basis, result=r.outcome, data=c.rule.row, subject=c.code,
+            detail=f"candidate {c.rule.edition} {c.code}: rule \u201c{c.rule.text}\u201d gives {r.outcome.value}"))
+    if not agree:
+        return None
+    first = selection.alternatives[0]
+    forms = {c.code: _form_code(selection.agreement, r.criterion, c.rule, False, False) for c, r in answers}
+    if len(set(forms.values())) > 1:
+        caveats.append("The proof's origin-criterion box depends on which subheading describes the product: "
+                       + "; ".join(f"{code} \u2192 {form}" for code, form in forms.items())
+                       + f" (answer facts.{answer_key(selection.edition)}).")
+    caveats.append(f"The product's code splits across {', '.join(c.code for c in selection.alternatives)} with "
+                   "different rules; every one gives the same answer, so which of them describes the product "
+                   "does not matter.")
+    return RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule), len(set(forms.values())) > 1
 
 
 def _minimal_ops_caveat(agreement: str) -> str:
