@@ -42,11 +42,19 @@ DIVERGES: dict[str, str] = {
 }
 
 
+# Cases whose facts do not change the answer: every candidate the fact chooses between gives the same one.
+FACTS_NOT_NEEDED = {
+    "ACFTA 3816.00 split answered - HS2017 2518.30 (RVC40 or CTH), dolomite of the same heading 25.18 (50 %) "
+    "fails CTH and RVC is 30 %",
+}
+
+
 def _cases():
     for path in sorted(GOLDEN.glob("*.yaml")):
         for i, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))):
             marks = []
-            reason = DIVERGES.get(case["name"]) or (NO_FACTS if case["request"].get("facts") else None)
+            reason = DIVERGES.get(case["name"]) or (
+                NO_FACTS if case["request"].get("facts") and case["name"] not in FACTS_NOT_NEEDED else None)
             if reason:
                 marks.append(pytest.mark.xfail(reason=reason, strict=True))
             yield pytest.param(case, id=f"{path.stem}[{i}] {case['name']}", marks=marks)
