@@ -38,6 +38,13 @@ def _codes(edition: str) -> list[str]:
 
 
 @cache
+def _codes_in_range(edition: str, start: str, end: str) -> tuple[str, ...]:
+    """The first and last existing subheadings of an exception range (a material that hits it)."""
+    inside = [c for c in _codes(edition) if start.ljust(6, "0")[:6] <= c <= end.ljust(6, "9")[:6]]
+    return tuple(dict.fromkeys(inside[:1] + inside[-1:]))
+
+
+@cache
 def product_pool() -> dict[str, list[str]]:
     """HS2022 product codes grouped by the shape of their rules (each shape a few codes)."""
     pool: dict[str, list[str]] = {}
@@ -93,7 +100,7 @@ def random_catalog(seed: int, n: int, only: tuple[str, ...] = ()) -> tuple[list[
         has_costs = rng.random() < 0.6
         exceptions = [c for agreement in ("ATIGA", "ACFTA", "RCEP")
                       for leaf in kernel.plan_for(agreement, code, edition).leaves for s, e in leaf.exceptions
-                      for c in _codes(edition)[:0] or [s.ljust(6, "0")[:6], e.ljust(6, "9")[:6]]]
+                      for c in _codes_in_range(edition, s, e)]
         pid = f"P{i:04d}"
         products.append({
             "product_id": pid, "hs": f"{code[:4]}.{code[4:]}", "edition": edition,
