@@ -405,8 +405,9 @@ def _ask_put_up(request: Request, agreement: str, product_codes, edition: str, v
     """A change of classification into a put-up subheading from a material of the same chapter may
     come from packaging for sale alone (RCEP Art. 3.6(b); ATIGA Art. 31(1)(c)): ask, never assume."""
     if (result.outcome is not Outcome.qualifies or "minimal_operations_only" in request.facts
-            or any(kind != "CTC" for kind, _ in result.criterion)):
-        return
+            or any(kind != "CTC" for kind, _ in result.criterion)
+            or any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
+        return  # the good does not rest on the change of classification alone
     if not any(put_up_product(agreement, code, edition, request.date) for code in product_codes):
         return
     same_chapter = [v.name for v in views if v.counts_for_ctc and not v.originating and v.codes
@@ -442,8 +443,12 @@ def _ask_aquatic(request: Request, agreement: str, product6: str, views, result:
     if not open_questions:
         return
     names = ", ".join(v.name for v in foreign)
+    # the BOM alone no longer decides "wholly obtained": its verdict gives way to the questions
+    result.checks = [c for c in result.checks
+                     if not (c.check == "wholly_obtained" and c.result is Outcome.does_not_qualify)]
+    articles = "; ".join(dict.fromkeys(q["article"] for q in open_questions))
     _undetermine(result, trusted_check(
-        check="wholly_obtained", article="; ".join(q["article"] for q in open_questions), result=Outcome.undetermined,
+        check="wholly_obtained", article=articles, result=Outcome.undetermined,
         detail=f"the non-originating {names} may be seed stock (eggs, fry, fingerlings, larvae) of aquaculture, or "
                f"catch of the exporting Party's vessels: the good would then be wholly obtained"),
         [Question(key=q["key"], question=f"{q['question']} ({q['article']})", agreements=[agreement],
