@@ -239,6 +239,53 @@ def _judge(agreement: str, exporter: Country, importer: Country, on: dt.date) ->
                                    f"(later of the two dates: {since.isoformat()})", **base)
 
 
+class PartiesOnDate(NamedTuple):
+    """Which parties of an agreement its origin rules apply to on a date (RCEP Art. 3.2, 3.4(1);
+    ATIGA Art. 26, 30(1)): a material counts as originating only from a party for which the
+    agreement is in force. ``uncertain`` (contested or undated) maps a party to the reason;
+    ``pending`` maps a party not yet in force to its entry-into-force date."""
+
+    in_force: frozenset[str]
+    uncertain: dict[str, str]
+    pending: dict[str, dt.date]
+
+
+@cache
+def parties_on(agreement: str, on: dt.date) -> PartiesOnDate:
+    """Every party of ``agreement`` sorted by whether the agreement is in force for it on ``on``."""
+    surely: set[str] = set()
+    uncertain: dict[str, str] = {}
+    pending: dict[str, dt.date] = {}
+    for p in parties(agreement):
+        if p.eif_status == "contested":
+            uncertain[p.iso2] = (f"{p.name}'s entry into force of {agreement} is contested"
+                                 + (f" ({p.eif_note})" if p.eif_note else ""))
+        elif p.entry_into_force is None:
+            uncertain[p.iso2] = f"{p.name}'s entry-into-force date of {agreement} is not in the data"
+        elif on < p.entry_into_force:
+            pending[p.iso2] = p.entry_into_force
+        else:
+            surely.add(p.iso2)
+    return PartiesOnDate(frozenset(surely), uncertain, pending)
+
+
+def not_in_force_on_route(exporter: str, importer: str, on: dt.date) -> list[str]:
+    """Sentences for each modelled agreement whose parties include both countries but which is not
+    in force for the route on the date, each with the date it starts and for which party."""
+    exp, imp = _route(exporter, importer)
+    out = []
+    for agreement in MODELLED:
+        judged = _judge(agreement, exp, imp, on)
+        if judged.status != "not_in_force":
+            continue
+        later = [(p.entry_into_force, p.name) for p in (judged.exporter, judged.importer)
+                 if p is not None and p.entry_into_force is not None and on < p.entry_into_force]
+        start, name = max(later)
+        out.append(f"{agreement} also covers {exp.iso2} → {imp.iso2} but is not in force on {on.isoformat()}: "
+                   f"it enters into force for {name} on {start.isoformat()}.")
+    return out
+
+
 def _route(exporter: str, importer: str) -> tuple[Country, Country]:
     exp = country(exporter)
     imp = country(importer)

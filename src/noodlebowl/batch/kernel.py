@@ -682,7 +682,13 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
     to_engine = no_table | ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy()
                                   | (is_rule & sums["odd_code"][at]))
+    # the law the kernel does not hold goes to the engine, written once there
     to_engine |= _engine_products(lines, products.height)[at[1]]
+    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa)
+    # materials + costs above FOB: the engine refuses the build-up figure (ATIGA Art. 29(2)(e))
+    costed = ~pa["costs_total"].is_null().to_numpy()
+    to_engine |= costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
+                           > pa["fob"].to_numpy())
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
@@ -754,6 +760,46 @@ def _engine_products(lines: pl.DataFrame, n_products: int) -> np.ndarray:
     out = np.zeros(n_products, bool)
     out[lines["pidx"].to_numpy()[special]] = True
     return out
+
+
+def _dated_party_lines(ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.ndarray:
+    """(agreement, product): a line is declared originating in a party for which the agreement is not
+    (or not surely) in force on the product's date — the engine decides those (RCEP Art. 3.4(1))."""
+    from noodlebowl.agreements.registry import parties_on
+
+    out = np.zeros((NA, products.height), dtype=np.bool_)
+    dates, date_of_product = np.unique(products["date"].to_numpy(), return_inverse=True)
+    if not len(ln["pidx"]):
+        return out
+    line_date = date_of_product[ln["pidx"]]
+    foreign = ln["origin"] != ln["exporter"]
+    for a, agreement in enumerate(MODELLED):
+        doubtful = np.zeros((len(dates), len(ORIGINS)), dtype=np.bool_)
+        for d, day in enumerate(dates.tolist()):
+            status = parties_on(agreement, day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))
+            for iso2 in (*status.uncertain, *status.pending):
+                if iso2 in _ORIGIN_INDEX:
+                    doubtful[d, _ORIGIN_INDEX[iso2]] = True
+        if not doubtful.any():
+            continue
+        hit = doubtful[line_date, ln["origin"]] & foreign & ((ln["decl"] & AGREEMENT_BIT[agreement]) != 0)
+        out[a, ln["pidx"][hit]] = True
+    return out
+
+
+def _engine_codes(pa: pl.DataFrame) -> np.ndarray:
+    """(product, agreement) rows whose product code or figures bring law the kernel does not hold."""
+    from noodlebowl.origin.engine import engine_only
+
+    on = ["agreement", "hs6", "edition", "date"]
+    codes = pa.select(on).unique()
+    flagged = [row for row in codes.iter_rows() if engine_only(*row)]
+    mask = np.zeros(pa.height, dtype=np.bool_)
+    if flagged:
+        keys = pl.DataFrame(flagged, schema={"agreement": pl.String, "hs6": pl.String, "edition": pl.String,
+                                             "date": pl.Date}, orient="row").with_columns(flag=pl.lit(True))
+        mask = pa.select(on).join(keys, on=on, how="left", maintain_order="left")["flag"].fill_null(False).to_numpy()
+    return mask
 
 
 def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
@@ -1111,7 +1157,8 @@ def _declared(decl: int) -> bool | list[str]:
 
 def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Rows the kernel does not evaluate, answered by the engine's ``determine_one``."""
-    from noodlebowl.origin.engine import Route, determine_one
+    from noodlebowl.origin.engine import determine_one
+    from noodlebowl.origin.routes import dated_route
 
     ids = rows["pidx"].unique()
     by_product: dict[int, list[dict]] = {}
@@ -1123,7 +1170,7 @@ def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) ->
         p = prods[r["pidx"]]
         p = {**p, "costs": _costs(p)}
         request = build_request(p, by_product.get(r["pidx"], []), p["importers"][0], [r["agreement"]])
-        d = determine_one(request, Route(r["agreement"], True, "batch", parties(r["agreement"])))
+        d = determine_one(request, dated_route(r["agreement"], True, "batch", p["date"]))
         out.append({"pidx": r["pidx"], **answer_row(p["product_id"], d)})
     return pl.DataFrame(out, schema={"pidx": pl.Int64} | {k: OUTPUT_SCHEMA[k] for k in (
         "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
