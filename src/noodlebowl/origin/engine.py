@@ -429,7 +429,9 @@ def engine_only(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
         return False
     if hs6.startswith(tuple(_aquatic(agreement, on)["products"])):
         return True
-    table = TABLE_EDITION[agreement]
+    table = rule_table(agreement, on).edition
+    if table is None:
+        return False
     codes = {hs6} | (set(_transposed(hs6, edition, table)) if edition != table else set())
     return any(put_up_product(agreement, code, ed, on) for code in codes for ed in {edition, table})
 
