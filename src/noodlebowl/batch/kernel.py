@@ -511,11 +511,11 @@ def plan_key(hs: pl.Expr, edition: pl.Expr, a_idx: pl.Expr) -> pl.Expr:
     """(product code, edition, agreement) as one integer: the plan table is joined on it, far cheaper
     than on three texts. The code's length is part of it (a code of fewer than 6 digits has its plan)."""
     return ((hs.cast(pl.Int64) * 16 + hs.str.len_bytes().cast(pl.Int64)) * 4
-            + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * 4 + a_idx
+            + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * NA + a_idx
 
 
 def _plan_row(key: int):
-    agreement, edition, rest = MODELLED[key % 4], EDITIONS[key // 4 % 4], key // 16
+    agreement, edition, rest = MODELLED[key % NA], EDITIONS[key // NA % 4], key // NA // 4
     plan = plan_for(agreement, str(rest // 16).zfill(rest % 16), edition)
     codes = [int(c) for c in plan.product_codes] or None
     yield (key, plan.shape_id, plan.status,
@@ -553,6 +553,8 @@ LINE_SCHEMA = {"product_id": pl.String, "mcode": pl.Int64, "odd": pl.Boolean, "m
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 AGREEMENT_BIT = {a: 1 << i for i, a in enumerate(MODELLED)}
+if len(AGREEMENT_BIT) > 7:  # ``decl`` is an Int8 bit set (catalog.py, compiled.py): widen it first
+    raise RuntimeError(f"{len(AGREEMENT_BIT)} modelled agreements do not fit the Int8 'decl' bit set")
 ALL_AGREEMENTS = sum(AGREEMENT_BIT.values())
 EDITIONS = ("HS2012", "HS2017", "HS2022")
 EDITION_INDEX = {e: i for i, e in enumerate(EDITIONS)}
@@ -584,7 +586,9 @@ def _party_ids(agreement: str) -> list[int]:
 A_INDEX = {a: i for i, a in enumerate(MODELLED)}
 _PE_AGREEMENT = np.array([a in PRODUCED_EXCLUSIVELY for a in MODELLED])
 NA = len(MODELLED)
-TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
+# The editions of the modelled agreements' rule tables (a material's code is transposed to each)
+TE_SUFFIX = {e: e[-2:] for e in sorted(set(TABLE_EDITION.values()), reverse=True)}
+NT = len(TE_SUFFIX)
 
 
 _PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
@@ -600,6 +604,33 @@ def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
     table = pl.DataFrame([_provisions_row(MODELLED[k % NA], epoch + dt.timedelta(days=int(k // NA)))
                           for k in distinct.tolist()], schema=_PROVISIONS_SCHEMA)
     return table[row]
+
+
+def _for_product(pa: pl.DataFrame) -> pl.DataFrame:
+    """The value de minimis limit for each row's good (engine: ``Provisions.for_product``): only
+    agreements whose limit depends on the good's chapter or subheading (AJCEP) change anything."""
+    from noodlebowl.origin.provisions_view import origin_provisions
+
+    c = pl.col
+    code = c("pcodes").list.first()
+    keys = pa.select(c("a_idx"), c("date"), code.alias("fp_code")).unique().drop_nulls()
+    rows = []
+    for a, day, code6 in keys.iter_rows():
+        general = origin_provisions(MODELLED[a], day)
+        own = general.for_product(f"{code6:06d}")
+        if own is not general:
+            vn, vd = _ratio(own.de_minimis_value_percent) if own.de_minimis_value_percent is not None else (None, None)
+            rows.append((a, day, code6, vn, vd))
+    if not rows:
+        return pa
+    scoped = pl.DataFrame(rows, orient="row", schema={"a_idx": pl.Int64, "date": pl.Date, "fp_code": pl.Int64,
+                                                      "fp_num": pl.Int64, "fp_den": pl.Int64})
+    joined = pa.with_columns(fp_code=code).join(scoped.with_columns(fp_hit=pl.lit(True)),
+                                                  on=["a_idx", "date", "fp_code"], how="left", maintain_order="left")
+    hit = c("fp_hit").fill_null(False)
+    return joined.with_columns(dmv_num=pl.when(hit).then(c("fp_num")).otherwise(c("dmv_num")),
+                               dmv_den=pl.when(hit).then(c("fp_den")).otherwise(c("dmv_den"))
+                               ).drop("fp_code", "fp_num", "fp_den", "fp_hit")
 
 
 def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None = None,
@@ -642,7 +673,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pa = products.drop("importers")[keys // NA].with_columns(
         a_idx=a_idx, agreement=pl.Series(MODELLED).gather(a_idx), pa_key=pl.Series(keys))
     pa = _plan_table.join(pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx"))))
-    pa = pa.hstack(_provisions(pa["a_idx"], pa["date"]))
+    pa = _for_product(pa.hstack(_provisions(pa["a_idx"], pa["date"])))
 
     # 3. per (product, agreement): which lines are originating (engine._views) and the sums the rules
     #    need, tariff shifts included — one compiled pass over the lines (batch.compiled)
@@ -914,14 +945,14 @@ def _runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + within
 
 
-# a material code's candidates in a rule table's edition as integers, by (code · 4 + edition) · 2 + table
+# a material code's candidates in a rule table's edition as integers, by (code · 4 + edition) · NT + table
 _CANDIDATE_CODES: dict[int, np.ndarray] = {}
 
 
 def _candidate_codes(key: int) -> np.ndarray:
     codes = _CANDIDATE_CODES.get(key)
     if codes is None:
-        text = _transposed(f"{key // 8:06d}", EDITIONS[key // 2 % 4], list(TE_SUFFIX)[key % 2])
+        text = _transposed(f"{key // NT // 4:06d}", EDITIONS[key // NT % 4], list(TE_SUFFIX)[key % NT])
         codes = _CANDIDATE_CODES[key] = np.array([int(x) for x in text], np.int64)
     return codes
 
@@ -940,7 +971,7 @@ def _material_candidates(ln: dict[str, np.ndarray], line: np.ndarray, table: np.
     if several.size:
         # the lists per distinct (code, edition, table), then copied to each row's place
         i = line[several]
-        distinct, which = np.unique((ln["mcode"][i] * 4 + ln["ed"][i]) * 2 + table[several], return_inverse=True)
+        distinct, which = np.unique((ln["mcode"][i] * 4 + ln["ed"][i]) * NT + table[several], return_inverse=True)
         lists = [_candidate_codes(key) for key in distinct.tolist()]
         starts = np.zeros(len(lists) + 1, np.int64)
         np.cumsum([len(x) for x in lists], out=starts[1:])

@@ -12,7 +12,8 @@ from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.errors import InvalidRequest
+from noodlebowl.agreements.modelled import cited, modelled
+from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
@@ -21,16 +22,15 @@ from noodlebowl.origin.provisions_view import origin_provisions
 from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
-MODELLED = ("ATIGA", "ACFTA", "RCEP")
+MODELLED = modelled()
 
-# Which agreements have the "produced exclusively from originating materials" criterion, and
-# its article: RCEP Art. 3.2(b); ACFTA Annex 1 Art. 2(b) (Form E overleaf note 3(b)). ATIGA's
-# Art. 26 has no such criterion and Form D no "PE" code: such goods meet Art. 28 directly.
-PRODUCED_EXCLUSIVELY = {"RCEP": "RCEP Art. 3.2(b)", "ACFTA": "ACFTA Annex 1 Art. 2(b)"}
-MINIMAL_OPERATIONS = {"RCEP": "RCEP Art. 3.6", "ATIGA": "ATIGA Art. 31", "ACFTA": "ACFTA Annex 1 Art. 7"}
-WHOLLY_OBTAINED = {"RCEP": "RCEP Art. 3.2(a), 3.3", "ATIGA": "ATIGA Art. 26(a), 27",
-                   "ACFTA": "ACFTA Annex 1 Art. 2(a), 3"}
-CUMULATION = {"RCEP": "RCEP Art. 3.4(1)", "ATIGA": "ATIGA Art. 30(1)", "ACFTA": "ACFTA Annex 1 Art. 5"}
+# Articles each check cites, read from the agreements' YAML (`citations`). An agreement without the
+# "produced exclusively from originating materials" criterion (ATIGA Art. 26, Form D has no "PE";
+# AKFTA) has none there: such goods meet its rules directly.
+PRODUCED_EXCLUSIVELY = {a: cited(a, "produced_exclusively") for a in MODELLED if cited(a, "produced_exclusively")}
+MINIMAL_OPERATIONS = {a: cited(a, "minimal_operations") for a in MODELLED}
+WHOLLY_OBTAINED = {a: cited(a, "wholly_obtained") for a in MODELLED}
+CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
 VERIFICATION_CAVEAT = {
     "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
                    "it is not verified against the official English text.",
@@ -199,9 +199,24 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
+def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
+    """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
+    2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    return Determination(
+        agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
+        form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
+        checks=[trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                              result=Outcome.undetermined, detail=detail)],
+        data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+
+
 def determine_one(request: Request, route: Route) -> Determination:
     agreement = route.agreement
-    provisions = origin_provisions(agreement, request.date)
+    try:
+        provisions = origin_provisions(agreement, request.date)
+    except DateOutOfRange as exc:
+        return _no_rules_on_date(request, route, exc.what)
     table_edition = TABLE_EDITION[agreement]
     checks: list[Check] = [trusted_check(check="in_force", article=f"{agreement} entry into force",
                                  result=Outcome.qualifies if route.in_force else Outcome.undetermined,
@@ -267,6 +282,7 @@ def determine_one(request: Request, route: Route) -> Determination:
         caveats.append(VERIFICATION_CAVEAT[rule.verified])
     if rule.level == "general":
         caveats.append(f"No product-specific rule is listed for this product; the {rule.basis} applies.")
+    provisions = provisions.for_product(selection.product_codes[0])
     ctx = ev.Context(agreement=agreement, product_codes=selection.product_codes, fob=fob,
                      weight_kg=request.product.weight_kg, materials=views, vnm=vnm, vom=vom,
                      costs_total=costs_total, facts=facts, provisions=provisions)
