@@ -174,8 +174,8 @@ def assert_same(products: list[dict], lines: list[dict]) -> int:
                 assert row["form_code"] == d.form_code, where
                 assert row["rule_text"] == (d.rule.text if d.rule else None), where
                 assert row["rule_row"] == (d.rule.row if d.rule else None), where
-                assert _dec(row["rvc_build_down"]) == d.rvc.build_down, where
-                assert _dec(row["rvc_build_up"]) == d.rvc.build_up, where
+                assert _dec(row["rvc_build_down"]) == (d.rvc.build_down if d.rvc else None), where
+                assert _dec(row["rvc_build_up"]) == (d.rvc.build_up if d.rvc else None), where
                 assert _dec(row["de_minimis_share"]) == (d.de_minimis.share if d.de_minimis else None), where
                 compared += 1
     assert set(got) == expected_keys

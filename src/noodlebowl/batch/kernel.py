@@ -39,6 +39,7 @@ import polars as pl
 
 from noodlebowl.batch import plancache
 from noodlebowl.batch.memo import Memo
+from noodlebowl.errors import DateOutOfRange
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.psr import TABLE_EDITION, select_rule
 
@@ -468,12 +469,16 @@ def parties(agreement: str) -> frozenset[str]:
 def _provisions_row(agreement: str, on: dt.date) -> dict:
     from noodlebowl.origin.provisions_view import origin_provisions
 
-    p = origin_provisions(agreement, on)
+    try:
+        p = origin_provisions(agreement, on)
+    except DateOutOfRange:   # no rules of the agreement in the data for the date: the engine says so
+        return dict.fromkeys(_PROVISIONS_SCHEMA, None) | {"no_rules": True}
     vn, vd = _ratio(p.de_minimis_value_percent) if p.de_minimis_value_percent is not None else (None, None)
     wn, wd = _ratio(p.de_minimis_weight_percent) if p.de_minimis_weight_percent is not None else (None, None)
     lo, hi = p.de_minimis_weight_chapters or (None, None)
     return {"dmv_num": vn, "dmv_den": vd, "dmw_num": wn, "dmw_den": wd, "dmw_lo": lo, "dmw_hi": hi,
-            "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods}
+            "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods,
+            "no_rules": False}
 
 
 _TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -592,7 +597,8 @@ NT = len(TE_SUFFIX)
 
 
 _PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
-                      "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean}
+                      "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean,
+                      "no_rules": pl.Boolean}
 
 
 def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
@@ -613,7 +619,7 @@ def _for_product(pa: pl.DataFrame) -> pl.DataFrame:
 
     c = pl.col
     code = c("pcodes").list.first()
-    keys = pa.select(c("a_idx"), c("date"), code.alias("fp_code")).unique().drop_nulls()
+    keys = pa.filter(~c("no_rules")).select(c("a_idx"), c("date"), code.alias("fp_code")).unique().drop_nulls()
     rows = []
     for a, day, code6 in keys.iter_rows():
         general = origin_provisions(MODELLED[a], day)
@@ -684,9 +690,11 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     sums = _line_sums(ln, per_a, products.height)
     at = (pa["a_idx"].to_numpy(), pa["pidx"].to_numpy())
     # produced exclusively from originating materials; rows the engine answers (fallback)
-    pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0)
+    no_rules = pa["no_rules"].to_numpy()
+    pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0) & ~no_rules
     is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
-    to_engine = ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy() | (is_rule & sums["odd_code"][at]))
+    to_engine = no_rules | ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy()
+                                  | (is_rule & sums["odd_code"][at]))
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
