@@ -39,6 +39,7 @@ import polars as pl
 
 from noodlebowl.batch import plancache
 from noodlebowl.batch.memo import Memo
+from noodlebowl.errors import DateOutOfRange
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.psr import latest_table, rule_table, select_rule
 
@@ -482,7 +483,10 @@ def _provisions_row(agreement: str, on: dt.date) -> dict:
     table = rule_table(agreement, on).edition
     if table is None:       # the agreement's rules for the date are not in the data (engine: undetermined)
         return dict.fromkeys(_PROVISIONS_SCHEMA) | {"table": NO_TABLE}
-    p = origin_provisions(agreement, on)
+    try:
+        p = origin_provisions(agreement, on)
+    except DateOutOfRange:   # no rules of the agreement in the data for the date: the engine says so
+        return dict.fromkeys(_PROVISIONS_SCHEMA) | {"table": NO_TABLE}
     vn, vd = _ratio(p.de_minimis_value_percent) if p.de_minimis_value_percent is not None else (None, None)
     wn, wd = _ratio(p.de_minimis_weight_percent) if p.de_minimis_weight_percent is not None else (None, None)
     lo, hi = p.de_minimis_weight_chapters or (None, None)
@@ -525,13 +529,15 @@ def _leaf_flags(rule_text: str | None) -> tuple[bool, bool, bool]:
 def plan_key(hs: pl.Expr, edition: pl.Expr, a_idx: pl.Expr, table: pl.Expr) -> pl.Expr:
     """(product code, edition, rule table's edition, agreement) as one integer: the plan table is joined
     on it, far cheaper than on texts. The code's length is part of it (a code of fewer than 6 digits has
-    its plan); ``table`` indexes EDITIONS (NO_TABLE: none in the data for the date)."""
+    its plan); ``table`` indexes EDITIONS (NO_TABLE: none in the data for the date); the agreement takes
+    NA values, so any number of modelled agreements fits."""
     return (((hs.cast(pl.Int64) * 16 + hs.str.len_bytes().cast(pl.Int64)) * 4
-             + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * 4 + table) * 4 + a_idx
+             + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * 4 + table) * NA + a_idx
 
 
 def _plan_row(key: int):
-    agreement, table, edition, rest = (MODELLED[key % 4], key // 4 % 4, EDITIONS[key // 16 % 4], key // 64)
+    agreement, table, edition, rest = (MODELLED[key % NA], key // NA % 4, EDITIONS[key // NA // 4 % 4],
+                                       key // NA // 16)
     plan = plan_for(agreement, str(rest // 16).zfill(rest % 16), edition,
                     None if table == NO_TABLE else EDITIONS[table])
     codes = [int(c) for c in plan.product_codes] or None
@@ -575,6 +581,8 @@ LINE_DEFAULTS = {"rcp": None, "sep": False, "customary": True}
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 AGREEMENT_BIT = {a: 1 << i for i, a in enumerate(MODELLED)}
+if len(AGREEMENT_BIT) > 7:  # ``decl`` is an Int8 bit set (catalog.py, compiled.py): widen it first
+    raise RuntimeError(f"{len(AGREEMENT_BIT)} modelled agreements do not fit the Int8 'decl' bit set")
 ALL_AGREEMENTS = sum(AGREEMENT_BIT.values())
 EDITIONS = ("HS2012", "HS2017", "HS2022")
 EDITION_INDEX = {e: i for i, e in enumerate(EDITIONS)}
@@ -625,6 +633,33 @@ def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
     return table[row]
 
 
+def _for_product(pa: pl.DataFrame) -> pl.DataFrame:
+    """The value de minimis limit for each row's good (engine: ``Provisions.for_product``): only
+    agreements whose limit depends on the good's chapter or subheading (AJCEP) change anything."""
+    from noodlebowl.origin.provisions_view import origin_provisions
+
+    c = pl.col
+    code = c("pcodes").list.first()
+    keys = pa.filter(c("table") != NO_TABLE).select(c("a_idx"), c("date"), code.alias("fp_code")).unique().drop_nulls()
+    rows = []
+    for a, day, code6 in keys.iter_rows():
+        general = origin_provisions(MODELLED[a], day)
+        own = general.for_product(f"{code6:06d}")
+        if own is not general:
+            vn, vd = _ratio(own.de_minimis_value_percent) if own.de_minimis_value_percent is not None else (None, None)
+            rows.append((a, day, code6, vn, vd))
+    if not rows:
+        return pa
+    scoped = pl.DataFrame(rows, orient="row", schema={"a_idx": pl.Int64, "date": pl.Date, "fp_code": pl.Int64,
+                                                      "fp_num": pl.Int64, "fp_den": pl.Int64})
+    joined = pa.with_columns(fp_code=code).join(scoped.with_columns(fp_hit=pl.lit(True)),
+                                                  on=["a_idx", "date", "fp_code"], how="left", maintain_order="left")
+    hit = c("fp_hit").fill_null(False)
+    return joined.with_columns(dmv_num=pl.when(hit).then(c("fp_num")).otherwise(c("dmv_num")),
+                               dmv_den=pl.when(hit).then(c("fp_den")).otherwise(c("dmv_den"))
+                               ).drop("fp_code", "fp_num", "fp_den", "fp_hit")
+
+
 def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None = None,
                     *, data_version: str | None = None) -> pl.DataFrame:
     """Determinations for validated products (``PRODUCT_SCHEMA``) and their BOM lines (``LINE_SCHEMA``)."""
@@ -667,6 +702,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         a_idx=a_idx, agreement=pl.Series(MODELLED).gather(a_idx), pa_key=pl.Series(keys))
     pa = pa.hstack(_provisions(pa["a_idx"], pa["date"]))
     pa = _plan_table.join(pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx"), c("table"))))
+    pa = _for_product(pa)
 
     # 3. per (product, agreement): which lines are originating (engine._views) and the sums the rules
     #    need, tariff shifts included — one compiled pass over the lines (batch.compiled)

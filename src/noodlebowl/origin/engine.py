@@ -14,7 +14,8 @@ from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.errors import InvalidRequest
+from noodlebowl.agreements.modelled import cited, modelled
+from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
@@ -23,16 +24,15 @@ from noodlebowl.origin.provisions_view import origin_provisions
 from noodlebowl.origin.psr import RuleSelection, answer_key, rule_table, select_rule
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
-MODELLED = ("ATIGA", "ACFTA", "RCEP")
+MODELLED = modelled()
 
-# Which agreements have the "produced exclusively from originating materials" criterion, and
-# its article: RCEP Art. 3.2(b); ACFTA Annex 1 Art. 2(b) (Form E overleaf note 3(b)). ATIGA's
-# Art. 26 has no such criterion and Form D no "PE" code: such goods meet Art. 28 directly.
-PRODUCED_EXCLUSIVELY = {"RCEP": "RCEP Art. 3.2(b)", "ACFTA": "ACFTA Annex 1 Art. 2(b)"}
-MINIMAL_OPERATIONS = {"RCEP": "RCEP Art. 3.6", "ATIGA": "ATIGA Art. 31", "ACFTA": "ACFTA Annex 1 Art. 7"}
-WHOLLY_OBTAINED = {"RCEP": "RCEP Art. 3.2(a), 3.3", "ATIGA": "ATIGA Art. 26(a), 27",
-                   "ACFTA": "ACFTA Annex 1 Art. 2(a), 3"}
-CUMULATION = {"RCEP": "RCEP Art. 3.4(1)", "ATIGA": "ATIGA Art. 30(1)", "ACFTA": "ACFTA Annex 1 Art. 5"}
+# Articles each check cites, read from the agreements' YAML (`citations`). An agreement without the
+# "produced exclusively from originating materials" criterion (ATIGA Art. 26, Form D has no "PE";
+# AKFTA) has none there: such goods meet its rules directly.
+PRODUCED_EXCLUSIVELY = {a: cited(a, "produced_exclusively") for a in MODELLED if cited(a, "produced_exclusively")}
+MINIMAL_OPERATIONS = {a: cited(a, "minimal_operations") for a in MODELLED}
+WHOLLY_OBTAINED = {a: cited(a, "wholly_obtained") for a in MODELLED}
+CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
 VERIFICATION_CAVEAT = {
     "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
                    "it is not verified against the official English text.",
@@ -238,6 +238,16 @@ def _no_rule_table(request: Request, route: Route, table) -> Determination:
                          criterion=None, form_code=None, rule=None, rvc=None, de_minimis=None, checks=checks,
                          needed=[], caveats=[], data_version=refdata.data_version(),
                          summary=f"Undetermined under {route.agreement}: {table.note}.")
+def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
+    """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
+    2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    return Determination(
+        agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
+        form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
+        checks=[trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                              result=Outcome.undetermined, detail=detail)],
+        data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
 
 
 def determine_one(request: Request, route: Route) -> Determination:
@@ -263,7 +273,10 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     table = rule_table(agreement, request.date)
     if table.edition is None:
         return _no_rule_table(request, route, table)
-    provisions = origin_provisions(agreement, request.date)
+    try:
+        provisions = origin_provisions(agreement, request.date)
+    except DateOutOfRange as exc:
+        return _no_rules_on_date(request, route, exc.what)
     table_edition = table.edition
     checks: list[Check] = [trusted_check(check="in_force", article=f"{agreement} entry into force",
                                  result=Outcome.qualifies if route.in_force else Outcome.undetermined,
@@ -343,7 +356,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                                                          "from originating materials (PE).", selection.rule)
     ctx_for = lambda codes: ev.Context(  # noqa: E731 - the context of one candidate product code
         agreement=agreement, product_codes=codes, fob=fob, weight_kg=request.product.weight_kg, materials=views,
-        vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions, costs_problem=costs_problem)
+        vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions.for_product(codes[0]),
+        costs_problem=costs_problem)
     split = _agreeing_split(selection, ctx_for, checks, caveats) if selection.alternatives else None
     if split is not None:
         selection, split_forms_differ = split
@@ -360,6 +374,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     if rule.level == "general":
         caveats.append(f"No product-specific rule is listed for this product; the {rule.basis} applies.")
     result = ev.evaluate(tree, ctx_for(selection.product_codes))
+    provisions = provisions.for_product(selection.product_codes[0])
     _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
     _ask_aquatic(request, agreement, product6, views, result)
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
