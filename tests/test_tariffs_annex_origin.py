@@ -48,14 +48,38 @@ def test_annex_excluded_u():
 
 
 def test_origin_country_rules():
+    """RCEP Art. 2.6, paragraph by paragraph (Art. 3.2: (a) wholly obtained, (b) exclusively from
+    originating materials, (c) product-specific rule)."""
+    # 2.6.1: a single common schedule (Australia): no differential, the column does not matter
+    assert rcep_country_of_origin("AU", "CN").outcome == "not_needed"
+    # 2.6.3: Appendix line, 25 % ≥ 20 % added in Thailand → Thailand (Viet Nam's column A)
     r = rcep_country_of_origin("VN", "TH", line_in_appendix=True, value_added_in_exporter_pct=Decimal(25))
     assert r.outcome == "resolved" and r.article == "Art. 2.6.3" and r.column == "RCEP-A (ASEAN)"
+    # 2.6.3 not met → 2.6.4: the Party with the highest value of originating materials
     r = rcep_country_of_origin("VN", "TH", line_in_appendix=True, value_added_in_exporter_pct=Decimal(10),
                                originating_materials_by_party={"CN": Decimal(40), "JP": Decimal(30)})
     assert r.rcep_country_of_origin == "CN" and r.article == "Art. 2.6.4" and r.column == "RCEP-C (CN)"
+    # 2.6.2, Art. 3.2(b): production beyond the minimal operations of 2.6.5 in the exporter
     r = rcep_country_of_origin("JP", "VN", line_in_appendix=False, originating_under="b",
                                beyond_minimal_operations_in_exporter=True)
     assert r.article == "Art. 2.6.2" and r.column == "RCEP ASEAN·AU·NZ"
+    # 2.6.2, Art. 3.2(c): the good became originating in the exporter under the PSR
+    r = rcep_country_of_origin("JP", "TH", line_in_appendix=False, originating_under="c")
+    assert r.rcep_country_of_origin == "TH" and r.article == "Art. 2.6.2"
+    # 2.6.2 proviso fails (only minimal operations) → 2.6.4
+    r = rcep_country_of_origin("JP", "TH", line_in_appendix=False, originating_under="b",
+                               beyond_minimal_operations_in_exporter=False,
+                               originating_materials_by_party={"CN": Decimal(90)})
+    assert r.rcep_country_of_origin == "CN" and r.column == "RCEP CN"
+    # the Appendix question is not asked when both branches give the same answer
+    r = rcep_country_of_origin("JP", "TH", originating_under="c", value_added_in_exporter_pct=Decimal(60))
+    assert r.rcep_country_of_origin == "TH" and not r.needed
+    # missing facts are asked, with their `facts` keys
     r = rcep_country_of_origin("VN", "TH")
-    assert r.outcome == "unresolved" and any("Appendix" in f for f in r.missing_facts)
-    assert rcep_country_of_origin("AU", "CN").outcome == "not_needed"
+    assert r.outcome == "unresolved" and {"rcep_line_in_appendix"} <= {q.key for q in r.needed}
+    # 2.6.4 names no tie-break: asked, not chosen
+    r = rcep_country_of_origin("JP", "TH", line_in_appendix=False, originating_under="b",
+                               beyond_minimal_operations_in_exporter=False,
+                               originating_materials_by_party={"CN": Decimal(45), "KR": Decimal(45)})
+    assert r.outcome == "unresolved" and r.needed[0].key == "rcep_country_of_origin"
+    assert r.needed[0].options == ["CN", "KR"]
