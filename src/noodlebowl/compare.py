@@ -223,7 +223,8 @@ def _rcep_rate(request: Request, d: Determination, exporter_rate: Rate | None, m
     country = country_of_origin_for(request, d)
     if country.outcome == "not_needed":
         return _RcepRate(rate=exporter_rate, country=country, claims=[], needed=[])
-    contributors = sorted(originating_materials_by_party(request))
+    # the importing Party's own materials have no column in its schedule (no "rate for goods of" itself)
+    contributors = sorted(p for p in originating_materials_by_party(request) if p != request.importer)
     candidates = list(dict.fromkeys([request.exporter, *contributors]))
     by_party = {p: (exporter_rate if p == request.exporter else _party_rate(request, p, money)) for p in candidates}
     claims = _claims(request, contributors, by_party, money)
@@ -260,17 +261,22 @@ def _claims(request: Request, contributors: list[str], by_party: dict, money: _M
 
     def highest(parties) -> str:
         rates = {p: by_party.get(p) or _party_rate(request, p, money) for p in parties}
-        missing = sorted(p for p, r in rates.items() if _metric(r, money.by_value) is None)
+        # a Party whose goods get no preference on the line (excluded, not eligible) has no rate to claim
+        preferential = {p: r for p, r in rates.items() if r is None or r.eligible}
+        missing = sorted(p for p, r in preferential.items() if _metric(r, money.by_value) is None)
         if missing:
             return f"not computable: no rate in the data for goods of {', '.join(missing)}"
-        top = max(rates, key=lambda p: _metric(rates[p], money.by_value))
-        return f"{rates[top].words} (the rate for goods of {top})"
+        if not preferential:
+            return "none: the line has no preference for goods of these Parties"
+        top = max(preferential, key=lambda p: _metric(preferential[p], money.by_value))
+        return f"{preferential[top].words} (the rate for goods of {top})"
 
     out = []
     if contributors:
         out.append("Art. 2.6.6(a), highest rate among the Parties contributing originating materials "
                    f"({', '.join(contributors)}): {highest(contributors)}; the importer must be able to prove it")
-    out.append(f"Art. 2.6.6(b), highest rate among all Parties: {highest(RCEP_PARTIES)}")
+    others = [p for p in RCEP_PARTIES if p != request.importer]
+    out.append(f"Art. 2.6.6(b), highest rate among all Parties: {highest(others)}")
     return out
 
 

@@ -165,6 +165,15 @@ def rcep_country_of_origin(
                                needed=[_ask("rcep_country_of_origin", "Which Party is the RCEP country of origin? "
                                             f"{', '.join(leaders)} contributed equal values (Art. 2.6.4)", leaders)])
     values = ", ".join(f"{p} {v.normalize():f}" for p, v in sorted(by_party.items(), key=lambda kv: -kv[1]))
+    if leaders[0] == importer:
+        # the importing Party's schedule has no column for its own goods, and Art. 2.6 says no more
+        return CountryOfOrigin(outcome="unresolved", article="Art. 2.6.4", alternative_claims=ALTERNATIVES,
+                               reason=f"{why}; the highest value of originating materials is {importer}'s own "
+                                      f"({values}), and {importer}'s schedule has no column for its own goods: "
+                                      "Art. 2.6 does not say which rate applies — claim under Art. 2.6.6",
+                               needed=[_ask("rcep_country_of_origin", "Which Party's rate does the importing "
+                                            "Party apply (Art. 2.6.4 points to the importing Party itself)?",
+                                            [p for p in RCEP_PARTIES if p != importer])])
     return resolved(leaders[0], "Art. 2.6.4", f"{why}; {leaders[0]} contributed the highest value of originating "
                                               f"materials ({values})")
 
