@@ -300,7 +300,7 @@ def rate_words(rate: Rate) -> str:
     """The rate as a trader reads it: ``free``, ``7 %``, ``not eligible — MFN applies`` …"""
     k = rate.kind
     if k == "ad_valorem":
-        return percent_text(rate.percent)
+        return "free" if rate.percent == 0 else percent_text(rate.percent)
     if k == "not_eligible":
         return "not eligible — MFN applies"
     if k == "excluded":
@@ -325,7 +325,7 @@ def money_text(amount: Decimal, currency: str) -> str:
 
 def duty_text(rate: Rate, customs_value: Decimal | None, currency: str, amount: Decimal | None) -> str | None:
     """``7 % of 1,200.00 USD = 84.00 USD``; ``free``; ``None`` when no duty is computed."""
-    if rate.kind == "free":
+    if rate.kind == "free" or (rate.kind == "ad_valorem" and rate.percent == 0):
         return "free"
     if amount is None:
         return None
