@@ -437,8 +437,8 @@ def _also_check(options: list[Option], best: str, best_metric, by_value: bool, r
         if o.outcome is Outcome.qualifies and metric is None and (o.rate is None or o.rate.eligible):
             what = why_unknown or (f"its rate in {request.importer}'s tariff is not in the data" if o.rate is None
                                    else f"its rate is {o.rate.words}")
-            out.append(f"{o.agreement} qualifies; {what} — check {request.importer}'s {o.agreement} schedule: it may "
-                       "be cheaper than the best choice")
+            than = "" if best == "unknown" else ": it may be cheaper than the best choice"
+            out.append(f"{o.agreement} qualifies; {what} — check {request.importer}'s {o.agreement} schedule{than}")
         if o.outcome is Outcome.undetermined and metric is not None and (best_metric is None or metric < best_metric):
             out.append(f"{o.agreement} would give {o.rate.words} if the product qualifies: answer the questions in "
                        "`needed`")
@@ -448,7 +448,8 @@ def _also_check(options: list[Option], best: str, best_metric, by_value: bool, r
             continue
         schedules = not_imported_for(u.id, request.importer)
         where = (f"; its rates are in the source ({', '.join(r.source_text() for r in schedules)}) but not "
-                 "imported yet") if schedules else "; its rate is not in the data"
+                 "imported yet") if schedules else \
+            ("; its rate for the date is not in the data" if why_unknown else "; its rate is not in the data")
         out.append(f"{u.id} ({u.name}) also covers {request.exporter} → {request.importer}{where} — noodlebowl does "
                    "not evaluate it: check its rate and rules of origin")
     return out
