@@ -122,3 +122,13 @@ def test_advise_no_longer_fails_for_a_date_outside_the_editions():
     advice = advise(parse_request(data))
     assert any(a.agreement == "RCEP" and a.outcome is Outcome.qualifies for a in advice.agreements)
     assert any("rate unknown for 2025-06-01" in n for n in advice.caveats)
+
+
+def test_every_unmodelled_rate_on_the_route_is_shown_not_only_the_cheaper_ones():
+    # Japan 0207.14.220 from Thailand: JTEPA 8.5 % (cheaper than MFN 11.9 %), AJCEP 11.9 % (not cheaper)
+    c = compare(parse_request({"exporter": "TH", "importer": "JP", "date": "2026-03-01",
+                               "product": {"hs": "0207.14.220", "fob": "1000"}, "facts": {"wholly_obtained": True}}))
+    every = {u.agreement: u.rate for u in c.unmodelled}
+    assert every["JTEPA"] == "8.5 %" and every["AJCEP"] == "11.9 %"
+    assert {u.agreement for u in c.unmodelled_cheaper} == {"JTEPA"}
+    assert "VJEPA" not in every  # Viet Nam's EPA with Japan is not on Thailand's route

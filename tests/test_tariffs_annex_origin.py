@@ -83,3 +83,24 @@ def test_origin_country_rules():
                                originating_materials_by_party={"CN": Decimal(45), "KR": Decimal(45)})
     assert r.outcome == "unresolved" and r.needed[0].key == "rcep_country_of_origin"
     assert r.needed[0].options == ["CN", "KR"]
+
+
+def test_jp_rcep_staging_follows_japans_april_year():
+    """Japan's RCEP years begin on 1 April (RCEP Annex I, Japan's headnotes): the 2026-04-01 edition carries
+    Year 5. 3904.10.090: rcep_cn 2.1 % (2026-01-01 edition) → 1.8 % (2026-04-01 edition)."""
+    before = [m for m in measures_for("JP", "3904.10.090", "CN", dt.date(2026, 3, 31)) if m.regime == "RCEP"]
+    after = [m for m in measures_for("JP", "3904.10.090", "CN", dt.date(2026, 4, 1)) if m.regime == "RCEP"]
+    assert before[0].rate.percent == Decimal("2.1") and before[0].scope.group == "RCEP CN"
+    assert after[0].rate.percent == Decimal("1.8") and after[0].valid_from == dt.date(2026, 4, 1)
+    asean = [m for m in measures_for("JP", "3904.10.090", "TH", dt.date(2026, 4, 1)) if m.regime == "RCEP"]
+    assert asean[0].rate.kind == "free" and asean[0].scope.group == "RCEP ASEAN·AU·NZ"
+
+
+def test_vn_rcep_columns_by_origin_and_undated():
+    """Viet Nam's RCEP columns A–F (Decree 129/2022 annexes) for 0207.14.10: A 13,3 · C 15 · D 20; the file
+    states no validity dates, so every measure says so."""
+    on = dt.date(2026, 3, 1)
+    rate = {o: [m for m in measures_for("VN", "0207.14.10", o, on) if m.regime == "RCEP"][0] for o in ("TH", "CN", "JP")}
+    assert (rate["TH"].rate.percent, rate["CN"].rate.percent, rate["JP"].rate.percent) == (
+        Decimal("13.3"), Decimal(15), Decimal(20))
+    assert all(m.valid_from is None and "no validity dates" in m.validity_note for m in rate.values())

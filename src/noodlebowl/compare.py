@@ -93,6 +93,7 @@ class Comparison(BaseModel):
     best: str                       # an agreement, "MFN", "no preference needed", or "unknown"
     best_reason: str
     unmodelled_cheaper: list[Unmodelled]
+    unmodelled: list[Unmodelled] = []  # every rate on the route under an agreement noodlebowl does not evaluate
     also_check: list[str] = []      # qualifying options whose rate is unknown, cheaper undetermined ones, agreements without rates
     needed: list[Question]
     caveats: list[str]
@@ -310,12 +311,15 @@ def compare(request: Request) -> Comparison:
     options = [o.model_copy(update={"why_not_best": _why_not(o, best, mfn_metric, money.by_value)}) for o in options]
     best_metric = mfn_metric if best in ("MFN", "no preference needed", "unknown") else \
         next(_metric(o.rate, money.by_value) for o in options if o.agreement == best)
-    unmodelled = _unmodelled_cheaper(result, request, best_metric, money)
+    every_unmodelled = _unmodelled_rates(result, request, money)
+    unmodelled = [u for u, metric in every_unmodelled
+                  if metric is not None and (best_metric is None or metric < best_metric)]
     also = _also_check(options, best, best_metric, money.by_value, request, result, unmodelled)
     caveats.extend(_undated(mfn, options))
     return Comparison(exporter=request.exporter, importer=request.importer, date=request.date.isoformat(),
                       product_hs=request.product.hs, customs_value=money.customs_value, currency=money.currency,
                       mfn=mfn, options=options, best=best, best_reason=best_reason, unmodelled_cheaper=unmodelled,
+                      unmodelled=[u for u, _ in every_unmodelled],
                       also_check=also, needed=needed, caveats=list(dict.fromkeys(caveats)),
                       determinations=determinations, data_version=refdata.data_version())
 
@@ -398,9 +402,9 @@ def _route_members(request: Request) -> dict[str, list[str]]:
     return {u.id: u.parties for u in unmodelled_agreements()}
 
 
-def _unmodelled_cheaper(result, request: Request, best_metric, money: _Money) -> list[Unmodelled]:
-    """Rates under agreements noodlebowl does not evaluate that beat the best choice (all of them
-    when no best is known): shown, never evaluated, never hidden by a name."""
+def _unmodelled_rates(result, request: Request, money: _Money) -> list[tuple[Unmodelled, Decimal | None]]:
+    """Every rate on the route under an agreement noodlebowl does not evaluate, with its ranking
+    metric: shown, never evaluated, never hidden by a name (tariffs/regimes.yaml)."""
     from noodlebowl.agreements.registry import MODELLED
     from noodlebowl.tariffs.regimes import agreement_of, is_agreement
 
@@ -414,13 +418,13 @@ def _unmodelled_cheaper(result, request: Request, best_metric, money: _Money) ->
         if parties is not None and not (request.exporter in parties and request.importer in parties):
             continue
         rate = _rate_for(result.measures, regime, money)
-        metric = _metric(rate, money.by_value)
-        if rate is None or metric is None or (best_metric is not None and metric >= best_metric):
+        if rate is None:
             continue
-        out.append(Unmodelled(regime=regime, agreement=agreement, rate=rate.words, ad_valorem=rate.ad_valorem,
-                              source=rate.source,
-                              note=f"{rate.words} under {agreement} — its rules of origin are not evaluated by "
-                                   "noodlebowl: check them before claiming it"))
+        out.append((Unmodelled(regime=regime, agreement=agreement, rate=rate.words, ad_valorem=rate.ad_valorem,
+                               source=rate.source,
+                               note=f"{rate.words} under {agreement} — its rules of origin are not evaluated by "
+                                    "noodlebowl: check them before claiming it"),
+                    _metric(rate, money.by_value)))
     return out
 
 
