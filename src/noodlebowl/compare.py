@@ -243,9 +243,10 @@ def _rcep_rate(request: Request, d: Determination, exporter_rate: Rate | None, m
     if known and len(known) == len(metrics):
         top = max(known, key=lambda p: known[p])
         rate = by_party[top].model_copy(update={"note": (
-            f"Art. 2.6.6(a): the highest rate among the candidate Parties ({', '.join(candidates)}) — claimable "
-            f"if the importer can prove the Parties contributing originating materials; answer the questions "
-            f"in `needed` for the rate of the RCEP country of origin")})
+            f"the RCEP country of origin is not settled: it is one of {', '.join(candidates)}, whose rates differ; "
+            f"the highest of them ({top}'s) is shown — never below the rate that applies, and claimable under "
+            f"Art. 2.6.6(a) where {top} contributed originating materials and the importer can prove it; answer "
+            "the questions in `needed` for the exact column")})
     else:
         rate = None
     return _RcepRate(rate=rate, country=country, claims=claims, needed=country.needed)
