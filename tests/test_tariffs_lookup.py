@@ -151,3 +151,11 @@ def test_cli_show_json(cli):
 def test_cli_show_unknown_importer_one_sentence(cli):
     r = cli("tariffs", "show", "--importer", "XX", "--code", "851713")
     assert r.exit_code == 2 and "no tariff data for importer XX" in r.stderr
+
+
+def test_cli_show_names_the_agreement_of_a_regime(cli):
+    r = cli("tariffs", "show", "--importer", "JP", "--code", "0207.14.220", "--origin", "TH",
+            "--date", "2026-03-01", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    th = [m for m in json.loads(r.stdout)["measures"] if m["regime"] == "JP-TH EPA"][0]
+    assert th["agreement"] == "JTEPA" and th["words"] == "8.5 %"
