@@ -249,7 +249,9 @@ def _rcep_rate(request: Request, d: Determination, exporter_rate: Rate | None, m
             "the questions in `needed` for the exact column")})
     else:
         rate = None
-    return _RcepRate(rate=rate, country=country, claims=claims, needed=country.needed)
+    # which subparagraph of Art. 3.2 applies follows from the origin answer itself: not asked before it is known
+    needed = [q for q in country.needed if not (q.key == "rcep_originating_under" and d.outcome is Outcome.undetermined)]
+    return _RcepRate(rate=rate, country=country, claims=claims, needed=needed)
 
 
 def _party_rate(request: Request, party: str, money: _Money) -> Rate | None:
