@@ -318,6 +318,9 @@ def compare(request: Request) -> Comparison:
     unmodelled = [u for u, metric in every_unmodelled
                   if metric is not None and (best_metric is None or metric < best_metric)]
     also = _also_check(options, best, best_metric, money.by_value, request, result, unmodelled)
+    if unmodelled:
+        best_reason += (f"; lower rates exist under {', '.join(u.agreement for u in unmodelled)}, which noodlebowl "
+                        "does not evaluate — check their rules of origin (unmodelled_cheaper)")
     caveats.extend(_undated(mfn, options))
     return Comparison(exporter=request.exporter, importer=request.importer, date=request.date.isoformat(),
                       product_hs=request.product.hs, customs_value=money.customs_value, currency=money.currency,
