@@ -109,8 +109,10 @@ def test_au_rcep_later_applied_change_wins_over_the_year_commitment():
     # 2204.10.23: Schedule 14 "From 2 February 2026: 2%, and $107.99/L of alcohol"; Annex I Year 5 = 2
     before = by_regime(measures_for("AU", "2204.10.23", "TH", dt.date(2026, 1, 15)), "RCEP")[0]
     after = by_regime(measures_for("AU", "2204.10.23", "TH", dt.date(2026, 3, 1)), "RCEP")[0]
-    assert before.basis == "commitment" and pct(before) == 2
     assert after.basis == "applied" and after.rate.kind == "compound" and after.valid_from == dt.date(2026, 2, 2)
+    # before that change only the ad valorem commitment is known: the per-unit part is not, so no rate
+    assert before.basis == "commitment" and before.rate.kind == "not_computable"
+    assert "per-unit part" in before.rate.reason and "Annex I Year 5" in before.rate.reason
 
 
 def test_au_rcep_undated_per_unit_rate_against_commitment_is_not_guessed():

@@ -97,7 +97,7 @@ def _earlier(m: TariffMeasure) -> str:
     return "is an earlier stage" if m.valid_from else "is not stated for a date"
 
 
-def reconcile(valid: list[TariffMeasure]) -> list[TariffMeasure]:
+def reconcile(valid: list[TariffMeasure], every: list[TariffMeasure] | None = None) -> list[TariffMeasure]:
     """An applied tariff and an agreement commitment (RCEP Annex I) valid on the same date, for the
     same line and regime: the applied rate wins when it is stated for the date — from the start of the
     commitment's current year or later; otherwise the commitment for that year applies (the applied
@@ -108,12 +108,20 @@ def reconcile(valid: list[TariffMeasure]) -> list[TariffMeasure]:
 
     commitments = {(m.national_line, m.line_condition, m.regime): m for m in valid if m.basis == "commitment"}
     applied_keys = {(m.national_line, m.line_condition, m.regime) for m in valid if m.basis == "applied"}
+    # applied rows with a per-unit part on other dates: the commitment alone would leave that part out
+    per_unit = {(m.national_line, m.line_condition, m.regime): m for m in (every or [])
+                if m.basis == "applied" and m.rate.kind not in ("free", "ad_valorem")}
     out = []
     for m in valid:
         key = (m.national_line, m.line_condition, m.regime)
         if m.basis == "commitment":
-            if key not in applied_keys:
-                out.append(m)
+            if key in applied_keys:
+                continue
+            if key in per_unit:
+                why = (f"{_stage(m)}; {_applied_text(per_unit[key])} adds a per-unit part whose amount for this date "
+                       "is not in the data")
+                m = m.model_copy(update={"rate": NotComputable(raw=m.raw, reason=why), "note": why})
+            out.append(m)
             continue
         c = commitments.get(key)
         current = c is None or (m.valid_from is not None and c.valid_from is not None and m.valid_from >= c.valid_from)
@@ -204,7 +212,7 @@ def _lookup(importer: str, code: str, origin: str | None, on: dt.date, source: s
     valid = [m for m in measures if m.valid_on(on)]
     if measures and not valid:
         raise DateOutOfRange(f"no {importer} measure for {code} is valid on {on.isoformat()}")
-    valid = reconcile(valid)
+    valid = reconcile(valid, measures)
     out = []
     for m in valid:
         if origin is not None and not m.scope.covers(origin):
