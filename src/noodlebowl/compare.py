@@ -317,7 +317,7 @@ def compare(request: Request) -> Comparison:
     every_unmodelled = _unmodelled_rates(result, request, money)
     unmodelled = [u for u, metric in every_unmodelled
                   if metric is not None and (best_metric is None or metric < best_metric)]
-    also = _also_check(options, best, best_metric, money.by_value, request, result, unmodelled)
+    also = _also_check(options, best, best_metric, money.by_value, request, result)
     if unmodelled:
         best_reason += (f"; lower rates exist under {', '.join(u.agreement for u in unmodelled)}, which noodlebowl "
                         "does not evaluate — check their rules of origin (unmodelled_cheaper)")
@@ -402,7 +402,7 @@ def _why_not(o: Option, best: str, mfn_metric, by_value: bool) -> str | None:
     return f"higher or equal rate ({o.rate.words}) than the best choice"
 
 
-def _route_members(request: Request) -> dict[str, list[str]]:
+def _agreement_parties() -> dict[str, list[str]]:
     from noodlebowl.agreements.registry import unmodelled_agreements
 
     return {u.id: u.parties for u in unmodelled_agreements()}
@@ -414,7 +414,7 @@ def _unmodelled_rates(result, request: Request, money: _Money) -> list[tuple[Unm
     from noodlebowl.agreements.registry import MODELLED
     from noodlebowl.tariffs.regimes import agreement_of, is_agreement
 
-    members = _route_members(request)
+    members = _agreement_parties()
     out = []
     for regime in sorted({m.regime for m in result.measures}):
         agreement = agreement_of(regime) or regime
@@ -434,8 +434,8 @@ def _unmodelled_rates(result, request: Request, money: _Money) -> list[tuple[Unm
     return out
 
 
-def _also_check(options: list[Option], best: str, best_metric, by_value: bool, request: Request, result,
-                unmodelled: list[Unmodelled]) -> list[str]:
+def _also_check(options: list[Option], best: str, best_metric, by_value: bool, request: Request,
+                result) -> list[str]:
     """What the user should check besides the best choice, in words."""
     from noodlebowl.agreements.registry import not_modelled_for_route
     from noodlebowl.tariffs.regimes import agreement_of, not_imported_for
