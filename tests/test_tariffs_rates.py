@@ -113,3 +113,21 @@ def test_regime_sources_exist(shared_data):
     for r in regimes().values():
         for s in r.sources:
             assert (shared_data / s.file).is_file(), (r.regime, s.file)
+
+
+def test_a_malformed_regime_table_is_refused_with_its_file(tmp_path, monkeypatch):
+    import pytest
+
+    from noodlebowl.errors import DataImportError
+    from noodlebowl.tariffs import regimes as module
+
+    bad = tmp_path / "regimes.yaml"
+    bad.write_text("regimes:\n  - {regime: X, kind: treaty, sources: []}\n", encoding="utf-8")
+    monkeypatch.setattr(module, "REGIMES_FILE", bad)
+    module.regimes.cache_clear()
+    try:
+        with pytest.raises(DataImportError) as info:
+            module.regimes()
+        assert str(bad) in str(info.value) and "kind" in str(info.value)
+    finally:
+        module.regimes.cache_clear()
