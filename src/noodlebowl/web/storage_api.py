@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request as HttpRequest
+from fastapi import APIRouter, Depends, Query, Request as HttpRequest
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
-from noodlebowl.origin.request import Costs, Material, Money, Product, Request
+from noodlebowl.limits import MAX_INT, CountryCode, PositiveAmount, ShipmentDate
+from noodlebowl.origin.request import Costs, Material, Product, Request
 from noodlebowl.web.errors import ERROR_SCHEMA, ApiError
 from noodlebowl.web.store.repository import Principal, Store
 
@@ -48,14 +49,14 @@ class BomIn(_In):
 class RouteIn(_In):
     """The route and date to determine a stored product's origin for."""
 
-    exporter: str = Field(min_length=2, max_length=3)
-    importer: str = Field(min_length=2, max_length=3)
-    date: dt.date = Field(default_factory=dt.date.today)
-    agreements: list[str] | None = None
-    customs_value: Money | None = None
-    quantity: Money | None = Field(default=None, gt=0)
+    exporter: CountryCode
+    importer: CountryCode
+    date: ShipmentDate = Field(default_factory=dt.date.today)
+    agreements: list[str] | None = Field(default=None, max_length=20)
+    customs_value: PositiveAmount | None = None
+    quantity: PositiveAmount | None = None
     unit: str | None = Field(default=None, max_length=20)
-    bom_version: int | None = Field(default=None, ge=1, description="default: the latest version")
+    bom_version: int | None = Field(default=None, ge=1, le=MAX_INT, description="default: the latest version")
 
 
 class StatementImport(_In):
@@ -113,7 +114,7 @@ def get_product(product_id: str, who: Principal = Depends(principal),
 
 
 @router.get("/products/{product_id}/bom")
-def get_bom(product_id: str, version: int | None = None, who: Principal = Depends(principal),
+def get_bom(product_id: str, version: int | None = Query(None, ge=1, le=MAX_INT), who: Principal = Depends(principal),
             store: Store = Depends(store_of)) -> dict[str, Any]:
     """One BOM version (default: the latest)."""
     return store.get_bom(who, product_id, version)
@@ -270,7 +271,7 @@ def import_statement(http: HttpRequest, body: StatementImport, who: Principal = 
 
 
 @router.get("/audit")
-def audit(limit: int = 100, who: Principal = Depends(principal),
+def audit(limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(principal),
           store: Store = Depends(store_of)) -> list[dict[str, Any]]:
     """What was done in the organisation, newest first."""
-    return store.audit(who, max(1, min(limit, 1000)))
+    return store.audit(who, limit)

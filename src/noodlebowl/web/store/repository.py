@@ -108,8 +108,12 @@ class Store:
 
     # --- products and BOM versions ---------------------------------------------------------
 
-    def _product(self, s: Session, who: Principal, product_id: str) -> m.Product:
-        row = s.scalar(select(m.Product).where(m.Product.id == product_id, m.Product.org_id == who.org_id))
+    def _product(self, s: Session, who: Principal, product_id: str, *, lock: bool = False) -> m.Product:
+        """The organisation's product; ``lock`` holds its row until the transaction ends, so that
+        concurrent writers of its BOM take version numbers one after the other (PostgreSQL row
+        lock; SQLite writers already hold the database lock from BEGIN IMMEDIATE)."""
+        q = select(m.Product).where(m.Product.id == product_id, m.Product.org_id == who.org_id)
+        row = s.scalar(q.with_for_update() if lock else q)
         if row is None:
             raise NotFound("product", product_id)
         return row
@@ -175,7 +179,7 @@ class Store:
 
     def new_bom_version(self, who: Principal, product_id: str, bom: dict, note: str | None = None) -> dict:
         with self.tx() as s:
-            self._product(s, who, product_id)
+            self._product(s, who, product_id, lock=True)
             return self._bom_dict(self._add_version(s, who, product_id, bom, note))
 
     # --- determinations ----------------------------------------------------------------------
@@ -259,7 +263,7 @@ class Store:
         """Record the statement and add a BOM version with the material marked originating
         (``change_bom(bom_dict) -> bom_dict``)."""
         with self.tx() as s:
-            self._product(s, who, product_id)
+            self._product(s, who, product_id, lock=True)
             latest = self._bom(s, product_id)
             version = self._add_version(s, who, product_id, change_bom(latest.bom),
                                         f"origin statement imported for {material!r} ({agreement})")
