@@ -17,6 +17,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from noodlebowl.errors import InvalidRequest
+
 MAX_INTEGER_DIGITS = 12          # 10¹² currency units: sums and Int128 products stay exact
 MAX_DECIMAL_PLACES = 6
 MAX_DIGITS = MAX_INTEGER_DIGITS + MAX_DECIMAL_PLACES
@@ -122,12 +124,96 @@ def too_deep(text: str) -> str | None:
     return f"nested {depth} levels deep, more than {MAX_NESTING}" if depth > MAX_NESTING else None
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"          # a number, not a formula: left as it is
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
 def neutralise_cell(value):
-    """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` (OWASP CSV
-    injection advice: cells starting with = + - @ tab or CR); anything else unchanged."""
-    if isinstance(value, str) and value and value[0] in FORMULA_STARTS:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` (OWASP's advice on CSV
+    injection: cells starting with = + - @ tab or CR); plain numbers and other values unchanged."""
+    import re
+
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not re.match(_PLAIN_NUMBER, value):
         return "'" + value
     return value
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+def neutralise_frame(df):
+    """:func:`neutralise_cell` on every text column of a Polars frame (vectorised)."""
+    import polars as pl
+
+    def safe(name: str) -> pl.Expr:
+        col = pl.col(name)
+        risky = col.str.contains(_FORMULA_START) & ~col.str.contains(_PLAIN_NUMBER)
+        return pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name)
+
+    text = [name for name, dtype in df.schema.items() if dtype == pl.String]
+    return df.with_columns(safe(n) for n in text) if text else df
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+MAX_UNPACKED_RATIO = 100         # an .xlsx packs text about 5–20×; a bomb packs it thousands of times
+MAX_ZIP_ENTRIES = 10_000
+
+
+class LimitExceeded(InvalidRequest):
+    """An input past one of the limits above; ``limit`` names it (the API answers 413, the CLI exits 2)."""
+
+    def __init__(self, what: str, limit: str, *, where: str | None = None) -> None:
+        super().__init__(what, where=where, accepted=limit)
+        self.limit = limit
+
+
+def check_zip(source, *, max_unpacked: int) -> None:
+    """Refuse a zip container (.xlsx) whose entries would unpack past ``max_unpacked`` bytes in all
+    or past ``MAX_UNPACKED_RATIO`` × their packed size, from its directory alone (nothing is unpacked;
+    Python's zipfile never unpacks an entry past its declared size). ``source``: a path or bytes."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return          # not a zip: the reader says so in its own words
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise LimitExceeded(f"the workbook holds {len(entries)} parts, more than {MAX_ZIP_ENTRIES}",
+                            f"at most {MAX_ZIP_ENTRIES} parts in an .xlsx")
+    total = sum(e.file_size for e in entries)
+    if total > max_unpacked:
+        raise LimitExceeded(f"the workbook unpacks to {total} bytes, more than {max_unpacked}",
+                            f"an .xlsx that unpacks to at most {max_unpacked} bytes")
+    for e in entries:
+        if e.file_size > MAX_UNPACKED_RATIO * max(e.compress_size, 1) and e.file_size > 1 << 20:
+            raise LimitExceeded(f"the workbook part {e.filename} unpacks {e.file_size // max(e.compress_size, 1)}×"
+                                f" (a decompression bomb?)", f"at most {MAX_UNPACKED_RATIO}× compression per part")
+
+
+def text_file_problem(path, *, chunk: int = 1 << 20) -> str | None:
+    """Why a CSV file cannot be read as UTF-8 text with balanced quotes (None when it can), read in
+    chunks: an odd number of double quotes means a quoted field never ends."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = quotes = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return f"not UTF-8 text (byte {offset + exc.start} cannot be read)"
+            if b"\x00" in block:
+                return "binary data (a NUL byte), not CSV text"
+            quotes += block.count(b'"')
+            offset += len(block)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "not UTF-8 text (it ends inside a character)"
+    if offset == 0:
+        return "empty"
+    if quotes % 2:
+        return "a quoted field is never closed (an odd number of double quotes)"
+    return None

@@ -160,9 +160,15 @@ async def bom_parse(file: UploadFile = File(..., description="CSV (UTF-8) or Exc
     """Read a bill of materials file into materials, with an error per row and column."""
     from noodlebowl.web import bomfile
 
+    from starlette.concurrency import run_in_threadpool
+
+    from noodlebowl.limits import LimitExceeded
+
     data = await file.read()
-    try:
-        return bomfile.read(data, file.filename, file.content_type)
+    try:   # parsed in a worker thread: the event loop keeps answering other requests meanwhile
+        return await run_in_threadpool(bomfile.read, data, file.filename, file.content_type)
+    except LimitExceeded as exc:
+        raise ApiError(413, exc.what, error="PayloadTooLarge", where=file.filename, accepted=exc.limit) from None
     except bomfile.UnsupportedFile as exc:
         raise ApiError(415, exc.what, error="UnsupportedMediaType", where=file.filename,
                        accepted=exc.accepted) from None
