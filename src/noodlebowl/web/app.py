@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from noodlebowl.web import docs, errors, limits, security
+from noodlebowl.web import docs, errors, limits, secret, security
 from noodlebowl.web.store import Store, database_url, make_engine, migrate
 from noodlebowl.web.store.db import home
 
@@ -21,10 +20,11 @@ MAX_BATCH_BYTES = 512 * 1024 * 1024     # a catalog upload: products and BOM fil
 
 def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BYTES,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, max_batch_bytes: int = MAX_BATCH_BYTES,
-               jobs_folder: str | Path | None = None) -> FastAPI:
+               jobs_folder: str | Path | None = None, secret_folder: str | Path | None = None) -> FastAPI:
     """The app on ``database`` (default: ``$NOODLEBOWL_DATABASE_URL`` or the SQLite file in
     ``$NOODLEBOWL_HOME``); migrations run before it serves. Batch jobs keep their files in
-    ``jobs_folder`` (default: ``$NOODLEBOWL_HOME/jobs``)."""
+    ``jobs_folder`` (default: ``$NOODLEBOWL_HOME/jobs``); the signing secret comes from
+    ``$NOODLEBOWL_SECRET_KEY`` or the key file in ``secret_folder`` (default ``$NOODLEBOWL_HOME``)."""
     from contextlib import asynccontextmanager
 
     from noodlebowl import __version__
@@ -48,7 +48,8 @@ def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BY
                               "qualifies under the rules of origin (law cited), and what proof it needs.")
     app.state.store = store
     app.state.jobs = jobs
-    app.state.secret = cache(store.secret)
+    signing = secret.signing_secret(Path(secret_folder) if secret_folder else None)      # made once, at start-up, outside the database
+    app.state.secret = lambda: signing
     errors.install(app)
     docs.install(app)
     security.install_log_redaction()
