@@ -20,7 +20,8 @@ MAX_BATCH_BYTES = 512 * 1024 * 1024     # a catalog upload: products and BOM fil
 
 def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BYTES,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, max_batch_bytes: int = MAX_BATCH_BYTES,
-               jobs_folder: str | Path | None = None, secret_folder: str | Path | None = None) -> FastAPI:
+               jobs_folder: str | Path | None = None, secret_folder: str | Path | None = None,
+               body_timeout: float = security.BODY_TIMEOUT_SECONDS) -> FastAPI:
     """The app on ``database`` (default: ``$NOODLEBOWL_DATABASE_URL`` or the SQLite file in
     ``$NOODLEBOWL_HOME``); migrations run before it serves. Batch jobs keep their files in
     ``jobs_folder`` (default: ``$NOODLEBOWL_HOME/jobs``); the signing secret comes from
@@ -37,6 +38,7 @@ def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BY
     migrate(engine)
     store = Store(engine)
     jobs = JobRunner(store, Path(jobs_folder) if jobs_folder else home() / "jobs")
+    jobs.sweep()                       # files of failed and expired jobs (see noodlebowl.web.jobs)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -70,5 +72,6 @@ def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BY
     def glossary() -> FileResponse:
         return FileResponse(HERE / "templates" / "glossary.html", media_type="text/html")
 
+    app.add_middleware(security.BodyTimeout, seconds=body_timeout)
     app.add_middleware(security.SecurityHeaders)
     return app

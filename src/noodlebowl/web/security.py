@@ -150,3 +150,49 @@ def install_log_redaction() -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())
+
+
+BODY_TIMEOUT_SECONDS = 30.0     # longest wait for the next piece of a request body
+
+
+class BodyTimeout:
+    """408 when a client stops sending its request body for ``seconds`` (a slow client cannot hold
+    a connection and a worker forever). Idle keep-alive connections are closed by uvicorn after
+    ``timeout_keep_alive`` (see noodlebowl.web.server)."""
+
+    def __init__(self, app, seconds: float = BODY_TIMEOUT_SECONDS) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        import asyncio
+
+        started = False
+
+        async def timed_receive():
+            try:
+                return await asyncio.wait_for(receive(), self.seconds)
+            except asyncio.TimeoutError:
+                raise _BodyTimedOut from None
+
+        async def tracked_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracked_send)
+        except _BodyTimedOut:
+            if not started:
+                body = json.dumps({"error": "RequestTimeout", "what": f"the request body did not arrive within "
+                                   f"{self.seconds:g} s", "where": "request body",
+                                   "accepted": "a body sent without pauses", "suggestions": []}).encode()
+                await send({"type": "http.response.start", "status": 408,
+                            "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTimedOut(Exception):
+    pass

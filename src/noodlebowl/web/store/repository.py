@@ -371,6 +371,12 @@ class Store:
                              .order_by(m.BatchJob.created_at.desc(), m.BatchJob.id).limit(limit))
             return [as_dict(r, *self.JOB_FIELDS) for r in rows]
 
+    def job_state(self, job_id: str) -> dict | None:
+        """Unscoped: the job's status and end, for the runner's clean-up of its files."""
+        with self.tx(write=False) as s:
+            row = s.get(m.BatchJob, job_id)
+            return {"status": row.status, "finished_at": row.finished_at} if row else None
+
     def update_job(self, job_id: str, *, only_if: tuple[str, ...] = ("queued", "running"), **changes: Any) -> bool:
         """Change an unfinished job (the runner's progress and end); False if it had already ended."""
         with self.tx() as s:
