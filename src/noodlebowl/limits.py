@@ -105,9 +105,13 @@ def check_date(on: dt.date) -> dt.date:
 ShipmentDate = Annotated[dt.date, AfterValidator(check_date)]
 
 
-def nesting_depth(text: str) -> int:
-    """The deepest bracket/brace nesting of a JSON or flow-YAML text (and of block YAML by indent),
-    measured without parsing, so a hostile file cannot exhaust the parser's recursion."""
+def bracket_depth(text: str | bytes) -> int:
+    """The deepest bracket/brace nesting of a JSON or flow-YAML text, measured without parsing."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    opening = text.count("[") + text.count("{")
+    if opening <= MAX_NESTING:
+        return opening          # the depth is at most the number of openings: no need to walk
     depth = deepest = 0
     for ch in text:
         if ch in "[{":
@@ -115,6 +119,13 @@ def nesting_depth(text: str) -> int:
             deepest = max(deepest, depth)
         elif ch in "]}":
             depth = max(0, depth - 1)
+    return deepest
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of a JSON or YAML text — brackets, and block YAML by its indents —
+    measured without parsing, so a hostile file cannot exhaust the parser's recursion."""
+    deepest = bracket_depth(text)
     indents = {len(line) - len(line.lstrip(" ")) for line in text.splitlines() if line.strip()}
     return max(deepest, len(indents))
 

@@ -14,6 +14,8 @@ import json
 import logging
 import re
 
+from noodlebowl.limits import MAX_NESTING, bracket_depth
+
 # The /docs page is served with local assets (see noodlebowl.web.docs), so 'self' suffices.
 CSP = (b"default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
        b"base-uri 'self'; form-action 'self'")
@@ -72,9 +74,10 @@ class SecurityHeaders:
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
 
-def _refusal(where: str):
-    body = json.dumps({"error": "ValidationError", "what": "the NUL character is not accepted", "where": where,
-                       "accepted": "text without NUL (U+0000) characters", "suggestions": []}).encode()
+def _refusal(where: str, what: str = "the NUL character is not accepted",
+             accepted: str = "text without NUL (U+0000) characters"):
+    body = json.dumps({"error": "ValidationError", "what": what, "where": where, "accepted": accepted,
+                       "suggestions": []}).encode()
 
     async def reply(send) -> None:
         await send({"type": "http.response.start", "status": 422,
@@ -89,8 +92,8 @@ def has_nul_escape(body: bytes) -> bool:
 
 
 class RefuseUnstorable:
-    """422 for NUL in the path, the query string or a JSON body (read whole: JSON bodies are small,
-    their size is capped before this runs)."""
+    """422 for NUL in the path, the query string or a JSON body, and for a JSON body nested deeper
+    than MAX_NESTING (read whole: JSON bodies are small, their size is capped before this runs)."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -116,6 +119,9 @@ class RefuseUnstorable:
         body = b"".join(chunks)
         if has_nul_escape(body):
             return await _refusal("request body")(send)
+        if bracket_depth(body) > MAX_NESTING:
+            return await _refusal("request body", f"the JSON is nested more than {MAX_NESTING} levels deep",
+                                  f"at most {MAX_NESTING} levels of nesting")(send)
         return await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive),
                               send)
 
