@@ -3,7 +3,8 @@ with Debian's postgresql binaries — not only where CI set ``NOODLEBOWL_TEST_PO
 
 ``url()`` gives ``$NOODLEBOWL_TEST_POSTGRES_URL`` when set; otherwise it starts a cluster in a
 temporary folder on a free loopback port (once per process; stopped and removed at exit), or
-returns None when no ``initdb`` is installed. As root, the server runs as the ``postgres`` user
+returns None when no ``initdb`` is installed — an error instead under
+``NOODLEBOWL_REQUIRE_SERVICES=1`` (tests/run sets it: nothing skipped). As root, the server runs as the ``postgres`` user
 (initdb refuses root), as in ``.ci/run``.
 """
 
@@ -39,6 +40,8 @@ def url() -> str | None:
         return os.environ[ENV]
     pgbin = _bin()
     if not pgbin:
+        if os.environ.get("NOODLEBOWL_REQUIRE_SERVICES") == "1":
+            raise RuntimeError("no PostgreSQL binaries (initdb) found: apt-get install postgresql")
         return None
     root = os.geteuid() == 0
     folder = tempfile.mkdtemp(prefix="noodlebowl-test-pg-")
