@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 PG_URL = pgcluster.url()
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="no PostgreSQL: set NOODLEBOWL_TEST_POSTGRES_URL or install postgresql (apt-get install "
-                       "postgresql); bash .ci/test installs it"))]
+                       "postgresql); bash tests/run installs it"))]
 _pg_reset = False
 
 

@@ -134,3 +134,9 @@ def test_nul_in_any_text_is_422_and_nothing_stored(client, where):
 def test_nul_in_path_or_query_is_422(client, url):
     h = new_org(client)
     assert client.get(url, headers=h).status_code == 422
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "1900-01-01"])
+def test_agreements_for_a_date_outside_the_data_is_400(client, date):
+    r = client.get("/agreements", params={"exporter": "VN", "importer": "JP", "date": date})
+    assert r.status_code == 400 and r.json()["where"] == "date" and r.json()["error"] == "DateOutOfRange"

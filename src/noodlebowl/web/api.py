@@ -97,7 +97,12 @@ def agreements(exporter: str = Query(..., min_length=2, max_length=3),
                date: dt.date | None = Query(None, description="YYYY-MM-DD (default: today)")) -> Any:
     """Every modelled agreement judged for the route on the date, plus the ones not modelled."""
     from noodlebowl.agreements.registry import agreements_for_route
+    from noodlebowl.limits import date_problem, earliest_date, latest_date
 
+    problem = date_problem(date) if date else None
+    if problem:
+        raise ApiError(400, problem, error="DateOutOfRange", where="date",
+                       accepted=f"a date from {earliest_date()} to {latest_date()}")
     with status_for_errors(400):
         return agreements_for_route(exporter, importer, date)
 
