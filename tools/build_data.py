@@ -19,7 +19,7 @@ from pathlib import Path
 from tools.buildkit import DEFAULT_OUT, DEFAULT_SOURCE, BuildContext, content_hash, write_table
 
 # Order matters only for readability of the manifest; importers are independent.
-IMPORTERS = ["hs", "agreements", "tariffs"]
+IMPORTERS = ["hs", "hs_labelled", "agreements", "tariffs"]
 
 
 def build(source: Path, out: Path) -> dict:
