@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy as np
 import pyarrow as pa
 
 from noodlebowl.hs.index import VIEWS, Doc, documents, postings
@@ -79,14 +80,17 @@ def search_index_tables(docs: list[Doc]) -> dict[str, pa.Table]:
         "doc": pa.array(range(len(docs)), pa.int32()),
         **{f: pa.array([getattr(d, f) for d in docs], pa.string()) for f in ("kind", "hs6", "ref", "source", "text")},
     })
-    terms, posts = [], []
+    # term ids run on across views (word terms first), so each view's postings are one slice
+    views, terms, term_ids, doc_ids, counts = [], [], [], [], []
     for view in VIEWS:
-        names, term_ids, doc_ids, counts = postings(docs, view)
-        terms.append(pa.table({"view": pa.array([view] * len(names), pa.string()),
-                               "term_id": pa.array(range(len(names)), pa.int32()),
-                               "term": pa.array(names, pa.string())}))
-        posts.append(pa.table({"view": pa.array([view] * len(term_ids), pa.string()),
-                               "term_id": pa.array(term_ids, pa.int32()), "doc": pa.array(doc_ids, pa.int32()),
-                               "count": pa.array(counts, pa.int16())}))
-    return {"hs_search_docs": doc_table, "hs_search_terms": pa.concat_tables(terms),
-            "hs_search_postings": pa.concat_tables(posts)}
+        names, t, d, c = postings(docs, view)
+        views += [view] * len(names)
+        term_ids.append(t + len(terms))
+        terms += names
+        doc_ids.append(d)
+        counts.append(c)
+    return {"hs_search_docs": doc_table,
+            "hs_search_terms": pa.table({"view": pa.array(views, pa.string()), "term": pa.array(terms, pa.string())}),
+            "hs_search_postings": pa.table({"term_id": pa.array(np.concatenate(term_ids), pa.int32()),
+                                            "doc": pa.array(np.concatenate(doc_ids), pa.int32()),
+                                            "count": pa.array(np.concatenate(counts), pa.int16())})}

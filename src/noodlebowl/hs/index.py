@@ -111,9 +111,10 @@ def _sparse_dot(ids: np.ndarray, w: np.ndarray, start: np.ndarray, targets: np.n
                 weights: np.ndarray, n: int) -> np.ndarray:
     if len(ids) == 0:
         return np.zeros(n)
-    spans = [np.arange(start[i], start[i + 1]) for i in ids]
-    return np.bincount(np.concatenate([targets[s] for s in spans]),
-                       np.concatenate([weights[s] * q for s, q in zip(spans, w)]), minlength=n)
+    # positions of every posting of the query's terms, without a Python loop over terms
+    first, lengths = start[ids], start[ids + 1] - start[ids]
+    positions = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    return np.bincount(targets[positions], weights[positions] * np.repeat(w, lengths), minlength=n)
 
 
 class SearchIndex:
@@ -150,18 +151,20 @@ class SearchIndex:
     @classmethod
     def load(cls) -> SearchIndex:
         """The packaged index (tables built by ``python -m tools.build_data``)."""
-        import pyarrow.compute as pc
-
         from noodlebowl.refdata import table
 
         d = table("hs_search_docs")
         cols = [d.column(c).to_pylist() for c in ("kind", "hs6", "ref", "source", "text")]
         docs = [Doc(*values) for values in zip(*cols)]
-        terms_tbl, post = table("hs_search_terms"), table("hs_search_postings")
-        views = {}
-        for name in VIEWS:
-            t = terms_tbl.filter(pc.equal(terms_tbl["view"], name))
-            p = post.filter(pc.equal(post["view"], name))
-            views[name] = (t.column("term").to_pylist(), p.column("term_id").to_numpy(),
-                           p.column("doc").to_numpy(), p.column("count").to_numpy())
+        terms = table("hs_search_terms")
+        post = table("hs_search_postings")
+        view_of, names = terms.column("view").to_pylist(), terms.column("term").to_pylist()
+        term_ids = post.column("term_id").to_numpy()
+        doc_ids, counts = post.column("doc").to_numpy(), post.column("count").to_numpy()
+        views, first = {}, 0
+        for name in VIEWS:  # the terms of a view are one run of ids; so are their postings
+            last = first + view_of.count(name)
+            a, b = np.searchsorted(term_ids, [first, last])
+            views[name] = (names[first:last], term_ids[a:b] - first, doc_ids[a:b], counts[a:b])
+            first = last
         return cls(docs, views)
