@@ -12,7 +12,9 @@ HMRC's and HSCodeComp's labelled descriptions), three scorers rank every subhead
 Each scorer's scores are scaled to its best one and summed (the centroid weighted
 ``CENTROID_WEIGHT``). Numbers in the query are then compared with the ranges in each
 candidate's text (:mod:`noodlebowl.hs.quantities`): a candidate whose range excludes the
-query's quantity keeps ``OUT_OF_RANGE_FACTOR`` of its score. The settings were chosen on
+query's quantity keeps ``OUT_OF_RANGE_FACTOR`` of its score, and the rest goes to the
+subheadings of its heading whose ranges admit it ("1500cc" moves 8407.31 "not exceeding
+50cc" to 8407.34 "exceeding 1000cc"). The settings were chosen on
 a part of the train set held out from the index (``benchmarks/hs_eval.py --tune``), never
 on the held-out part that measures the classifier.
 
@@ -31,7 +33,8 @@ JSON form of a :class:`SearchHit` (``as_dict()``; stable keys)::
              "ahtn": [word, ...], "ahtn_line": dotted|null, "coverage": float,
              "examples": [{"text", "source", "line", "similarity"}, ...],
              "numbers": [{"query", "bound", "fits"}, ...]},
-     "siblings": [{"code", "dotted", "description"}, ...]}
+     "siblings": [{"code", "dotted", "description",
+                   "differs": {"only_this": [word, ...], "only_hit": [word, ...]}}, ...]}
 
 and of a :class:`SearchAnswer`: ``{"query", "hits": [...], "headings": [{"code", "dotted",
 "description", "share", "subheadings": [dotted, ...]}, ...], "check_between": [dotted, ...],
@@ -42,19 +45,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from noodlebowl.hs.codes import dotted
 from noodlebowl.hs.quantities import compare, quantities
 from noodlebowl.hs.text import tokens
+
+if TYPE_CHECKING:  # numpy loads with the index, so that `hs show` never imports it
+    import numpy as np
 
 NEIGHBOURS = 30
 VOTE_POWER = 2.0
 CENTROID_WEIGHT = 0.3
 OUT_OF_RANGE_FACTOR = 0.5
 CLOSE_RATIO = 0.8      # the second hit scores at least this share of the first: "check between"
+MIN_PIECE_SIMILARITY = 0.3  # a query with no known word needs a text this like it ("smartfone")
 CANDIDATES = 60        # subheadings explained and range-checked per query
 EXAMPLES = 3
 
@@ -104,8 +109,11 @@ class _Prepared:
 
 def scores(index, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Fused score of every subheading, and each document's similarity (both views summed)."""
+    import numpy as np
+
     fused = np.zeros(len(index.subs))
     doc_sim = np.zeros(len(index.docs))
+    words_known = False
     for view in index.views.values():
         _terms, ids, w = view.query(text)
         if len(ids) == 0:
@@ -115,10 +123,15 @@ def scores(index, text: str) -> tuple[np.ndarray, np.ndarray]:
         fused += _scaled(_votes(index, sim))
         if view.name == "word":
             fused += CENTROID_WEIGHT * _scaled(index.centroid_similarities(ids, w))
+            words_known = True
+        elif not words_known and sim.max() < MIN_PIECE_SIMILARITY:
+            fused[:] = 0  # no known word and only stray letter groups in common: nothing matches
     return fused, doc_sim
 
 
 def _votes(index, sim: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     k = min(NEIGHBOURS, len(sim) - 1)
     top = np.argpartition(-sim, k)[:k]
     return np.bincount(index.label[top], sim[top] ** VOTE_POWER, minlength=len(index.subs))
@@ -136,19 +149,46 @@ def rank(index, text: str, limit: int) -> list[tuple[int, float]]:
 
 
 def _ranked(index, text: str, fused: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    import numpy as np
+
     n = min(max(limit, CANDIDATES), int((fused > 0).sum()))
     if n == 0:
         return []
     top = np.argpartition(-fused, n - 1)[:n] if n < len(fused) else np.arange(len(fused))
+    scores = {int(s): float(fused[s]) for s in top}
     wanted = quantities(text)
-    ranked = []
-    for s in top:
-        score = float(fused[s])
-        if wanted and any(not c.fits for c in compare(wanted, _range_text(index, int(s)))):
-            score *= OUT_OF_RANGE_FACTOR
-        ranked.append((int(s), score))
-    ranked.sort(key=lambda x: (-x[1], index.subs[x[0]]))
+    if wanted:
+        gained: dict[int, float] = {}
+        for s, score in list(scores.items()):
+            if _in_range(index, wanted, s) is False:
+                # the query's number belongs to a sibling: the score this one loses goes to
+                # the siblings whose ranges admit it (the largest such loss, not their sum)
+                lost = score * (1 - OUT_OF_RANGE_FACTOR)
+                scores[s] = score - lost
+                for sibling in _same_heading(index, s):
+                    if _in_range(index, wanted, sibling):
+                        gained[sibling] = max(gained.get(sibling, 0.0), lost)
+        for sibling, bonus in gained.items():
+            scores[sibling] = float(fused[sibling]) + bonus
+    ranked = sorted(scores.items(), key=lambda x: (-x[1], index.subs[x[0]]))
     return ranked[:limit]
+
+
+def _in_range(index, wanted, s: int) -> bool | None:
+    """Whether the query's numbers fit every range of the subheading's text (None: no range to compare)."""
+    checks = compare(wanted, _range_text(index, s))
+    return all(c.fits for c in checks) if checks else None
+
+
+def _same_heading(index, s: int) -> list[int]:
+    # subheadings are in code order, so a heading's subheadings are neighbours
+    heading, out = index.subs[s][:4], []
+    for step in (-1, 1):
+        i = s + step
+        while 0 <= i < len(index.subs) and index.subs[i][:4] == heading:
+            out.append(i)
+            i += step
+    return out
 
 
 def _range_text(index, s: int) -> str:
@@ -182,7 +222,9 @@ def classify(text: str, limit: int = 10) -> SearchAnswer:
 
 
 def _close(hits: list[SearchHit]) -> list[str]:
-    return [h.dotted for h in hits[:4] if h.score >= CLOSE_RATIO * hits[0].score][:4] if len(hits) > 1 else []
+    """The first hits (up to four) scoring at least ``CLOSE_RATIO`` of the first; empty when it stands alone."""
+    close = [h.dotted for h in hits[:4] if h.score >= CLOSE_RATIO * hits[0].score]
+    return close if len(close) > 1 else []
 
 
 def _advice(hits: list[SearchHit]) -> str | None:
@@ -206,6 +248,14 @@ def _headings(hits: list[SearchHit]) -> list[dict[str, Any]]:
     for g in groups.values():
         g["share"] = round(g["share"], 3)
     return sorted(groups.values(), key=lambda g: -g["share"])
+
+
+def _sibling(code: str, description: str, hit_description: str) -> dict[str, Any]:
+    """Another subheading of the hit's heading, with the words that set the two apart."""
+    mine, theirs = tokens(hit_description), tokens(description)
+    return {"code": code, "dotted": dotted(code), "description": description,
+            "differs": {"only_this": [w for w in dict.fromkeys(theirs) if w not in set(mine)],
+                        "only_hit": [w for w in dict.fromkeys(mine) if w not in set(theirs)]}}
 
 
 @lru_cache(maxsize=65536)
@@ -244,8 +294,8 @@ def _hit(prepared: _Prepared, text: str, s: int, score: float, doc_sim: np.ndarr
         found.update(w for w in words if w in _words(e["text"]))
     why["coverage"] = round(len(found) / len(words), 3) if words else 0.0
     why["numbers"] = [c.as_dict() for c in compare(quantities(text), sub_text)]
-    siblings = [{"code": c, "dotted": dotted(c), "description": ed.by_code[c]["description"]}
-                for c in sorted(ed.children.get(code[:4], ())) if c != code]
+    siblings = [_sibling(c, ed.by_code[c]["description"], sub_text) for c in sorted(ed.children.get(code[:4], ()))
+                if c != code]
     return SearchHit(code=code, dotted=dotted(code), description=sub_text, score=round(score, 4),
                      heading={"code": code[:4], "dotted": dotted(code[:4]), "description": heading},
                      why=why, siblings=siblings)
