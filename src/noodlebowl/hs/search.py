@@ -72,7 +72,7 @@ class SearchHit:
     score: float
     heading: dict[str, str]
     why: dict[str, Any]
-    siblings: list[dict[str, str]] = field(default_factory=list)
+    siblings: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
