@@ -35,9 +35,10 @@ class Country(BaseModel):
     name: str
 
 
+@cache
 def warm() -> None:
     """Load what the first search and the first comparison would otherwise load: the search
-    index, the rule tables of every agreement and every importer's tariff index."""
+    index, the rule tables of every agreement and every importer's tariff index (once a process)."""
     from noodlebowl.compare import compare
     from noodlebowl.hs import search
     from noodlebowl.tariffs.lookup import importers

@@ -541,9 +541,13 @@ function renderHeadline(c) {
   } else if (c.best === "MFN" && c.mfn) {
     $("best-title").textContent = t("s4.best", {name: t("s4.mfn")});
     $("best-reason").textContent = t("s4.best.mfn", {rate: rateWords(c.mfn, c)});
+  } else if (c.mfn && c.mfn.ad_valorem !== null && c.mfn.ad_valorem !== undefined && Number(c.mfn.ad_valorem) === 0) {
+    $("best-title").textContent = t("s4.best.free");
+    $("best-reason").textContent = t("s4.best.free.why");
   } else {
+    // compare() named no option with a known rate: say so in the reader's words, never a raw reason.
     $("best-title").textContent = t("s4.best.none");
-    $("best-reason").textContent = c.best_reason || "";
+    $("best-reason").textContent = t("s4.best.none.why");
   }
   for (const o of c.options) {
     if (o.outcome === "qualifies" && !knownRate(o.rate) && o.agreement !== c.best) {
