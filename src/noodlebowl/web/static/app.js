@@ -809,12 +809,12 @@ async function toResult(event) {
   if (await runCompare()) show(4);
 }
 
-async function openStep(step, push) {
+async function openStep(step, push, focus = true) {
   // Steps after the route need the route's answer; the result is recomputed, never replayed from storage.
   if (step >= 4 && !state.comparison) {
     if (!(await runCompare())) return;
   }
-  show(step, {push});
+  show(step, {push, focus});
   if (step === 3 || step === 2) updateWhollyObtained();
   if (step === 2) showAgreements();
 }
@@ -846,7 +846,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   updateWhollyObtained();
   const step = Math.min(Math.max(Number(new URLSearchParams(location.search).get("step")) || 1, 1), 5);
   history.replaceState({step}, "", `?step=${step}`);
-  await openStep(step, false);
+  await openStep(step, false, false);   // a fresh page starts at the skip link, not inside the form
   document.body.dataset.ready = "true";
   api("/version").then((v) => { $("data-version").textContent = v.data_version; }).catch(() => {});
 });
