@@ -568,8 +568,10 @@ function detailsFor(d) {
   }
   const figures = el("ul");
   if (d.rvc && d.rvc.threshold !== null && d.rvc.threshold !== undefined) {
-    figures.append(el("li", {text: t("s4.rvc", {down: formatNumber(d.rvc.build_down), up: d.rvc.build_up === null ? "—" : formatNumber(d.rvc.build_up),
-      threshold: formatNumber(d.rvc.threshold), non: formatNumber(d.rvc.non_originating_value, 2), fob: formatNumber(d.rvc.fob, 2)})}));
+    const figuresOf = {down: formatNumber(d.rvc.build_down), up: formatNumber(d.rvc.build_up),
+      threshold: formatNumber(d.rvc.threshold), non: formatNumber(d.rvc.non_originating_value, 2), fob: formatNumber(d.rvc.fob, 2)};
+    // Build-up needs the costs; without them only build-down is shown.
+    figures.append(el("li", {text: t(d.rvc.build_up === null || d.rvc.build_up === undefined ? "s4.rvc.down" : "s4.rvc", figuresOf)}));
   }
   if (d.de_minimis && d.de_minimis.share !== null && d.de_minimis.share !== undefined) {
     figures.append(el("li", {text: t("s4.dm", {share: formatNumber(d.de_minimis.share), limit: formatNumber(d.de_minimis.limit)})}));
