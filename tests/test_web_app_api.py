@@ -93,3 +93,58 @@ def test_catalogues_have_the_same_messages_and_placeholders():
     assert used - set(en) == set()
     for term in ("wo", "pe", "cc", "cth", "ctsh", "rvc", "fob", "de-minimis", "cumulation", "mfn"):
         assert all(f"glossary.{term}.{part}" in en for part in ("term", "def", "example"))
+
+
+DURIANS = {"exporter": "VN", "importer": "CN", "date": "2026-03-01", "product": {"hs": "0810.60", "fob": "1000"},
+           "facts": {"wholly_obtained": True}}
+SHIPMENT = {"exporter": "Mekong Fruit Co., Tien Giang", "consignee": "Guangzhou Fresh Ltd, Guangzhou",
+            "producer": "Cai Be Durian Cooperative", "transport": "2026-02-21, MV Lotus, Nansha",
+            "invoice_number": "INV-7", "invoice_date": "2026-02-20", "quantity": "12,000 kg", "marks": "MF/1-400"}
+
+
+def _box(draft: dict, form: str, box: str) -> dict:
+    return next(f for x in draft["forms"] if x["form"] == form for f in x["fields"] if f["box"] == box)
+
+
+def test_proof_draft_carries_the_shipment_in_its_boxes(api):
+    r = api.post("/app/proof", json={"request": DURIANS, "agreement": "RCEP", "shipment": SHIPMENT})
+    assert r.status_code == 200, r.text
+    draft = r.json()["draft"]
+    exporter = _box(draft, "rcep_certificate", "1")
+    assert exporter["value"] == "Mekong Fruit Co., Tien Giang; Viet Nam" and exporter["status"] == "filled"
+    assert _box(draft, "rcep_certificate", "2")["value"].startswith("Guangzhou Fresh Ltd, Guangzhou; China")
+    assert _box(draft, "rcep_certificate", "13")["value"] == "INV-7, 2026-02-20"
+    assert _box(draft, "rcep_certificate", "7")["value"] == "MF/1-400"
+    assert _box(draft, "rcep_declaration", "3B(k)")["value"] == "12,000 kg"
+    assert _box(draft, "rcep_certificate", "10")["value"] == "WO"        # what the engine decided is untouched
+    # Without particulars the draft is exactly POST /proof's.
+    plain = api.post("/app/proof", json={"request": DURIANS, "agreement": "RCEP"}).json()
+    assert plain == api.post("/proof", json={"request": DURIANS, "agreement": "RCEP"}).json()
+    pdf = api.post("/app/proof?format=pdf", json={"request": DURIANS, "agreement": "RCEP", "shipment": SHIPMENT})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_proof_shipment_errors_name_the_field(api):
+    r = api.post("/app/proof", json={"request": DURIANS, "agreement": "RCEP",
+                                     "shipment": {**SHIPMENT, "invoice_date": "20/02/2026"}})
+    assert r.status_code == 422 and r.json()["where"] == "body.shipment.invoice_date"
+    r = api.post("/app/proof", json={"request": DURIANS, "agreement": "RCEP", "shipment": {"vessel": "x"}})
+    assert r.status_code == 422 and r.json()["where"] == "body.shipment.vessel"
+
+
+def test_every_mapped_box_exists_on_its_form():
+    """BOXES names only boxes the drafts have, each of them still to be completed before filling."""
+    from noodlebowl.origin import determine, parse_request
+    from noodlebowl.proof import build_draft
+    from noodlebowl.proof.shipment import BOXES
+
+    seen = set()
+    for importer, agreement in (("CN", "RCEP"), ("CN", "ACFTA"), ("TH", "ATIGA")):
+        request = parse_request({**DURIANS, "importer": importer})
+        d = next(x for x in determine(request) if x.agreement == agreement)
+        for form in build_draft(request, d, agreement).forms:
+            boxes = {f.box: f for f in form.fields}
+            for box in BOXES.get(form.form, {}):
+                assert "TO BE COMPLETED" in boxes[box].value, (form.form, box)
+            seen.add(form.form)
+    assert set(BOXES) <= seen

@@ -12,11 +12,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from noodlebowl.advice.core import Advice
 from noodlebowl.advice.moves import AdviceOptions
 from noodlebowl.origin.request import Request
+from noodlebowl.proof.shipment import Shipment
 from noodlebowl.web.errors import ERROR_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ class AdviceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request: Request
     options: AdviceOptions = AdviceOptions()
+
+
+class ProofWithShipment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    request: Request
+    agreement: str = Field(description="RCEP, ATIGA or ACFTA")
+    shipment: Shipment = Shipment()
 
 
 class Country(BaseModel):
@@ -75,6 +83,26 @@ def advice(body: AdviceRequest) -> Any:
 
     check_options(body.request, body.options)
     return Response(advise(body.request, body.options).model_dump_json(), media_type="application/json")
+
+
+@router.post("/app/proof", tags=["proof"], response_model=None, responses={
+    **ERRORS, 200: {"description": "Requirements and the draft (JSON), or the draft as PDF (format=pdf)",
+                    "content": {"application/json": {}, "application/pdf": {}}}})
+def proof_with_shipment(body: ProofWithShipment, format: Literal["json", "pdf"] = "json") -> Any:
+    """As ``POST /proof``, with the shipment's particulars (exporter, producer, consignee, transport,
+    invoice, quantity, marks) written into the boxes of the form that take them."""
+    from noodlebowl.proof.shipment import fill
+    from noodlebowl.web.api import proof_answer
+
+    requirements, draft = proof_answer(body.request, body.agreement)
+    draft = fill(draft, body.shipment)
+    if format == "pdf":
+        from noodlebowl.proof.pdf import draft_pdf_bytes
+
+        filename = f"draft-{draft.agreement.lower()}-{draft.hs}.pdf"
+        return Response(draft_pdf_bytes(draft), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return {"requirements": requirements.model_dump(mode="json"), "draft": draft.model_dump(mode="json")}
 
 
 @cache
