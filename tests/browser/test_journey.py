@@ -250,10 +250,17 @@ def test_durians_wholly_obtained_to_proof(server, browser, tmp_path, width, heig
     j.screen("4-result")
     p.locator("#to-step-5").click()
     p.locator("#proof-agreement").select_option("RCEP")
+    p.locator("#ship-exporter").fill("Mekong Fruit Co., Tien Giang")
+    p.locator("#ship-invoice-number").fill("INV-7")
+    p.locator("#ship-invoice-date").fill("2026-02-20")
     p.locator("#proof-go").click()
     link = p.locator("#proof-link")
     link.wait_for()
     assert "WO" in p.locator("#proof-options").inner_text()
+    certificate = p.locator("#proof-forms section[data-form='rcep_certificate']")
+    assert "Mekong Fruit Co., Tien Giang; Viet Nam" in certificate.locator("tr[data-box='1']").inner_text()
+    assert "INV-7, 2026-02-20" in certificate.locator("tr[data-box='13']").inner_text()
+    assert "WO" in certificate.locator("tr[data-box='10']").inner_text()
     with p.expect_download() as info:
         link.click()
     pdf = tmp_path / "draft.pdf"
@@ -346,9 +353,28 @@ def test_vietnamese_errors_and_glossary_in_place(server, browser, width, height,
     assert VI["glossary.fob.def"] in p.locator("#fob-hint .definition").inner_text()
     assert "step=3" in p.url
     j.screen("3-errors")
+    # Fixed in Vietnamese style (decimal comma, dot for thousands): on to the result and the draft.
+    p.locator("#fob").fill("1.000,50")
+    p.locator("#m-value-0").fill("100")
+    p.locator("#wo-yes").check()
+    p.locator("#compare-go").click()
+    p.locator("#h-4").wait_for(state="visible")
+    assert p.locator("#h-4").inner_text() == VI["s4.h"]
+    assert p.locator("#comparison-rows tr[data-option='RCEP'] .outcome").inner_text().startswith(VI["outcome.qualifies"])
+    j.screen("4-result")
+    p.locator("#to-step-5").click()
+    p.locator("#proof-agreement").select_option("RCEP")
+    p.locator("#ship-exporter").fill("Công ty Trái cây Mekong, Tiền Giang")
+    p.locator("#proof-go").click()
+    p.locator("#proof-link").wait_for()
+    assert p.locator("#proof-options h2").inner_text() == VI["s5.under"].format(agreement="RCEP")
+    box1 = p.locator("#proof-forms section[data-form='rcep_certificate'] tr[data-box='1']").inner_text()
+    assert "Công ty Trái cây Mekong, Tiền Giang" in box1 and VI["status.filled"] in box1
+    j.screen("5-proof")
     p.locator("#lang").select_option("en")
-    p.locator("#h-3").get_by_text(EN["s3.h"]).wait_for()
-    assert p.locator("#fob").input_value() == "mười"         # switching language keeps the form
+    p.locator("#h-5").get_by_text(EN["s5.h"]).wait_for()
+    assert p.locator("#ship-exporter").input_value() == "Công ty Trái cây Mekong, Tiền Giang"   # the form is kept
+    assert p.locator("#fob").input_value() == "1.000,50"
     j.close()
 
 

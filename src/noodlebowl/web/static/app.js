@@ -154,6 +154,8 @@ function fieldFor(where) {
     "date": "date"};
   if (fixed[path]) return fixed[path];
   for (const [id, key] of COSTS) if (path === `costs.${key}`) return id;
+  const ship = path.match(/^shipment\.(\w+)/);
+  if (ship && SHIPMENT.includes(ship[1])) return shipmentId(ship[1]);
   const m = path.match(/^materials\[(\d+)\]\.(\w+)/);
   if (m) {
     const row = $("material-rows").querySelectorAll("tr")[Number(m[1])];
@@ -196,7 +198,7 @@ function show(step, {push = true, focus = true} = {}) {
 function save() {
   const fields = {};
   for (const id of ["search-q", "hs-code", "product-desc", "exporter", "importer", "date", "fob", "currency",
-    "customs-value", "product-weight", ...COSTS.map((c) => c[0])]) fields[id] = $(id).value;
+    "customs-value", "product-weight", ...COSTS.map((c) => c[0]), ...SHIPMENT.map(shipmentId)]) fields[id] = $(id).value;
   const wo = document.querySelector('input[name="wo"]:checked');
   localStorage.setItem(STORE, JSON.stringify({fields, wo: wo ? wo.value : null, materials: readRows(), facts: state.facts}));
 }
@@ -778,23 +780,55 @@ function renderAdvice(a) {
 }
 
 // --- step 5: proof --------------------------------------------------------------------------------------
+const SHIPMENT = ["exporter", "producer", "consignee", "transport", "invoice_number", "invoice_date", "quantity", "marks"];
+const shipmentId = (key) => `ship-${key.replace("_", "-")}`;
+
+function readShipment() {
+  const out = {};
+  for (const key of SHIPMENT) if ($(shipmentId(key)).value.trim()) out[key] = $(shipmentId(key)).value.trim();
+  return out;
+}
+
+// Each form of the draft as its boxes: number, what the box asks, and what the draft puts there.
+function renderForms(draft) {
+  const box = $("proof-forms");
+  box.replaceChildren();
+  for (const form of draft.forms) {
+    const rows = el("tbody");
+    for (const f of form.fields) {
+      rows.append(el("tr", {class: `box ${f.status}`, "data-box": f.box},
+        el("th", {scope: "row", "data-label": t("s5.col.box"), text: f.box}),
+        el("td", {"data-label": t("s5.col.label"), text: f.label}),
+        el("td", {"data-label": t("s5.col.value")}, f.value, el("br"), el("span", {class: "muted", text: t(`status.${f.status}`)}))));
+    }
+    box.append(el("section", {class: "form-draft", "data-form": form.form, "aria-label": form.title},
+      el("h3", {text: form.title}), el("p", {class: "muted", text: form.issued_by}),
+      el("div", {class: "table-wrap"}, el("table", {},
+        el("thead", {}, el("tr", {}, el("th", {scope: "col", text: t("s5.col.box")}), el("th", {scope: "col", text: t("s5.col.label")}),
+          el("th", {scope: "col", text: t("s5.col.value")}))), rows))));
+  }
+}
+
 async function runProof(event) {
   event.preventDefault();
   clearErrors(5);
   const agreement = $("proof-agreement").value;
   $("proof-options").replaceChildren();
+  $("proof-forms").replaceChildren();
   $("proof-download").hidden = true;
   if (!agreement) return showErrors(5, [{field: "proof-agreement", message: t("e.proof.none")}]);
-  const body = {request: state.request, agreement};
+  if (!state.request && !(await runCompare())) return;
+  const body = {request: state.request, agreement, shipment: readShipment()};
   try {
-    const data = await postJson("/proof", body);
+    const data = await postJson("/app/proof", body);
     const list = el("ul");
     for (const o of data.requirements.options) {
       list.append(el("li", {}, el("strong", {text: o.name}), ` — ${o.status.replace(/_/g, " ")}`, o.reason ? `: ${o.reason}` : ""));
     }
     $("proof-options").replaceChildren(el("h2", {text: t("s5.under", {agreement})}), list,
       el("p", {text: t("s5.criterion", {code: data.draft.form_code || data.draft.criterion || "—"})}));
-    const pdf = await api("/proof?format=pdf", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
+    renderForms(data.draft);
+    const pdf = await api("/app/proof?format=pdf", {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
     const link = $("proof-link");
     if (link.href) URL.revokeObjectURL(link.href);
     link.href = URL.createObjectURL(pdf);
