@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any, Literal
@@ -51,6 +52,7 @@ def warm() -> None:
     from noodlebowl.hs import search
     from noodlebowl.tariffs.lookup import importers
 
+    started = time.perf_counter()
     search("frozen shrimp", 5)
     for importer in importers():
         exporter = "TH" if importer == "VN" else "VN"
@@ -60,6 +62,8 @@ def warm() -> None:
             compare(request)
         except Exception as exc:  # warming must never stop the server; the real request will say why
             log.warning("warming %s: %s", importer, exc)
+    # uvicorn's logger: the line shows in the server's log beside "Application startup complete".
+    logging.getLogger("uvicorn.error").info("noodlebowl indexes warmed in %.1f s", time.perf_counter() - started)
 
 
 @asynccontextmanager
