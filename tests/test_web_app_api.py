@@ -148,3 +148,16 @@ def test_every_mapped_box_exists_on_its_form():
                 assert "TO BE COMPLETED" in boxes[box].value, (form.form, box)
             seen.add(form.form)
     assert set(BOXES) <= seen
+
+
+def test_glossary_page_carries_the_catalogue_entries():
+    """The page's English text (read without script) is the catalogue's, entry by entry."""
+    import html
+
+    en = json.loads((STATIC / "i18n" / "en.json").read_text(encoding="utf-8"))
+    page = html.unescape((STATIC.parent / "templates" / "glossary.html").read_text(encoding="utf-8"))
+    entries = re.findall(r'<dt id="([\w-]+)">(.*?)</dt>\s*<dd><p>(.*?)</p>\s*<p class="example">(.*?)</p></dd>', page, re.S)
+    assert len(entries) == 10
+    for term, name, definition, example in entries:
+        assert (name, definition, example) == (en[f"glossary.{term}.term"], en[f"glossary.{term}.def"],
+                                               en[f"glossary.{term}.example"])

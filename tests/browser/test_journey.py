@@ -405,7 +405,25 @@ def test_keyboard_journey(server, browser):
     page.keyboard.press("Space")
     page.locator("#fob").focus()
     page.keyboard.type("500")
+    # A slow answer shows the progress line (after 300 ms), and it goes when the answer is in.
+    page.evaluate("""() => { window.progressSeen = [];
+        new MutationObserver(() => window.progressSeen.push(document.getElementById('progress').textContent))
+          .observe(document.getElementById('progress'), {childList: true, characterData: true, subtree: true}); }""")
+    page.route("**/compare", lambda route: (time.sleep(1.0), route.continue_()))
     page.keyboard.press("Enter")
     page.locator("#h-4").wait_for(state="visible")
     assert page.locator("#comparison-rows tr").count() >= 1
+    assert EN["progress"] in page.evaluate("window.progressSeen")
+    assert page.locator("#progress").inner_text() == ""
     page.close()
+
+
+@pytest.mark.parametrize("width,height,label", WIDTHS)
+def test_glossary_page_in_vietnamese(server, browser, width, height, label):
+    j = Journey(browser, server, width, height, label, "glossary", locale="vi-VN")
+    j.open("/glossary")
+    assert j.page.locator("h1").inner_text() == VI["glossary.title"]
+    for term in ("wo", "cc", "cth", "ctsh", "rvc", "fob", "de-minimis", "cumulation", "mfn"):
+        assert j.page.locator(f"dt#{term}").inner_text() == VI[f"glossary.{term}.term"]
+    j.screen("glossary")
+    j.close()
