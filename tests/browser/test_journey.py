@@ -39,9 +39,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def server(home):
     port = _free_port()
-    env = {**os.environ, "NOODLEBOWL_HOME": str(tmp_path_factory.mktemp("home"))}
+    env = {**os.environ, "NOODLEBOWL_HOME": str(home)}
     env.pop("NOODLEBOWL_DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "noodlebowl.web.app:create_app", "--factory",
                              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
@@ -426,4 +431,76 @@ def test_glossary_page_in_vietnamese(server, browser, width, height, label):
     for term in ("wo", "cc", "cth", "ctsh", "rvc", "fob", "de-minimis", "cumulation", "mfn"):
         assert j.page.locator(f"dt#{term}").inner_text() == VI[f"glossary.{term}.term"]
     j.screen("glossary")
+    j.close()
+
+
+@pytest.fixture(scope="module")
+def api_key(server, home) -> str:
+    """A new organisation's key, made as a trader's administrator would (`noodlebowl serve --create-org`)."""
+    env = {**os.environ, "NOODLEBOWL_HOME": str(home)}
+    env.pop("NOODLEBOWL_DATABASE_URL", None)
+    out = subprocess.run([sys.executable, "-c", "from noodlebowl.cli import main; main()", "serve", "--create-org",
+                          "Mekong Garments"], env=env, capture_output=True, text=True, check=True).stdout
+    return out.strip().rsplit(" ", 1)[-1]
+
+
+@pytest.mark.parametrize("width,height,label", WIDTHS)
+def test_sign_in_save_rerun_history(server, browser, api_key, width, height, label):
+    """Sign in with the organisation's key, save the product and its result, re-run it, see the
+    history, open the saved product again after the form was cleared."""
+    j = Journey(browser, server, width, height, label, "records")
+    p = j.page
+    j.open()
+    p.locator("#hs-code").fill("6205.20")
+    p.locator("#to-step-2").click()
+    p.locator("#importer").select_option("CN")
+    p.locator("#date").fill("2026-03-01")
+    p.locator("#to-step-3").click()
+    p.locator("#h-3").wait_for(state="visible")
+    p.locator("#fob").fill("12.00")
+    p.locator("#m-name-0").fill("Fabric")
+    p.locator("#m-hs-0").fill("5208.32")
+    p.locator("#m-origin-0").select_option("CN")
+    p.locator("#m-value-0").fill("4.80")
+    p.locator("#m-weight-0").fill("0.25")
+    j.compare()
+
+    p.locator("#records summary").click()
+    p.locator("#signin-go").click()                                  # no key
+    assert EN["e.key.required"] in p.locator("#errors-records").inner_text()
+    p.locator("#api-key").fill("not-a-key")
+    p.locator("#signin-go").click()
+    p.locator("#api-key-error").get_by_text(EN["e.key.invalid"]).wait_for()
+    p.locator("#api-key").fill(api_key)
+    p.locator("#signin-go").click()
+    p.locator("#signed-in").wait_for(state="visible")
+    name = f"Men's shirt ({label})"
+    p.locator("#save-name").fill(name)
+    p.locator("#save-go").click()
+    p.locator("#save-status .ok").wait_for()
+    assert name in p.locator("#save-status").inner_text()
+    rows = p.locator("#history tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 1
+    assert "Viet Nam → China, 2026-03-01" in rows.first.inner_text()
+    j.screen("4-saved")
+    rows.first.get_by_role("button", name=EN["rec.rerun"]).click()
+    p.locator("#history .rerun").wait_for()
+    assert p.locator("#history .rerun").inner_text().startswith("Re-run: nothing changed")
+    assert p.locator("#history tbody tr").count() == 2              # the re-run is a record of its own
+    with p.expect_download() as info:
+        p.locator("#history tbody tr").first.get_by_role("button", name=EN["rec.export"]).click()
+    assert info.value.suggested_filename.startswith("determination-")
+    j.screen("4-history")
+
+    # A fresh form, then the saved product opened again: its materials and weights come back.
+    p.evaluate("localStorage.clear()")
+    p.goto(server + "/?step=1")
+    p.locator("body[data-ready]").wait_for()
+    p.locator("#records summary").click()
+    assert p.locator("#signed-in").is_visible()                     # the key lasts as long as the tab
+    p.locator("#saved-products").get_by_role("button", name=EN["rec.open"].format(name=name)).click()
+    p.locator("#h-3").wait_for(state="visible")
+    assert p.locator("#material-rows tr:nth-child(1) [data-field=weight]").input_value() == "0.25"
+    assert p.locator("#hs-code").input_value() == "6205.20"
     j.close()

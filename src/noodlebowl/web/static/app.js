@@ -114,12 +114,14 @@ const postJson = (path, body) => api(path, {method: "POST", headers: {"content-t
   body: JSON.stringify(body)});
 
 // --- errors: a summary at the top of the step, linked to each field, and the message by the field --
+const scopeOf = (step) => $(`step-${step}`) || $(step);
+
 function clearErrors(step) {
   const box = $(`errors-${step}`);
   box.hidden = true;
   box.replaceChildren();
-  for (const node of $(`step-${step}`).querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
-  for (const node of $(`step-${step}`).querySelectorAll(".field-error")) node.textContent = "";
+  for (const node of scopeOf(step).querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  for (const node of scopeOf(step).querySelectorAll(".field-error")) node.textContent = "";
 }
 
 function showErrors(step, errors) {
@@ -839,6 +841,167 @@ async function runProof(event) {
   }
 }
 
+// --- records: sign in with the organisation's key, save, history, re-run, verification file ---------
+// The key stays in sessionStorage (this tab only), never in the saved form.
+const KEY = "noodlebowl.apikey";
+let products = [];
+
+function authed(path, options = {}) {
+  return api(path, {...options, headers: {...(options.headers || {}), "X-API-Key": sessionStorage.getItem(KEY) || ""}});
+}
+const authedJson = (path, method, body) => authed(path, {method, headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
+
+async function signIn(event) {
+  event.preventDefault();
+  clearErrors("records");
+  const key = $("api-key").value.trim();
+  if (!key) return showErrors("records", [{field: "api-key", message: t("e.key.required")}]);
+  sessionStorage.setItem(KEY, key);
+  if (await refreshProducts()) { $("api-key").value = ""; $("signed-in-text").focus(); }
+}
+
+function signOut() {
+  sessionStorage.removeItem(KEY);
+  products = [];
+  $("signin-form").hidden = false;
+  $("signed-in").hidden = true;
+  $("history").replaceChildren();
+  $("save-status").replaceChildren();
+}
+
+async function refreshProducts() {
+  try {
+    products = await authed("/products");
+  } catch (err) {
+    sessionStorage.removeItem(KEY);
+    showErrors("records", err.status === 401 ? [{field: "api-key", message: t("e.key.invalid")}] : serverErrors(err));
+    return false;
+  }
+  $("signin-form").hidden = true;
+  $("signed-in").hidden = false;
+  $("signed-in-text").textContent = t("rec.signedin", {n: products.length});
+  $("signed-in-text").setAttribute("tabindex", "-1");
+  if (!$("save-name").value) $("save-name").value = $("product-desc").value;
+  const list = $("saved-products");
+  list.replaceChildren();
+  if (!products.length) list.append(el("li", {class: "muted", text: t("rec.none")}));
+  for (const p of products) {
+    const open = el("button", {type: "button", class: "link", text: t("rec.open", {name: p.name})});
+    open.addEventListener("click", () => openProduct(p.id));
+    const history = el("button", {type: "button", class: "link", text: t("rec.history.show", {name: p.name})});
+    history.addEventListener("click", () => showHistory(p.id, p.name));
+    list.append(el("li", {"data-product": p.id}, open, " · ", history));
+  }
+  return true;
+}
+
+async function saveRecord(event) {
+  event.preventDefault();
+  clearErrors("records");
+  const name = $("save-name").value.trim();
+  if (!name) return showErrors("records", [{field: "save-name", message: t("e.save.name")}]);
+  const {request, errors} = buildRequest();
+  if (errors.length) { show(3); return showErrors(3, errors); }
+  const bom = {product: request.product, costs: request.costs || {}, materials: request.materials, facts: request.facts || {}};
+  const route = {exporter: request.exporter, importer: request.importer, date: request.date};
+  if (request.customs_value) route.customs_value = request.customs_value;
+  try {
+    const existing = products.find((p) => p.name === name);
+    const id = existing ? existing.id : (await authedJson("/products", "POST", {name, bom})).id;
+    if (existing) await authedJson(`/products/${id}/bom`, "PUT", {bom, note: "saved from the web app"});
+    const record = await authedJson(`/products/${id}/determinations`, "POST", route);
+    await refreshProducts();
+    $("save-status").replaceChildren(el("p", {class: "ok", text: t("rec.saved", {name, version: record.bom_version, date: record.created_at.slice(0, 10)})}));
+    await showHistory(id, name);
+  } catch (err) {
+    showErrors("records", serverErrors(err));
+  }
+}
+
+async function openProduct(id) {
+  clearErrors("records");
+  try {
+    const p = await authed(`/products/${id}`);
+    const bom = p.bom || {};
+    const product = bom.product || {};
+    $("hs-code").value = product.hs || "";
+    $("product-desc").value = product.description || "";
+    $("fob").value = product.fob || "";
+    $("currency").value = product.currency || "USD";
+    $("product-weight").value = product.weight_kg || "";
+    for (const [inputId, key] of COSTS) $(inputId).value = (bom.costs || {})[key] || "";
+    state.facts = {...(bom.facts || {})};
+    const wo = state.facts.wholly_obtained;
+    for (const radio of document.querySelectorAll('input[name="wo"]')) radio.checked = wo === undefined ? radio.value === "" : radio.value === String(wo);
+    delete state.facts.wholly_obtained;
+    $("material-rows").replaceChildren();
+    (bom.materials && bom.materials.length ? bom.materials : [{}]).forEach((m) => addMaterial(m));
+    $("save-name").value = p.name;
+    state.comparison = null;
+    updateWhollyObtained();
+    save();
+    $("save-status").replaceChildren(el("p", {class: "ok", text: t("rec.opened", {name: p.name, version: p.latest_version})}));
+    show(3);
+  } catch (err) {
+    showErrors("records", serverErrors(err));
+  }
+}
+
+async function showHistory(id, name, note = null) {
+  const records = await authed(`/products/${id}/determinations`);
+  const rows = el("tbody");
+  for (const r of records) {
+    const rerun = el("button", {type: "button", class: "secondary", text: t("rec.rerun")});
+    rerun.addEventListener("click", () => rerunRecord(r.id, id, name));
+    const pdf = el("button", {type: "button", class: "secondary", text: t("rec.export")});
+    pdf.addEventListener("click", () => exportRecord(r.id));
+    rows.append(el("tr", {"data-record": r.id},
+      el("td", {"data-label": t("rec.col.date"), text: r.created_at.replace("T", " ").slice(0, 16)}),
+      el("td", {"data-label": t("rec.col.route"), text: `${countryName(r.request.exporter)} → ${countryName(r.request.importer)}, ${r.request.date}`}),
+      el("td", {"data-label": t("rec.col.best"), text: r.answer.best}),
+      el("td", {"data-label": t("rec.col.data"), text: r.data_version}),
+      el("td", {"data-label": t("rec.col.actions")}, rerun, " ", pdf)));
+  }
+  const table = el("table", {}, el("caption", {text: t("rec.history", {name})}),
+    el("thead", {}, el("tr", {}, ...["rec.col.date", "rec.col.route", "rec.col.best", "rec.col.data", "rec.col.actions"]
+      .map((k) => el("th", {scope: "col", text: t(k)})))), rows);
+  $("history").replaceChildren(...(note ? [note] : []), el("div", {class: "table-wrap"}, table));
+}
+
+async function rerunRecord(recordId, productId, name) {
+  clearErrors("records");
+  try {
+    const {diff} = await authedJson(`/determinations/${recordId}/rerun`, "POST", {});
+    const note = el("div", {class: "panel rerun", "data-rerun": recordId});
+    if (!diff.changed) note.append(el("p", {text: t("rec.rerun.same", {data: diff.data_version.new})}));
+    else {
+      const list = el("ul");
+      if (diff.best.changed) list.append(el("li", {text: t("rec.change", {agreement: t("rec.col.best"), field: "best", old: diff.best.old, new: diff.best.new})}));
+      for (const a of diff.agreements) {
+        for (const c of a.changes) list.append(el("li", {text: t("rec.change", {agreement: a.agreement, field: c.field, old: c.old ?? "—", new: c.new ?? "—"})}));
+        for (const why of a.why) list.append(el("li", {class: "muted", text: t("rec.why", {why})}));
+      }
+      note.append(el("p", {text: t("rec.rerun.changed")}), list);
+    }
+    await showHistory(productId, name, note);
+  } catch (err) {
+    showErrors("records", serverErrors(err));
+  }
+}
+
+async function exportRecord(recordId) {
+  clearErrors("records");
+  try {
+    const pdf = await authed(`/determinations/${recordId}/export?format=pdf`);
+    const link = el("a", {href: URL.createObjectURL(pdf), download: `determination-${recordId}.pdf`});
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (err) {
+    showErrors("records", serverErrors(err));
+  }
+}
+
 // --- wiring ----------------------------------------------------------------------------------------------
 async function toResult(event) {
   if (event) event.preventDefault();
@@ -869,6 +1032,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("advice-go").addEventListener("click", runAdvice);
   $("to-step-5").addEventListener("click", () => show(5));
   $("proof-form").addEventListener("submit", runProof);
+  $("signin-form").addEventListener("submit", signIn);
+  $("signout").addEventListener("click", signOut);
+  $("save-form").addEventListener("submit", saveRecord);
   for (const b of document.querySelectorAll("[data-back]")) b.addEventListener("click", () => show(Number(b.dataset.back)));
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.term");
@@ -883,6 +1049,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   const step = Math.min(Math.max(Number(new URLSearchParams(location.search).get("step")) || 1, 1), 5);
   history.replaceState({step}, "", `?step=${step}`);
   await openStep(step, false, false);   // a fresh page starts at the skip link, not inside the form
+  if (sessionStorage.getItem(KEY)) await refreshProducts();
   document.body.dataset.ready = "true";
   api("/version").then((v) => { $("data-version").textContent = v.data_version; }).catch(() => {});
 });
