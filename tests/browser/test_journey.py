@@ -493,6 +493,22 @@ def test_sign_in_save_rerun_history(server, browser, api_key, width, height, lab
     assert info.value.suggested_filename.startswith("determination-")
     j.screen("4-history")
 
+    # A whole catalog: progress while it runs, results by agreement, the rejects downloadable.
+    p.locator("#catalog-go").click()
+    assert EN["e.cat.products"] in p.locator("#errors-records").inner_text()
+    p.locator("#cat-products").set_input_files(str(REPO / "examples" / "catalog" / "products.csv"))
+    p.locator("#cat-bom").set_input_files(str(REPO / "examples" / "catalog" / "bom.csv"))
+    p.locator("#catalog-go").click()
+    p.locator("#catalog-status .ok").wait_for(timeout=300_000)
+    agreements = p.locator("#catalog-status tbody tr")
+    assert agreements.count() >= 2
+    assert "rejected row(s)" in p.locator("#catalog-status .ok").inner_text()
+    with p.expect_download() as info:
+        p.locator("#catalog-rejects").click()
+    rejects = info.value.path().read_text(encoding="utf-8")
+    assert rejects.splitlines()[0] == "file,row,field,reason" and len(rejects.splitlines()) > 1
+    j.screen("4-catalog")
+
     # A fresh form, then the saved product opened again: its materials and weights come back.
     p.evaluate("localStorage.clear()")
     p.goto(server + "/?step=1")

@@ -992,14 +992,76 @@ async function rerunRecord(recordId, productId, name) {
 async function exportRecord(recordId) {
   clearErrors("records");
   try {
-    const pdf = await authed(`/determinations/${recordId}/export?format=pdf`);
-    const link = el("a", {href: URL.createObjectURL(pdf), download: `determination-${recordId}.pdf`});
-    document.body.append(link);
-    link.click();
-    link.remove();
+    await download(`/determinations/${recordId}/export?format=pdf`, `determination-${recordId}.pdf`);
   } catch (err) {
     showErrors("records", serverErrors(err));
   }
+}
+
+// --- a whole catalog: upload, progress, results and rejects ------------------------------------------
+const POLL_MS = 1000;
+
+async function download(path, filename) {
+  const blob = await authed(path);
+  const link = el("a", {href: URL.createObjectURL(blob), download: filename});
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+async function runCatalog(event) {
+  event.preventDefault();
+  clearErrors("records");
+  const errors = [];
+  if (!$("cat-products").files[0]) errors.push({field: "cat-products", message: t("e.cat.products")});
+  if (!$("cat-bom").files[0]) errors.push({field: "cat-bom", message: t("e.cat.bom")});
+  if (errors.length) return showErrors("records", errors);
+  const form = new FormData();
+  form.append("products", $("cat-products").files[0]);
+  form.append("bom", $("cat-bom").files[0]);
+  try {
+    let job = await authed("/batch/jobs", {method: "POST", body: form});
+    const status = $("catalog-status");
+    const bar = el("progress", {max: "1", value: "0", "aria-label": t("cat.h")});
+    const line = el("p", {text: t("cat.queued")});
+    status.replaceChildren(line, bar);
+    while (job.status === "queued" || job.status === "running") {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      job = await authed(`/batch/jobs/${job.id}`);
+      if (job.progress.total) {
+        bar.max = String(job.progress.total);
+        bar.value = String(job.progress.done);
+        line.textContent = t("cat.progress", job.progress);
+      }
+    }
+    if (job.status !== "done") { status.replaceChildren(el("p", {class: "error", text: t("cat.failed", {error: job.error || job.status})})); return; }
+    renderCatalog(job);
+  } catch (err) {
+    const b = err.body || {};
+    const field = /^bom/.test(b.where || "") ? "cat-bom" : /^products/.test(b.where || "") ? "cat-products" : null;
+    showErrors("records", field ? [{field, message: b.what}] : serverErrors(err));
+  }
+}
+
+function renderCatalog(job) {
+  const s = job.summary || {};
+  const rows = el("tbody");
+  for (const [agreement, n] of Object.entries(s.by_agreement || {})) {
+    rows.append(el("tr", {"data-agreement": agreement}, el("th", {scope: "row", "data-label": t("cat.col.agreement"), text: agreement}),
+      el("td", {"data-label": t("cat.col.yes"), text: String(n.qualifies)}), el("td", {"data-label": t("cat.col.no"), text: String(n.does_not_qualify)}),
+      el("td", {"data-label": t("cat.col.open"), text: String(n.undetermined)})));
+  }
+  const table = el("table", {}, el("caption", {text: t("cat.table")}), el("thead", {}, el("tr", {},
+    ...["cat.col.agreement", "cat.col.yes", "cat.col.no", "cat.col.open"].map((k) => el("th", {scope: "col", text: t(k)})))), rows);
+  const reasons = el("ol");
+  for (const r of s.top_reasons || []) reasons.append(el("li", {text: `${r.reason} (${r.count})`}));
+  const results = el("button", {type: "button", class: "secondary", id: "catalog-results", text: t("cat.results")});
+  results.addEventListener("click", () => download(`/batch/jobs/${job.id}/results`, `results-${job.id}.csv`).catch((err) => showErrors("records", serverErrors(err))));
+  const rejects = el("button", {type: "button", class: "secondary", id: "catalog-rejects", text: t("cat.rejects")});
+  rejects.addEventListener("click", () => download(`/batch/jobs/${job.id}/rejects`, `rejects-${job.id}.csv`).catch((err) => showErrors("records", serverErrors(err))));
+  $("catalog-status").replaceChildren(el("p", {class: "ok", text: t("cat.done", {products: s.products ?? 0, rejects: s.rejects ?? 0})}),
+    el("div", {class: "table-wrap"}, table), ...(reasons.childElementCount ? [el("h3", {text: t("cat.reasons")}), reasons] : []),
+    el("div", {class: "actions"}, results, rejects));
 }
 
 // --- wiring ----------------------------------------------------------------------------------------------
@@ -1035,6 +1097,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("signin-form").addEventListener("submit", signIn);
   $("signout").addEventListener("click", signOut);
   $("save-form").addEventListener("submit", saveRecord);
+  $("catalog-form").addEventListener("submit", runCatalog);
   for (const b of document.querySelectorAll("[data-back]")) b.addEventListener("click", () => show(Number(b.dataset.back)));
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.term");
