@@ -191,4 +191,6 @@ async def bom_parse(file: UploadFile = File(..., description="CSV (UTF-8) or Exc
         raise ApiError(422, exc.what, error="MalformedFile", where=file.filename, accepted=exc.accepted) from None
 
 
+router.include_router(__import__("noodlebowl.web.app_api", fromlist=["router"]).router)  # the web app's endpoints
+
 __all__ = ["router", "proof_answer", "InvalidRequest"]
