@@ -478,9 +478,12 @@ def render_markdown(checks: list[Check]) -> str:
           f"{c.count('not compared')} |\n")
     w("\nRules are compared as parsed trees (`noodlebowl.rules.parse_rule`), with the order of alternatives "
       "and of conjunctions ignored: wording and formatting never count as a disagreement.\n")
-    w("\nNo correction to the built data follows from these checks: every disagreement below is in a "
+    w("\nNo rule text of the built data is corrected by these checks: every disagreement below is in a "
       "derived source file (the textile CSV), or is already carried by the data as `unverified` / an "
-      "incomplete part, or is listed for a person to decide. No importer override was needed.\n")
+      "incomplete part, or is listed for a person to decide. One status follows from them: an RCEP HS2022 "
+      "row that agrees with the official English HS2012 Annex 3A is `verified_en` in the built data "
+      "(set by the importer `tools/importers/rcep_hs2012.py` with the same comparison; the last check "
+      "fails any row whose status does not match).\n")
     for c in checks:
         w(f"\n<a id=\"{c.key}\"></a>\n## {c.title}\n\n{c.method}\n\n")
         bad = [x for x in c.comparisons if x.result == "disagree"]
