@@ -34,14 +34,11 @@ ATIGA_PARAMS = "agreements/atiga/atiga_roo_parameters.yaml"
 ATIGA_FULL_TEXT = "agreements/atiga/official/atiga_full_text.layout.txt"
 DATA_README = "README.md"
 
-# (agreement, table file, modelled by the engine)
+# (agreement, table file, modelled by the engine); the next agreements: tools/importers/next_agreements.py
 PSR_TABLES = [
     ("RCEP", "agreements/rcep/rcep_psr_hs2022.csv", True),
     ("ATIGA", "agreements/atiga/atiga_psr_hs2022.csv", True),
     ("ACFTA", "agreements/acfta/acfta_psr_hs2017.csv", True),
-    ("AJCEP", "next_agreements/ajcep/ajcep_psr_hs2017.csv", False),
-    ("AKFTA", "next_agreements/akfta/akfta_psr_hs2022.csv", False),
-    ("AHKFTA", "next_agreements/ahkfta/ahkfta_psr_hs2012.csv", False),
 ]
 ATIGA_EXPANDED = "agreements/atiga/atiga_psr_hs2022_expanded_6digit.csv"
 ACFTA_GENERAL = "agreements/acfta/acfta_general_rule_by_chapter.csv"

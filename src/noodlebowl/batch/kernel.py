@@ -39,6 +39,7 @@ import polars as pl
 
 from noodlebowl.batch import plancache
 from noodlebowl.batch.memo import Memo
+from noodlebowl.errors import DateOutOfRange
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.psr import latest_table, rule_table, select_rule
 
@@ -482,7 +483,10 @@ def _provisions_row(agreement: str, on: dt.date) -> dict:
     table = rule_table(agreement, on).edition
     if table is None:       # the agreement's rules for the date are not in the data (engine: undetermined)
         return dict.fromkeys(_PROVISIONS_SCHEMA) | {"table": NO_TABLE}
-    p = origin_provisions(agreement, on)
+    try:
+        p = origin_provisions(agreement, on)
+    except DateOutOfRange:   # no rules of the agreement in the data for the date: the engine says so
+        return dict.fromkeys(_PROVISIONS_SCHEMA) | {"table": NO_TABLE}
     vn, vd = _ratio(p.de_minimis_value_percent) if p.de_minimis_value_percent is not None else (None, None)
     wn, wd = _ratio(p.de_minimis_weight_percent) if p.de_minimis_weight_percent is not None else (None, None)
     lo, hi = p.de_minimis_weight_chapters or (None, None)
@@ -525,13 +529,15 @@ def _leaf_flags(rule_text: str | None) -> tuple[bool, bool, bool]:
 def plan_key(hs: pl.Expr, edition: pl.Expr, a_idx: pl.Expr, table: pl.Expr) -> pl.Expr:
     """(product code, edition, rule table's edition, agreement) as one integer: the plan table is joined
     on it, far cheaper than on texts. The code's length is part of it (a code of fewer than 6 digits has
-    its plan); ``table`` indexes EDITIONS (NO_TABLE: none in the data for the date)."""
+    its plan); ``table`` indexes EDITIONS (NO_TABLE: none in the data for the date); the agreement takes
+    NA values, so any number of modelled agreements fits."""
     return (((hs.cast(pl.Int64) * 16 + hs.str.len_bytes().cast(pl.Int64)) * 4
-             + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * 4 + table) * 4 + a_idx
+             + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * 4 + table) * NA + a_idx
 
 
 def _plan_row(key: int):
-    agreement, table, edition, rest = (MODELLED[key % 4], key // 4 % 4, EDITIONS[key // 16 % 4], key // 64)
+    agreement, table, edition, rest = (MODELLED[key % NA], key // NA % 4, EDITIONS[key // NA // 4 % 4],
+                                       key // NA // 16)
     plan = plan_for(agreement, str(rest // 16).zfill(rest % 16), edition,
                     None if table == NO_TABLE else EDITIONS[table])
     codes = [int(c) for c in plan.product_codes] or None
@@ -565,11 +571,18 @@ PRODUCT_SCHEMA = {"product_id": pl.String, "hs6": pl.String, "edition": pl.Strin
 # exporter ids index ORIGINS; decl has a bit per agreement the line is declared originating under
 # (AGREEMENT_BIT; "true" sets them all); kind indexes KINDS. ``pidx`` (the row of the product in the
 # products frame) may replace product_id.
+# rcp (ATIGA partial cumulation content, micro-percent), sep (an accessory invoiced separately) and
+# customary: a line that states any of them sends its product to the engine (fallback), where the law
+# reads them — rare lines, so nothing of that law is written a second time here.
 LINE_SCHEMA = {"product_id": pl.String, "mcode": pl.Int64, "odd": pl.Boolean, "mhs": pl.String,
-               "origin_id": pl.Int32, "decl": pl.Int8, "value": pl.Int64, "weight": pl.Int64, "kind": pl.Int8}
+               "origin_id": pl.Int32, "decl": pl.Int8, "value": pl.Int64, "weight": pl.Int64, "kind": pl.Int8,
+               "rcp": pl.Int64, "sep": pl.Boolean, "customary": pl.Boolean}
+LINE_DEFAULTS = {"rcp": None, "sep": False, "customary": True}
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 AGREEMENT_BIT = {a: 1 << i for i, a in enumerate(MODELLED)}
+if len(AGREEMENT_BIT) > 7:  # ``decl`` is an Int8 bit set (catalog.py, compiled.py): widen it first
+    raise RuntimeError(f"{len(AGREEMENT_BIT)} modelled agreements do not fit the Int8 'decl' bit set")
 ALL_AGREEMENTS = sum(AGREEMENT_BIT.values())
 EDITIONS = ("HS2012", "HS2017", "HS2022")
 EDITION_INDEX = {e: i for i, e in enumerate(EDITIONS)}
@@ -620,6 +633,33 @@ def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
     return table[row]
 
 
+def _for_product(pa: pl.DataFrame) -> pl.DataFrame:
+    """The value de minimis limit for each row's good (engine: ``Provisions.for_product``): only
+    agreements whose limit depends on the good's chapter or subheading (AJCEP) change anything."""
+    from noodlebowl.origin.provisions_view import origin_provisions
+
+    c = pl.col
+    code = c("pcodes").list.first()
+    keys = pa.filter(c("table") != NO_TABLE).select(c("a_idx"), c("date"), code.alias("fp_code")).unique().drop_nulls()
+    rows = []
+    for a, day, code6 in keys.iter_rows():
+        general = origin_provisions(MODELLED[a], day)
+        own = general.for_product(f"{code6:06d}")
+        if own is not general:
+            vn, vd = _ratio(own.de_minimis_value_percent) if own.de_minimis_value_percent is not None else (None, None)
+            rows.append((a, day, code6, vn, vd))
+    if not rows:
+        return pa
+    scoped = pl.DataFrame(rows, orient="row", schema={"a_idx": pl.Int64, "date": pl.Date, "fp_code": pl.Int64,
+                                                      "fp_num": pl.Int64, "fp_den": pl.Int64})
+    joined = pa.with_columns(fp_code=code).join(scoped.with_columns(fp_hit=pl.lit(True)),
+                                                  on=["a_idx", "date", "fp_code"], how="left", maintain_order="left")
+    hit = c("fp_hit").fill_null(False)
+    return joined.with_columns(dmv_num=pl.when(hit).then(c("fp_num")).otherwise(c("dmv_num")),
+                               dmv_den=pl.when(hit).then(c("fp_den")).otherwise(c("dmv_den"))
+                               ).drop("fp_code", "fp_num", "fp_den", "fp_hit")
+
+
 def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None = None,
                     *, data_version: str | None = None) -> pl.DataFrame:
     """Determinations for validated products (``PRODUCT_SCHEMA``) and their BOM lines (``LINE_SCHEMA``)."""
@@ -631,7 +671,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     if "pidx" in lines.columns:      # the row of the line's product in ``products``
         del schema["product_id"]
         schema["pidx"] = pl.Int64
-    lines = lines.select(c(name).cast(dtype) for name, dtype in schema.items())
+    lines = lines.select((c(name) if name in lines.columns else pl.lit(LINE_DEFAULTS[name])).cast(dtype).alias(name)
+                         for name, dtype in schema.items())
     if products.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     products = products.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pidx"),
@@ -661,6 +702,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         a_idx=a_idx, agreement=pl.Series(MODELLED).gather(a_idx), pa_key=pl.Series(keys))
     pa = pa.hstack(_provisions(pa["a_idx"], pa["date"]))
     pa = _plan_table.join(pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx"), c("table"))))
+    pa = _for_product(pa)
 
     # 3. per (product, agreement): which lines are originating (engine._views) and the sums the rules
     #    need, tariff shifts included — one compiled pass over the lines (batch.compiled)
@@ -676,6 +718,13 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
     to_engine = no_table | ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy()
                                   | (is_rule & sums["odd_code"][at]))
+    # the law the kernel does not hold goes to the engine, written once there
+    to_engine |= _engine_products(lines, products.height)[at[1]]
+    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa)
+    # materials + costs above FOB: the engine refuses the build-up figure (ATIGA Art. 29(2)(e))
+    costed = ~pa["costs_total"].is_null().to_numpy()
+    to_engine |= costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
+                           > pa["fob"].to_numpy())
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
@@ -738,6 +787,55 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 7. per importer, ordered by product, importer and agreement: each row takes its (product,
     #    agreement)'s answer; an agreement whose entry into force is uncertain never qualifies outright
     return _per_importer(rows, kernel, products, version)
+
+
+def _engine_products(lines: pl.DataFrame, n_products: int) -> np.ndarray:
+    """Per product: has it a line whose provisions only the engine reads (see LINE_SCHEMA)?"""
+    special = lines.select(pl.col("rcp").is_not_null() | pl.col("sep").fill_null(False)
+                           | ~pl.col("customary").fill_null(True)).to_series().to_numpy()
+    out = np.zeros(n_products, bool)
+    out[lines["pidx"].to_numpy()[special]] = True
+    return out
+
+
+def _dated_party_lines(ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.ndarray:
+    """(agreement, product): a line is declared originating in a party for which the agreement is not
+    (or not surely) in force on the product's date — the engine decides those (RCEP Art. 3.4(1))."""
+    from noodlebowl.agreements.registry import parties_on
+
+    out = np.zeros((NA, products.height), dtype=np.bool_)
+    dates, date_of_product = np.unique(products["date"].to_numpy(), return_inverse=True)
+    if not len(ln["pidx"]):
+        return out
+    line_date = date_of_product[ln["pidx"]]
+    foreign = ln["origin"] != ln["exporter"]
+    for a, agreement in enumerate(MODELLED):
+        doubtful = np.zeros((len(dates), len(ORIGINS)), dtype=np.bool_)
+        for d, day in enumerate(dates.tolist()):
+            status = parties_on(agreement, day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))
+            for iso2 in (*status.uncertain, *status.pending):
+                if iso2 in _ORIGIN_INDEX:
+                    doubtful[d, _ORIGIN_INDEX[iso2]] = True
+        if not doubtful.any():
+            continue
+        hit = doubtful[line_date, ln["origin"]] & foreign & ((ln["decl"] & AGREEMENT_BIT[agreement]) != 0)
+        out[a, ln["pidx"][hit]] = True
+    return out
+
+
+def _engine_codes(pa: pl.DataFrame) -> np.ndarray:
+    """(product, agreement) rows whose product code or figures bring law the kernel does not hold."""
+    from noodlebowl.origin.engine import engine_only
+
+    on = ["agreement", "hs6", "edition", "date"]
+    codes = pa.select(on).unique()
+    flagged = [row for row in codes.iter_rows() if engine_only(*row)]
+    mask = np.zeros(pa.height, dtype=np.bool_)
+    if flagged:
+        keys = pl.DataFrame(flagged, schema={"agreement": pl.String, "hs6": pl.String, "edition": pl.String,
+                                             "date": pl.Date}, orient="row").with_columns(flag=pl.lit(True))
+        mask = pa.select(on).join(keys, on=on, how="left", maintain_order="left")["flag"].fill_null(False).to_numpy()
+    return mask
 
 
 def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
@@ -1074,7 +1172,10 @@ def build_request(product: dict, materials: list[dict], importer: str, agreement
         materials=[Material(name=f"line {i + 1}", hs=_line_code(m), origin=ORIGINS[m["origin_id"]],
                             originating=_declared(m["decl"]),
                             value=units_to_decimal(m["value"]), weight_kg=units_to_decimal(m.get("weight")),
-                            kind=KINDS[m["kind"]]) for i, m in enumerate(materials)])
+                            kind=KINDS[m["kind"]], invoiced_separately=bool(m.get("sep")),
+                            customary=m.get("customary") is not False,
+                            regional_content_percent=units_to_decimal(m.get("rcp")))
+                   for i, m in enumerate(materials)])
 
 
 def _line_code(m: dict) -> str | None:
@@ -1092,7 +1193,8 @@ def _declared(decl: int) -> bool | list[str]:
 
 def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Rows the kernel does not evaluate, answered by the engine's ``determine_one``."""
-    from noodlebowl.origin.engine import Route, determine_one
+    from noodlebowl.origin.engine import determine_one
+    from noodlebowl.origin.routes import dated_route
 
     ids = rows["pidx"].unique()
     by_product: dict[int, list[dict]] = {}
@@ -1104,7 +1206,7 @@ def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) ->
         p = prods[r["pidx"]]
         p = {**p, "costs": _costs(p)}
         request = build_request(p, by_product.get(r["pidx"], []), p["importers"][0], [r["agreement"]])
-        d = determine_one(request, Route(r["agreement"], True, "batch", parties(r["agreement"])))
+        d = determine_one(request, dated_route(r["agreement"], True, "batch", p["date"]))
         out.append({"pidx": r["pidx"], **answer_row(p["product_id"], d)})
     return pl.DataFrame(out, schema={"pidx": pl.Int64} | {k: OUTPUT_SCHEMA[k] for k in (
         "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",

@@ -17,16 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from noodlebowl import refdata
+from noodlebowl.agreements.modelled import cited, general_rule, general_rule_table
 from noodlebowl.origin.answer import Question, RuleRef
-
-# Where no product-specific rule is listed. RCEP lists every good in Annex 3A, so a gap there
-# is a data gap, not a general rule.
-GENERAL_RULE = {
-    "ATIGA": ("RVC40 or CTH", "general rule, ATIGA Art. 28(1)(a)"),
-}
-BASIS = {"RCEP": "RCEP Annex 3A (Product-Specific Rules)", "ATIGA": "ATIGA Annex 3 (Product Specific Rules)",
-         "ACFTA": "ACFTA Attachment B (Product Specific Rules), as in VN Circular 12/2019 Annex I"}
-
 
 @dataclass(frozen=True)
 class RuleTable:
@@ -108,8 +100,8 @@ def _gaps(agreement: str, edition: str) -> dict[str, dict]:
 
 
 @cache
-def _acfta_general() -> dict[str, dict]:
-    return {r["hs_code"]: r for r in refdata.rows("acfta_general_rules")}
+def _general_table(table: str) -> dict[str, dict]:
+    return {r["hs_code"]: r for r in refdata.rows(table)}
 
 
 def _ref_from_row(row: dict, basis: str) -> RuleRef:
@@ -121,7 +113,8 @@ def _ref_from_row(row: dict, basis: str) -> RuleRef:
 def rule_for_code(agreement: str, code6: str, table_edition: str) -> RuleChoice:
     """The rule for a 6-digit code already in the table's edition."""
     index = _psr_index(agreement, table_edition)
-    basis = BASIS[agreement] + ("" if table_edition == latest_table(agreement) else f", {table_edition} edition")
+    basis = cited(agreement, "psr_annex") + ("" if table_edition == latest_table(agreement)
+                                             else f", {table_edition} edition")
     gap = _gaps(agreement, table_edition).get(code6)
     if gap:
         return RuleChoice(code6, None, f"the {agreement} rule for {code6} is missing in the source "
@@ -130,19 +123,21 @@ def rule_for_code(agreement: str, code6: str, table_edition: str) -> RuleChoice:
         row = index.get(code6[:digits])
         if row:
             return RuleChoice(code6, _ref_from_row(row, basis))
-    if agreement == "ACFTA" and table_edition == "HS2017":
-        general = _acfta_general()
+    table = general_rule_table(agreement) if table_edition == latest_table(agreement) else None
+    if table:  # general rule by chapter/heading (ACFTA Art. 4(1): CTH alternative in listed chapters)
+        general = _general_table(table)
         for digits in (4, 2):
             row = general.get(code6[:digits])
             if row:
-                ref = RuleRef(text=row["rule_text"], hs=row["hs_code"], edition="HS2017", level="general",
-                              source=row["source"], row=row["row_ref"], verified="general_rule",
-                              basis="general rule, ACFTA Annex 1 Art. 4(1) (VN Circular 12/2019 Art. 7.1)")
+                ref = RuleRef(text=row["rule_text"], hs=row["hs_code"], edition=table_edition,
+                              level="general", source=row["source"], row=row["row_ref"], verified="general_rule",
+                              basis=cited(agreement, "general_rule"))
                 return RuleChoice(code6, ref)
-    if agreement in GENERAL_RULE:
-        text, basis = GENERAL_RULE[agreement]
+    rule = general_rule(agreement)
+    if rule:
+        text, basis, article = rule
         return RuleChoice(code6, RuleRef(text=text, hs=code6, edition=table_edition, level="general",
-                                         source="ATIGA Art. 28(1)(a) (agreement text)", row=None,
+                                         source=f"{article} (agreement provisions)", row=None,
                                          verified="general_rule", basis=basis))
     return RuleChoice(code6, None, f"no {agreement} {table_edition} rule for {code6} in the data")
 
