@@ -97,7 +97,12 @@ def agreements(exporter: str = Query(..., min_length=2, max_length=3),
                date: dt.date | None = Query(None, description="YYYY-MM-DD (default: today)")) -> Any:
     """Every modelled agreement judged for the route on the date, plus the ones not modelled."""
     from noodlebowl.agreements.registry import agreements_for_route
+    from noodlebowl.limits import date_problem, earliest_date, latest_date
 
+    problem = date_problem(date) if date else None
+    if problem:
+        raise ApiError(400, problem, error="DateOutOfRange", where="date",
+                       accepted=f"a date from {earliest_date()} to {latest_date()}")
     with status_for_errors(400):
         return agreements_for_route(exporter, importer, date)
 
@@ -160,9 +165,15 @@ async def bom_parse(file: UploadFile = File(..., description="CSV (UTF-8) or Exc
     """Read a bill of materials file into materials, with an error per row and column."""
     from noodlebowl.web import bomfile
 
+    from starlette.concurrency import run_in_threadpool
+
+    from noodlebowl.limits import LimitExceeded
+
     data = await file.read()
-    try:
-        return bomfile.read(data, file.filename, file.content_type)
+    try:   # parsed in a worker thread: the event loop keeps answering other requests meanwhile
+        return await run_in_threadpool(bomfile.read, data, file.filename, file.content_type)
+    except LimitExceeded as exc:
+        raise ApiError(413, exc.what, error="PayloadTooLarge", where=file.filename, accepted=exc.limit) from None
     except bomfile.UnsupportedFile as exc:
         raise ApiError(415, exc.what, error="UnsupportedMediaType", where=file.filename,
                        accepted=exc.accepted) from None
