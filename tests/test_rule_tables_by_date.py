@@ -26,7 +26,8 @@ def test_table_edition_comes_from_the_dated_provision():
     assert rule_table("RCEP", dt.date(2023, 1, 1)).edition == "HS2022"
     assert rule_table("ACFTA", dt.date(2019, 8, 20)).edition == "HS2017"
     before = rule_table("ACFTA", dt.date(2019, 8, 19))
-    assert before.edition is None and "not in the data" in before.note and "2019-08-20" in before.note
+    assert before.edition is None and before.note == "the earliest in the data apply from 2019-08-20"
+    assert "Circular 12/2019" in before.article          # the article of the first table in the data
     assert table_editions("RCEP") == {"HS2012": dt.date(2022, 1, 1), "HS2022": dt.date(2023, 1, 1)}
 
 

@@ -228,26 +228,20 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
-def _no_rule_table(request: Request, route: Route, table) -> Determination:
-    """The agreement's rules for the date are not in the data: undetermined, saying so (never an error)."""
-    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
-                            result=Outcome.qualifies if route.in_force else Outcome.undetermined, detail=route.reason),
-              trusted_check(check="rule_table", article=table.article, result=Outcome.undetermined,
-                            detail=table.note)]
-    return Determination(agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined,
-                         criterion=None, form_code=None, rule=None, rvc=None, de_minimis=None, checks=checks,
-                         needed=[], caveats=[], data_version=refdata.data_version(),
-                         summary=f"Undetermined under {route.agreement}: {table.note}.")
-def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
+def _no_rules_on_date(request: Request, route: Route, why: str, table_article: str | None = None) -> Determination:
     """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
-    2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    2026-05-01, ACFTA before 2019-08-20, when earlier rules not in the data apply) — never judged under
+    rules not yet in force. ``table_article``: the rule-table provision that has no table for the date."""
     detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                            result=Outcome.undetermined, detail=detail)]
+    if table_article:
+        checks.append(trusted_check(check="rule_table", article=table_article, result=Outcome.undetermined,
+                                    detail=f"no {route.agreement} rule table in the data for {request.date.isoformat()}"))
     return Determination(
         agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
         form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
-        checks=[trusted_check(check="in_force", article=f"{route.agreement} entry into force",
-                              result=Outcome.undetermined, detail=detail)],
-        data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+        checks=checks, data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
 
 
 def determine_one(request: Request, route: Route) -> Determination:
@@ -272,7 +266,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     agreement = route.agreement
     table = rule_table(agreement, request.date)
     if table.edition is None:
-        return _no_rule_table(request, route, table)
+        return _no_rules_on_date(request, route, table.note, table.article)
     try:
         provisions = origin_provisions(agreement, request.date)
     except DateOutOfRange as exc:
