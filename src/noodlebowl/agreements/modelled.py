@@ -61,3 +61,17 @@ def general_rule(agreement: str, on: dt.date | None = None) -> tuple[str, str, s
 def general_rule_table(agreement: str) -> str | None:
     """Name of the packaged table holding the general rule by chapter/heading, if any."""
     return latest(agreement, "general_rule.cth_alternative_table")
+
+
+def table_not_in_data(agreement: str, exporter: str, importer: str, on: dt.date) -> str | None:
+    """Why the rule table that applies on this route and date is not in the data (AANZFTA's Second
+    Protocol between its parties from 2025-04-21), or ``None``."""
+    from noodlebowl.agreements.provisions import _file, provision
+
+    params = _file(agreement).parameters
+    if "psr.tables_not_in_data" not in params or on < next(iter(params["psr.tables_not_in_data"].values)):
+        return None
+    for entry in provision(agreement, "psr.tables_not_in_data", on).value:
+        if exporter in entry["parties"] and importer in entry["parties"]:
+            return entry["reason"]
+    return None

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from noodlebowl.countries import Country, asean_members, country
 from noodlebowl.errors import InvalidRequest, NoodlebowlError
-from noodlebowl.agreements.modelled import modelled
+from noodlebowl.agreements.modelled import modelled, table_not_in_data
 from noodlebowl.refdata import load_yaml
 
 MODELLED = modelled()
@@ -228,6 +228,9 @@ def _judge(agreement: str, exporter: Country, importer: Country, on: dt.date) ->
     if not_yet:
         return AgreementOnRoute(in_force=False, status="not_in_force", caveats=caveats,
                                 reason=f"not in force on {on.isoformat()}: " + "; ".join(not_yet), **base)
+    table_gap = table_not_in_data(agreement, exporter.iso2, importer.iso2, on)
+    if table_gap:
+        not_covered.append(table_gap)
     if not_covered:
         return AgreementOnRoute(in_force=None, status="not_covered", caveats=caveats,
                                 reason="not covered by the data: " + not_covered[0], **base)

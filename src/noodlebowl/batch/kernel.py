@@ -460,6 +460,15 @@ def _route_table(exporter: str, importer: str, on: dt.date, wanted: tuple[str, .
 
 
 @cache
+def _uncovered(exporter: str, importer: str, on: dt.date) -> frozenset[str]:
+    """Agreements whose rules for the route and date are not in the data (registry status not_covered)."""
+    from noodlebowl.agreements.registry import agreements_for_route
+
+    return frozenset(a.agreement for a in agreements_for_route(exporter, importer, on).agreements
+                     if a.status == "not_covered")
+
+
+@cache
 def parties(agreement: str) -> frozenset[str]:
     from noodlebowl.agreements.registry import parties as registry_parties
     return frozenset(p.iso2 for p in registry_parties(agreement))
@@ -660,11 +669,11 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pairs = products.select("pidx", "exporter", "date", importer="importers").explode("importer")
     distinct = pairs.select("exporter", "importer", "date").unique().rows()
     rank = {importer: i for i, importer in enumerate(sorted({i for _, i, _ in distinct if i is not None}))}
-    route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1)) for e, i, d in distinct
+    route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1), a not in _uncovered(e, i, d)) for e, i, d in distinct
                   for a, f in _route_table(e, i, d, agreements)]
     routes = pl.DataFrame(route_rows, schema={"exporter": pl.String, "importer": pl.String, "date": pl.Date,
                                               "agreement": pl.String, "a_idx": pl.Int64, "in_force": pl.Boolean,
-                                              "i_rank": pl.Int64}, orient="row")
+                                              "i_rank": pl.Int64, "covered": pl.Boolean}, orient="row")
     # in the products' order: the answers' order (step 7) is then nearly sorted already
     rows = pairs.join(routes, on=["exporter", "importer", "date"], how="inner", maintain_order="left")
     if rows.is_empty():
@@ -786,6 +795,16 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
     made = {"product_id": ids.gather(pidx[order]), "importer": rows["importer"].gather(order),
             "data_version": pl.repeat(version, len(order), dtype=pl.String, eager=True)}
     out = pl.DataFrame([made[name].alias(name) if name in made else answers[name] for name in OUTPUT_COLUMNS])
+    covered = rows["covered"].gather(order)
+    if not covered.all():   # the rules that apply are not in the data: undetermined (engine._no_rules_on_date)
+        gone = pl.Series(~covered)
+        out = out.with_columns(
+            outcome=pl.when(gone).then(pl.lit("undetermined")).otherwise(c("outcome")),
+            reason=pl.when(gone).then(pl.lit("no rules of origin in the data for this route and date"))
+            .otherwise(c("reason")),
+            **{name: pl.when(gone).then(None).otherwise(c(name)) for name in (
+                "criterion", "form_code", "rule_text", "rule_row", "rvc_build_down", "rvc_build_up",
+                "de_minimis_share")})
     in_force = rows["in_force"].gather(order)
     if in_force.null_count():
         uncertain = pl.Series(in_force.is_null()) & (out["outcome"] == "qualifies")

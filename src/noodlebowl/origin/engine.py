@@ -46,6 +46,7 @@ class Route:
     in_force: bool | None
     reason: str
     parties: frozenset[str]
+    covered: bool = True      # False: the rules that apply on the route and date are not in the data
 
 
 @cache
@@ -202,6 +203,7 @@ def _thresholds(rule) -> Decimal | None:
 def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
     """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
     2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    why = why.removeprefix("not covered by the data: ")
     detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
     return Determination(
         agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
@@ -213,6 +215,8 @@ def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination
 
 def determine_one(request: Request, route: Route) -> Determination:
     agreement = route.agreement
+    if not route.covered:
+        return _no_rules_on_date(request, route, route.reason)
     try:
         provisions = origin_provisions(agreement, request.date)
     except DateOutOfRange as exc:

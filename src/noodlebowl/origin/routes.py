@@ -23,7 +23,8 @@ def _routes(exporter: str, importer: str, on: dt.date) -> dict[str, Route]:
             raise InvalidRequest(exc.what, where=f"field {field}", accepted=exc.accepted,
                                  suggestions=exc.suggestions) from None
     route = agreements_for_route(exporter, importer, on)
-    return {a.agreement: Route(a.agreement, a.in_force, a.reason, frozenset(p.iso2 for p in parties(a.agreement)))
+    return {a.agreement: Route(a.agreement, a.in_force, a.reason, frozenset(p.iso2 for p in parties(a.agreement)),
+                               covered=a.status != "not_covered")
             for a in route.agreements}
 
 
