@@ -11,8 +11,9 @@ Each file in tests/golden/ holds a list of cases:
 
 `expect` keys: outcome, criterion, form_code, rvc_build_down, rvc_build_up, de_minimis_share,
 de_minimis_used, needed (list of question keys that must be asked), checks (list of check names that
-must appear), article (a string that must appear among the checks' articles), error (for a request
-that must be refused: a fragment of the error message).
+must appear), article (a string that must appear among the checks' articles), rule_text, verified (the
+rule's verification status), caveats (fragments that must appear among the caveats), error (for a
+request that must be refused: a fragment of the error message).
 """
 
 from __future__ import annotations
@@ -76,3 +77,7 @@ def test_golden(case):
             assert any(want["article"] in c.article for c in got.checks), context
         if "rule_text" in want:
             assert got.rule is not None and got.rule.text == want["rule_text"], context
+        if "verified" in want:
+            assert got.rule is not None and got.rule.verified == want["verified"], context
+        for text in want.get("caveats", []):
+            assert any(text in c for c in got.caveats), context
