@@ -38,6 +38,7 @@ import numpy as np
 import polars as pl
 
 from noodlebowl.batch import plancache
+from noodlebowl.agreements.modelled import form_suffix, form_template
 from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import DateOutOfRange
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
@@ -394,19 +395,12 @@ OUTCOME_NAME = {"Q": "qualifies", "D": "does_not_qualify", "U": "undetermined"}
 
 def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> tuple[str | None, str | None]:
     """Criterion and form-code templates (``{r}``: the RVC percentage, floored) — the engine's
-    ``_criterion`` and ``_form_code`` without the RCEP ACU/DMI suffixes."""
+    ``_criterion`` and ``_form_code`` without the ACU/DMI suffixes (added per row)."""
     if not parts:
         return None, None
     parts = sorted(parts, key=lambda p: _ORDER[p[0]])
     criterion = " + ".join("RVC {r}%" if k == "RVC" else v for k, v in parts)
-    kinds = [k for k, _ in parts]
-    if agreement == "RCEP":
-        form = ", ".join(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
-                                        "SP": "CTC"}[k] for k in kinds))
-    elif agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule_level != "general":
-        form = "PSR"
-    else:
-        form = " + ".join("{r}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts)
+    form = form_template(agreement, parts, rule_level)
     return criterion, form
 
 
@@ -727,11 +721,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # Rows without RVC figures (no rule, no BOM) never carry the "{r}" placeholder; Polars refuses a
     # null replacement all the same, so give it an empty string.
     rvc_text = rvc_floor.cast(pl.String).fill_null("")
-    is_rcep = c("agreement") == "RCEP"
-    suffix = pl.concat_str([pl.when(c("cumulated")).then(pl.lit(", ACU")).otherwise(pl.lit("")),
-                            pl.when(c("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
-    rule_form = pl.when(is_rcep).then(pl.concat_str([c("form_tpl"), suffix])).otherwise(c("form_tpl")) \
-        .str.replace_all("{r}", rvc_text, literal=True)
+    # the criterion box's accumulation / de minimis codes (engine.form_suffix), per agreement
+    acu = c("agreement").replace_strict({a: form_suffix(a, True, False) for a in MODELLED}, return_dtype=pl.String)
+    dmi = c("agreement").replace_strict({a: form_suffix(a, False, True) for a in MODELLED}, return_dtype=pl.String)
+    suffix = pl.concat_str([pl.when(c("cumulated")).then(acu).otherwise(pl.lit("")),
+                            pl.when(c("dm_used")).then(dmi).otherwise(pl.lit(""))])
+    rule_form = pl.concat_str([c("form_tpl"), suffix]).str.replace_all("{r}", rvc_text, literal=True)
+    pe_form = c("agreement").replace_strict({a: form_template(a, [("PE", "PE")], None) for a in MODELLED},
+                                            return_dtype=pl.String)
     pa = pa.hstack(per_pa.drop("pa_key").select(
         pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy())))).with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
@@ -739,7 +736,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         criterion=pl.when(c("pe")).then(pl.lit("PE"))
         .otherwise(c("crit_tpl").str.replace_all("{r}", rvc_text, literal=True)),
         form_code=pl.when(c("pe")).then(
-            pl.when(is_rcep & c("cumulated")).then(pl.lit("PE, ACU")).otherwise(pl.lit("PE")))
+            pl.when(c("cumulated")).then(pl.concat_str([pe_form, acu])).otherwise(pe_form))
         .otherwise(rule_form),
         bd_part=fob - c("vnm"),
         bu_part=c("vom") + c("costs_total"),

@@ -12,7 +12,7 @@ from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.agreements.modelled import cited, modelled
+from noodlebowl.agreements.modelled import cited, form_suffix, form_template, modelled
 from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
@@ -171,26 +171,16 @@ def _criterion(parts: list[tuple[str, str]]) -> str | None:
 
 def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | None, cumulated: bool,
                de_minimis: bool) -> str | None:
-    """The code for the certificate's origin-criterion box.
-
-    RCEP certificate box 10 (shared rcep_form_fields.json): WO, PE, CTC, RVC, CR, plus ACU
-    (accumulation, Art. 3.4) and DMI (de minimis, Art. 3.7). ATIGA Form D box 8 (Annex 7 overleaf
-    note 3): WO, the actual RVC percentage ("40%"), the actual CTC rule, "SP", combinations such as
-    "CTSH + 35%". ACFTA Form E box 8 (overleaf note 3): WO, PE, the actual RVC percentage, "CTH"
-    under the general rule, "PSR" for a rule of Attachment B.
-    """
-    if not parts:
-        return None
+    """The code for the certificate's origin-criterion box, by the agreement's convention (YAML
+    ``proof.criterion_box``: RCEP box 10 codes with ACU/DMI, Form D/E/AHK labels such as "CTSH + 35%",
+    Form AK "RVC 45%", Form E "PSR" for a rule of Attachment B …)."""
     parts = _ordered(parts)
-    kinds = [k for k, _ in parts]
-    if agreement == "RCEP":
-        codes = list(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
-                                    "SP": "CTC"}[k] for k in kinds))
-        return ", ".join(codes + (["ACU"] if cumulated else []) + (["DMI"] if de_minimis else []))
-    if agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule is not None and rule.level != "general":
-        return "PSR"
-    labels = [f"{floor_percent(Decimal(v))}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts]
-    return " + ".join(labels)
+    template = form_template(agreement, parts, rule.level if rule else None)
+    if template is None:
+        return None
+    rvc = next((v for k, v in parts if k == "RVC"), None)
+    code = template.replace("{r}", str(floor_percent(Decimal(rvc)))) if rvc is not None else template
+    return code + form_suffix(agreement, cumulated, de_minimis)
 
 
 def _thresholds(rule) -> Decimal | None:
