@@ -103,3 +103,12 @@ def test_importer_without_tariff_data_gives_unknown_rates_not_zero():
     assert c.mfn is None and all(o.rate is None for o in c.options)
     assert c.best == "unknown" and any("no tariff data for importer TH" in n for n in c.caveats)
     assert all(o.saving is None for o in c.options)
+
+
+def test_hong_kong_has_no_tariff_in_the_data_and_says_no_import_duty_unconfirmed():
+    c = compare(_request(exporter="VN", importer="HK", product={"hs": "8504.40", "fob": "100"},
+                         materials=[{"name": "Core", "hs": "7226.11", "origin": "JP", "value": "40"}]))
+    ahkfta = next(o for o in c.options if o.agreement == "AHKFTA")
+    assert ahkfta.outcome is Outcome.qualifies and ahkfta.rate is None      # RVC 60 % under Art. 7.1; rate unknown
+    assert any("no import duty (not in the data: check)" in x for x in c.caveats)
+    assert c.best == "unknown"                                               # never counted as zero

@@ -17,6 +17,9 @@ from noodlebowl.origin.request import Request
 
 # Regimes of a tariff that are unilateral schemes, not agreements with rules of origin to compare.
 NON_AGREEMENT_REGIMES = {"MFN", "GENERAL", "LDC", "GSP", "TEMPORARY", "WTO"}
+# Importers said to levy no import duty at all. The shared data holds no legal basis for it (no tariff
+# file, no statute), so the sentence says so instead of treating the rate as zero.
+NO_IMPORT_DUTY = {"HK": "Hong Kong, China: no import duty (not in the data: check)"}
 # Simpler proof first: self-declaration schemes beat a certificate from an authority (ties only).
 PROOF_EFFORT = {"ATIGA": 0, "RCEP": 1, "ACFTA": 2}
 
@@ -140,6 +143,8 @@ def compare(request: Request) -> Comparison:
     except NoTariffData as exc:
         # Rate unknown is an answer: the determinations still stand; nothing counts as zero.
         caveats.append(exc.sentence())
+        if request.importer in NO_IMPORT_DUTY:
+            caveats.append(NO_IMPORT_DUTY[request.importer])
         result = _NoTariff()
     caveats.extend(result.notes)
     cv, qty, unit = request.customs_value, request.quantity, request.unit

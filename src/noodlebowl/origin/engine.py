@@ -34,8 +34,8 @@ CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
 VERIFICATION_CAVEAT = {
     "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
                    "it is not verified against the official English text.",
-    "unverified": "The rule was transcribed from a Vietnamese implementing circular and is NOT verified; "
-                  "check it against the official text before relying on it.",
+    "unverified": "The rule is NOT verified (a transcription or extraction not checked, or one that disagrees "
+                  "with a second reading: see its source row); check it against the official text before relying on it.",
     "transcribed": "The rule was transcribed from a Vietnamese implementing circular and is not verified.",
 }
 
