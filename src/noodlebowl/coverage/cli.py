@@ -36,11 +36,32 @@ def import_psr_cmd(
         agreement: str = typer.Option(..., "--agreement", help="agreement of the annex, e.g. ATIGA"),
         edition: str = typer.Option(..., "--edition", help="HS edition of the annex: HS2012, HS2017 or HS2022"),
         out: Path | None = typer.Option(None, "--out", help="CSV to write (default: FILE with .csv)"),
+        layout: str = typer.Option("list", "--layout", help="list: No | Heading | Sub-heading | Product "
+                                   "Description (ATIGA Annex 3 Attachment 1); rule-table: Tariff Heading | "
+                                   "Sub-Heading | Product Description | Product Specific Rule (AANZFTA Annex 2)"),
+        first_page: int = typer.Option(1, "--first-page", min=1, help="first PDF page to read (rule-table)"),
         fmt: Format = format_option()) -> None:
     """Read an official PSR annex table from PDF into the project's rule-table CSV (verification =
     unverified). Any row that cannot be read is reported and nothing is written."""
     from noodlebowl.coverage.pdf_psr import read_annex, write_csv
+    from noodlebowl.errors import DataImportError
     from noodlebowl.output import emit
+
+    if layout not in ("list", "rule-table"):
+        raise DataImportError(f"unknown layout {layout!r}", where="--layout", accepted="list, rule-table")
+    if layout == "rule-table":
+        from noodlebowl.coverage import pdf_rule_table
+
+        from noodlebowl.hs.codes import check_edition
+        table = pdf_rule_table.read_rule_table(pdf, agreement=agreement.strip().upper(),
+                                               edition=check_edition(edition), first_page=first_page)
+        target = out or pdf.with_suffix(".csv")
+        pdf_rule_table.write_csv(table, target)
+        data = {"file": str(pdf), "out": str(target), "agreement": table.agreement, "edition": table.edition,
+                "rows": len(table.rows), "pages": len(table.pages)}
+        emit(data, fmt.value, lambda d: print(f"{d['rows']} rules read from {d['file']} ({d['pages']} pages) "
+                                              f"→ {d['out']}"))
+        return
 
     result = read_annex(pdf, agreement=agreement, edition=edition)
     target = out or pdf.with_suffix(".csv")

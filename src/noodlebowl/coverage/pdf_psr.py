@@ -429,8 +429,12 @@ def to_csv(result: AnnexResult) -> str:
 
 def write_csv(result: AnnexResult, target: str | Path) -> Path:
     """Write the rule table atomically (temporary file, then rename): never a half-written file."""
+    return write_text_atomically(to_csv(result), target)
+
+
+def write_text_atomically(data: str, target: str | Path) -> Path:
+    """Write ``data`` through a temporary file and a rename: never a half-written file."""
     target = Path(target)
-    data = to_csv(result)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

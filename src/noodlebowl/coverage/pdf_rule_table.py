@@ -132,3 +132,27 @@ def _row(table: RuleTable, page_no: int, head: str, sub: str, desc: str, rule: s
         "hs_code_dotted": f"{digits[:4]}.{digits[4:]}" if len(digits) == 6 else digits,
         "hs_edition": table.edition, "level": "subheading" if len(digits) == 6 else "heading",
         "rule_text": rule, "description": desc, "pdf_page": page_no, "continued": False})
+
+
+CSV_COLUMNS = ["agreement", "hs_code", "hs_code_dotted", "hs_edition", "level", "rule_text", "source",
+               "verification", "verification_detail", "description"]
+
+
+def write_csv(table: RuleTable, target: str | Path) -> Path:
+    """The rule table as the project's rule-table CSV (verification = unverified: read by a program,
+    not re-read by a person), written atomically."""
+    import csv
+    import io
+
+    from noodlebowl.coverage.pdf_psr import write_text_atomically
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in table.rows:
+        writer.writerow({**{k: r[k] for k in ("agreement", "hs_code", "hs_code_dotted", "hs_edition", "level",
+                                               "rule_text", "description")},
+                         "source": f"{table.file} p.{r['pdf_page']}", "verification": "unverified",
+                         "verification_detail": "read from the official PDF by `noodlebowl data import-psr "
+                                                "--layout rule-table`; not re-read by a person"})
+    return write_text_atomically(buf.getvalue(), target)
