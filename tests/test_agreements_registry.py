@@ -174,3 +174,9 @@ def test_aanzfta_second_protocol_routes_are_not_covered():
     assert before.status == "unknown"                       # First Protocol rules; dates not in the data
     vn_au = by_name(agreements_for_route("VN", "AU", dt.date(2026, 3, 1)))["AANZFTA"]
     assert vn_au.status == "unknown" and "not in the data" in vn_au.reason
+
+
+def test_aifta_is_named_as_not_modelled_with_the_reason():
+    answer = agreements_for_route("VN", "IN", dt.date(2026, 3, 1))
+    assert "AIFTA" not in MODELLED and "AIFTA" in {u.id for u in answer.not_modelled}
+    assert "AIFTA (no text of its rules of origin is in the shared data" in answer.not_modelled_note

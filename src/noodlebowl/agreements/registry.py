@@ -82,6 +82,7 @@ class UnmodelledAgreement(BaseModel):
     entry_into_force: str = "not in the data"
     dates_in_data: str | None = None
     note: str | None = None
+    not_modelled_because: str | None = None
 
 
 class RouteAgreements(BaseModel):
@@ -275,7 +276,8 @@ def agreements_for_route(exporter: str, importer: str, on: dt.date | str | None 
     others = [u for u in unmodelled_agreements() if exp.iso2 in u.parties and imp.iso2 in u.parties]
     if others:
         note = ("Also exist for this route but are NOT evaluated by noodlebowl: "
-                + ", ".join(u.id for u in others)
+                + ", ".join(u.id + (f" ({u.not_modelled_because})" if u.not_modelled_because else "")
+                            for u in others)
                 + " (their entry-into-force dates are not in the data; not checked for the date).")
     else:
         note = ("No other agreement for this route is known to the data; agreements the shared data "
