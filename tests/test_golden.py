@@ -81,3 +81,13 @@ def test_golden(case):
             assert got.rule is not None and got.rule.verified == want["verified"], context
         for text in want.get("caveats", []):
             assert any(text in c for c in got.caveats), context
+
+
+def test_an_uncertain_entry_into_force_never_reads_originating():
+    """AANZFTA: no party's date is in the data; a met rule gives undetermined, and the summary says so."""
+    request = parse_request({"exporter": "VN", "importer": "AU", "date": "2026-03-01", "agreements": ["AANZFTA"],
+                             "product": {"hs": "8504.40", "fob": "100.00"},
+                             "materials": [{"name": "Core", "hs": "7226.11", "origin": "JP", "value": "70.00"}]})
+    (d,) = determine(request)
+    assert d.outcome.value == "undetermined" and d.criterion is None and d.in_force is None
+    assert d.summary.startswith("Undetermined under AANZFTA: the rule is met (CTSH)") and "Originating" not in d.summary

@@ -231,6 +231,9 @@ def determine_one(request: Request, route: Route) -> Determination:
         if route.in_force is None and outcome is Outcome.qualifies:
             outcome = Outcome.undetermined
             caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
+            # the rule is met, but an "Originating under …" sentence would contradict the outcome
+            summary = (f"Undetermined under {agreement}: the rule is met ({_criterion(parts)}), but whether "
+                       f"{agreement} is in force for this route is uncertain.")
         return Determination(
             agreement=agreement, in_force=route.in_force, outcome=outcome,
             criterion=_criterion(parts) if outcome is Outcome.qualifies else None,
