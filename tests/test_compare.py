@@ -148,3 +148,10 @@ def test_every_unmodelled_rate_on_the_route_is_shown_not_only_the_cheaper_ones()
     assert every == {"JTEPA": "8.5 %"}  # VJEPA is Viet Nam's, CPTPP not Thailand's; AJCEP is evaluated
     assert {u.agreement for u in c.unmodelled_cheaper} == {"JTEPA"}
     assert next(o for o in c.options if o.agreement == "AJCEP").rate.words == "11.9 %"
+def test_hong_kong_has_no_tariff_in_the_data_and_says_no_import_duty_unconfirmed():
+    c = compare(_request(exporter="VN", importer="HK", product={"hs": "8504.40", "fob": "100"},
+                         materials=[{"name": "Core", "hs": "7226.11", "origin": "JP", "value": "40"}]))
+    ahkfta = next(o for o in c.options if o.agreement == "AHKFTA")
+    assert ahkfta.outcome is Outcome.qualifies and ahkfta.rate is None      # RVC 60 % under Art. 7.1; rate unknown
+    assert any("no import duty (not in the data: check)" in x for x in c.caveats)
+    assert c.best == "unknown"                                               # never counted as zero

@@ -24,6 +24,9 @@ from noodlebowl.origin.answer import Determination, Outcome, Question
 from noodlebowl.origin.request import Request
 from noodlebowl.tariffs.origin_country import CountryOfOrigin
 
+# Importers said to levy no import duty at all. The shared data holds no legal basis for it (no tariff
+# file, no statute), so the sentence says so instead of treating the rate as zero.
+NO_IMPORT_DUTY = {"HK": "Hong Kong, China: no import duty (not in the data: check)"}
 # Simpler proof first: self-declaration schemes beat a certificate from an authority (ties only).
 PROOF_EFFORT = {"ATIGA": 0, "RCEP": 1, "ACFTA": 2}
 UNKNOWN_KINDS = ("unknown", "not_computable")
@@ -298,6 +301,8 @@ def compare(request: Request) -> Comparison:
     result = _lookup(request.importer, request.product.hs, request.exporter, request.date)
     if isinstance(result, _NoTariff):
         caveats.append(result.reason)
+        if request.importer in NO_IMPORT_DUTY:
+            caveats.append(NO_IMPORT_DUTY[request.importer])
     caveats.extend(result.notes)
     money = _Money(customs_value=request.customs_value, quantity=request.quantity, unit=request.unit,
                    currency=request.product.currency)

@@ -38,6 +38,7 @@ import numpy as np
 import polars as pl
 
 from noodlebowl.batch import plancache
+from noodlebowl.agreements.modelled import form_suffix, form_template
 from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import DateOutOfRange
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
@@ -405,19 +406,12 @@ OUTCOME_NAME = {"Q": "qualifies", "D": "does_not_qualify", "U": "undetermined"}
 
 def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> tuple[str | None, str | None]:
     """Criterion and form-code templates (``{r}``: the RVC percentage, floored) — the engine's
-    ``_criterion`` and ``_form_code`` without the RCEP ACU/DMI suffixes."""
+    ``_criterion`` and ``_form_code`` without the ACU/DMI suffixes (added per row)."""
     if not parts:
         return None, None
     parts = sorted(parts, key=lambda p: _ORDER[p[0]])
     criterion = " + ".join("RVC {r}%" if k == "RVC" else v for k, v in parts)
-    kinds = [k for k, _ in parts]
-    if agreement == "RCEP":
-        form = ", ".join(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
-                                        "SP": "CTC"}[k] for k in kinds))
-    elif agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule_level != "general":
-        form = "PSR"
-    else:
-        form = " + ".join("{r}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts)
+    form = form_template(agreement, parts, rule_level)
     return criterion, form
 
 
@@ -468,6 +462,15 @@ def _route_table(exporter: str, importer: str, on: dt.date, wanted: tuple[str, .
     status = {a.agreement: a for a in agreements_for_route(exporter, importer, on).agreements}
     names = wanted or MODELLED
     return tuple((a, status[a].in_force) for a in names if a in status and status[a].in_force is not False)
+
+
+@cache
+def _uncovered(exporter: str, importer: str, on: dt.date) -> frozenset[str]:
+    """Agreements whose rules for the route and date are not in the data (registry status not_covered)."""
+    from noodlebowl.agreements.registry import agreements_for_route
+
+    return frozenset(a.agreement for a in agreements_for_route(exporter, importer, on).agreements
+                     if a.status == "not_covered")
 
 
 @cache
@@ -682,11 +685,11 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pairs = products.select("pidx", "exporter", "date", importer="importers").explode("importer")
     distinct = pairs.select("exporter", "importer", "date").unique().rows()
     rank = {importer: i for i, importer in enumerate(sorted({i for _, i, _ in distinct if i is not None}))}
-    route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1)) for e, i, d in distinct
+    route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1), a not in _uncovered(e, i, d)) for e, i, d in distinct
                   for a, f in _route_table(e, i, d, agreements)]
     routes = pl.DataFrame(route_rows, schema={"exporter": pl.String, "importer": pl.String, "date": pl.Date,
                                               "agreement": pl.String, "a_idx": pl.Int64, "in_force": pl.Boolean,
-                                              "i_rank": pl.Int64}, orient="row")
+                                              "i_rank": pl.Int64, "covered": pl.Boolean}, orient="row")
     # in the products' order: the answers' order (step 7) is then nearly sorted already
     rows = pairs.join(routes, on=["exporter", "importer", "date"], how="inner", maintain_order="left")
     if rows.is_empty():
@@ -748,11 +751,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # Rows without RVC figures (no rule, no BOM) never carry the "{r}" placeholder; Polars refuses a
     # null replacement all the same, so give it an empty string.
     rvc_text = rvc_floor.cast(pl.String).fill_null("")
-    is_rcep = c("agreement") == "RCEP"
-    suffix = pl.concat_str([pl.when(c("cumulated")).then(pl.lit(", ACU")).otherwise(pl.lit("")),
-                            pl.when(c("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
-    rule_form = pl.when(is_rcep).then(pl.concat_str([c("form_tpl"), suffix])).otherwise(c("form_tpl")) \
-        .str.replace_all("{r}", rvc_text, literal=True)
+    # the criterion box's accumulation / de minimis codes (engine.form_suffix), per agreement
+    acu = c("agreement").replace_strict({a: form_suffix(a, True, False) for a in MODELLED}, return_dtype=pl.String)
+    dmi = c("agreement").replace_strict({a: form_suffix(a, False, True) for a in MODELLED}, return_dtype=pl.String)
+    suffix = pl.concat_str([pl.when(c("cumulated")).then(acu).otherwise(pl.lit("")),
+                            pl.when(c("dm_used")).then(dmi).otherwise(pl.lit(""))])
+    rule_form = pl.concat_str([c("form_tpl"), suffix]).str.replace_all("{r}", rvc_text, literal=True)
+    pe_form = c("agreement").replace_strict({a: form_template(a, [("PE", "PE")], None) for a in MODELLED},
+                                            return_dtype=pl.String)
     pa = pa.hstack(per_pa.drop("pa_key").select(
         pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy())))).with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
@@ -760,7 +766,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         criterion=pl.when(c("pe")).then(pl.lit("PE"))
         .otherwise(c("crit_tpl").str.replace_all("{r}", rvc_text, literal=True)),
         form_code=pl.when(c("pe")).then(
-            pl.when(is_rcep & c("cumulated")).then(pl.lit("PE, ACU")).otherwise(pl.lit("PE")))
+            pl.when(c("cumulated")).then(pl.concat_str([pe_form, acu])).otherwise(pe_form))
         .otherwise(rule_form),
         bd_part=fob - c("vnm"),
         bu_part=c("vom") + c("costs_total"),
@@ -865,6 +871,16 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
     made = {"product_id": ids.gather(pidx[order]), "importer": rows["importer"].gather(order),
             "data_version": pl.repeat(version, len(order), dtype=pl.String, eager=True)}
     out = pl.DataFrame([made[name].alias(name) if name in made else answers[name] for name in OUTPUT_COLUMNS])
+    covered = rows["covered"].gather(order)
+    if not covered.all():   # the rules that apply are not in the data: undetermined (engine._no_rules_on_date)
+        gone = pl.Series(~covered)
+        out = out.with_columns(
+            outcome=pl.when(gone).then(pl.lit("undetermined")).otherwise(c("outcome")),
+            reason=pl.when(gone).then(pl.lit("no rules of origin in the data for this route and date"))
+            .otherwise(c("reason")),
+            **{name: pl.when(gone).then(None).otherwise(c(name)) for name in (
+                "criterion", "form_code", "rule_text", "rule_row", "rvc_build_down", "rvc_build_up",
+                "de_minimis_share")})
     in_force = rows["in_force"].gather(order)
     if in_force.null_count():
         uncertain = pl.Series(in_force.is_null()) & (out["outcome"] == "qualifies")

@@ -41,6 +41,10 @@ def import_psr_cmd(
         out: Path | None = typer.Option(None, "--out", help="CSV to write (default: FILE with .csv)"),
         pages: str | None = typer.Option(None, "--pages", help="PDF pages of the annex inside a longer "
                                                                 "document, FIRST-LAST (e.g. 54-212)"),
+        layout: str = typer.Option("list", "--layout", help="list: the project's reader (RCEP Annex 3A grid, "
+                                   "ATIGA Annex 3 Attachment 1 list); rule-table: Tariff Heading | Sub-Heading | "
+                                   "Product Description | Product Specific Rule (AANZFTA Annex 2)"),
+        first_page: int = typer.Option(1, "--first-page", min=1, help="first PDF page to read (rule-table)"),
         fmt: Format = format_option()) -> None:
     """Read an official PSR annex table from PDF into the project's rule-table CSV (verification =
     unverified). Two layouts: a rule table (Chapter | Heading | Subheading | Product Description |
@@ -48,7 +52,24 @@ def import_psr_cmd(
     Description, e.g. ATIGA Annex 3 Attachment 1). Any row that cannot be read is reported and nothing
     is written."""
     from noodlebowl.coverage.pdf_psr import read_annex, write_csv
+    from noodlebowl.errors import DataImportError
     from noodlebowl.output import emit
+
+    if layout not in ("list", "rule-table"):
+        raise DataImportError(f"unknown layout {layout!r}", where="--layout", accepted="list, rule-table")
+    if layout == "rule-table":
+        from noodlebowl.coverage import pdf_rule_table
+
+        from noodlebowl.hs.codes import check_edition
+        table = pdf_rule_table.read_rule_table(pdf, agreement=agreement.strip().upper(),
+                                               edition=check_edition(edition), first_page=first_page)
+        target = out or pdf.with_suffix(".csv")
+        pdf_rule_table.write_csv(table, target)
+        data = {"file": str(pdf), "out": str(target), "agreement": table.agreement, "edition": table.edition,
+                "rows": len(table.rows), "pages": len(table.pages)}
+        emit(data, fmt.value, lambda d: print(f"{d['rows']} rules read from {d['file']} ({d['pages']} pages) "
+                                              f"→ {d['out']}"))
+        return
 
     result = read_annex(pdf, agreement=agreement, edition=edition, pages=_page_range(pages))
     target = out or pdf.with_suffix(".csv")

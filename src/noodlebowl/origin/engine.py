@@ -14,7 +14,7 @@ from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.agreements.modelled import cited, modelled
+from noodlebowl.agreements.modelled import cited, form_suffix, form_template, modelled
 from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
@@ -36,8 +36,8 @@ CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
 VERIFICATION_CAVEAT = {
     "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
                    "it is not verified against the official English text.",
-    "unverified": "The rule was transcribed from a Vietnamese implementing circular and is NOT verified; "
-                  "check it against the official text before relying on it.",
+    "unverified": "The rule is NOT verified (a transcription or extraction not checked, or one that disagrees "
+                  "with a second reading: see its source row); check it against the official text before relying on it.",
     "transcribed": "The rule was transcribed from a Vietnamese implementing circular and is not verified.",
 }
 
@@ -51,6 +51,7 @@ class Route:
     uncertain: Mapping[str, str] = field(default_factory=dict)     # party → why its status is uncertain
     pending: Mapping[str, dt.date] = field(default_factory=dict)   # party → its later entry into force
     caveats: tuple[str, ...] = ()           # about the route itself (unverified dates, agreements not yet in force)
+    covered: bool = True      # False: the rules that apply on the route and date are not in the data
 
 
 @cache
@@ -199,26 +200,16 @@ def _criterion(parts: list[tuple[str, str]]) -> str | None:
 
 def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | None, cumulated: bool,
                de_minimis: bool) -> str | None:
-    """The code for the certificate's origin-criterion box.
-
-    RCEP certificate box 10 (shared rcep_form_fields.json): WO, PE, CTC, RVC, CR, plus ACU
-    (accumulation, Art. 3.4) and DMI (de minimis, Art. 3.7). ATIGA Form D box 8 (Annex 7 overleaf
-    note 3): WO, the actual RVC percentage ("40%"), the actual CTC rule, "SP", combinations such as
-    "CTSH + 35%". ACFTA Form E box 8 (overleaf note 3): WO, PE, the actual RVC percentage, "CTH"
-    under the general rule, "PSR" for a rule of Attachment B.
-    """
-    if not parts:
-        return None
+    """The code for the certificate's origin-criterion box, by the agreement's convention (YAML
+    ``proof.criterion_box``: RCEP box 10 codes with ACU/DMI, Form D/E/AHK labels such as "CTSH + 35%",
+    Form AK "RVC 45%", Form E "PSR" for a rule of Attachment B …)."""
     parts = _ordered(parts)
-    kinds = [k for k, _ in parts]
-    if agreement == "RCEP":
-        codes = list(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
-                                    "SP": "CTC"}[k] for k in kinds))
-        return ", ".join(codes + (["ACU"] if cumulated else []) + (["DMI"] if de_minimis else []))
-    if agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule is not None and rule.level != "general":
-        return "PSR"
-    labels = [f"{floor_percent(Decimal(v))}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts]
-    return " + ".join(labels)
+    template = form_template(agreement, parts, rule.level if rule else None)
+    if template is None:
+        return None
+    rvc = next((v for k, v in parts if k == "RVC"), None)
+    code = template.replace("{r}", str(floor_percent(Decimal(rvc)))) if rvc is not None else template
+    return code + form_suffix(agreement, cumulated, de_minimis)
 
 
 def _thresholds(rule) -> Decimal | None:
@@ -232,6 +223,7 @@ def _no_rules_on_date(request: Request, route: Route, why: str, table_article: s
     """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
     2026-05-01, ACFTA before 2019-08-20, when earlier rules not in the data apply) — never judged under
     rules not yet in force. ``table_article``: the rule-table provision that has no table for the date."""
+    why = why.removeprefix("not covered by the data: ")
     detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
     checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
                             result=Outcome.undetermined, detail=detail)]
@@ -264,6 +256,8 @@ def determine_one(request: Request, route: Route) -> Determination:
 
 def _determine(request: Request, route: Route, count_uncertain: bool = False) -> Determination:
     agreement = route.agreement
+    if not route.covered:
+        return _no_rules_on_date(request, route, route.reason)
     table = rule_table(agreement, request.date)
     if table.edition is None:
         return _no_rules_on_date(request, route, table.note, table.article)
