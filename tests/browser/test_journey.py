@@ -516,7 +516,95 @@ def test_sign_in_save_rerun_history(server, browser, api_key, width, height, lab
     p.locator("#records summary").click()
     assert p.locator("#signed-in").is_visible()                     # the key lasts as long as the tab
     p.locator("#saved-products").get_by_role("button", name=EN["rec.open"].format(name=name)).click()
-    p.locator("#h-3").wait_for(state="visible")
+    p.locator("#save-status").get_by_text(EN["rec.opened"].format(name=name, version=1)).wait_for()
+    assert p.locator("#h-3").is_visible()
     assert p.locator("#material-rows tr:nth-child(1) [data-field=weight]").input_value() == "0.25"
     assert p.locator("#hs-code").input_value() == "6205.20"
+    j.close()
+
+
+@pytest.fixture(scope="module")
+def customer_key(server, home) -> str:
+    env = {**os.environ, "NOODLEBOWL_HOME": str(home)}
+    env.pop("NOODLEBOWL_DATABASE_URL", None)
+    out = subprocess.run([sys.executable, "-c", "from noodlebowl.cli import main; main()", "serve", "--create-org",
+                          "Saigon Shirts"], env=env, capture_output=True, text=True, check=True).stdout
+    return out.strip().rsplit(" ", 1)[-1]
+
+
+def _sign_in(p, key: str) -> None:
+    if p.locator("#records").get_attribute("open") is None:
+        p.locator("#records summary").click()
+    if p.locator("#signed-in").is_visible():
+        p.locator("#signout").click()
+    p.locator("#api-key").fill(key)
+    p.locator("#signin-go").click()
+    p.locator("#signed-in").wait_for(state="visible")
+
+
+@pytest.mark.parametrize("width,height,label", WIDTHS)
+def test_supplier_statement_round_trip(server, browser, api_key, customer_key, width, height, label):
+    """A fabric supplier shares its RCEP origin statement as a link; the shirt maker (another
+    organisation) imports it, and the fabric line of its saved BOM becomes originating under RCEP."""
+    j = Journey(browser, server, width, height, label, "statement")
+    p = j.page
+    j.open()
+    p.locator("#hs-code").fill("5208.32")
+    p.locator("#to-step-2").click()
+    p.locator("#importer").select_option("CN")
+    p.locator("#date").fill("2026-03-01")
+    p.locator("#to-step-3").click()
+    p.locator("#h-3").wait_for(state="visible")
+    p.locator("#fob").fill("4.80")
+    p.locator("#m-name-0").fill("Cotton yarn")
+    p.locator("#m-hs-0").fill("5205.12")
+    p.locator("#m-origin-0").select_option("VN")
+    p.locator("#m-originating-0").select_option("true")
+    p.locator("#m-value-0").fill("2.00")
+    j.compare()
+    assert _row(p, "RCEP").locator(".outcome").inner_text().startswith(EN["outcome.qualifies"])
+    _sign_in(p, api_key)
+    p.locator("#save-name").fill(f"Woven cotton fabric ({label})")
+    p.locator("#save-go").click()
+    share = p.locator("#history tbody tr").first.locator("button[data-share='RCEP']")
+    share.click()
+    link = p.locator("#share-RCEP").input_value()
+    assert "/statements/" in link
+    statement = p.request.get(link).json()                 # what the customer sees: no figures
+    assert statement["agreement"] == "RCEP" and statement["outcome"] == "qualifies"
+    assert "2.00" not in json.dumps(statement) and "4.80" not in json.dumps(statement)
+    j.screen("4-share")
+
+    # The shirt maker: its own product, with the supplier's fabric not yet proven originating.
+    p.goto(server + "/?step=1")
+    p.locator("body[data-ready]").wait_for()
+    p.locator("#hs-code").fill("6205.20")
+    p.locator("#to-step-2").click()
+    p.locator("#to-step-3").click()
+    p.locator("#h-3").wait_for(state="visible")
+    p.locator("#fob").fill("12.00")
+    p.locator("#m-name-0").fill("Woven cotton fabric")
+    p.locator("#m-hs-0").fill("5208.32")
+    p.locator("#m-originating-0").select_option("false")
+    p.locator("#m-value-0").fill("4.80")
+    _sign_in(p, customer_key)
+    name = f"Men's shirt from VN fabric ({label})"
+    p.locator("#save-name").fill(name)
+    p.locator("#save-go").click()
+    p.locator("#history tbody tr").first.wait_for()
+    p.locator("#stmt-link").fill(link)
+    p.locator("#stmt-product").select_option(label=name)
+    p.locator("#stmt-material").fill("Woven cotton")             # not a line of the BOM: said so by the field
+    p.locator("#statement-go").click()
+    p.locator("#stmt-material-error").wait_for()
+    assert "Woven cotton fabric" in p.locator("#stmt-material-error").inner_text()
+    p.locator("#stmt-material").fill("Woven cotton fabric")
+    p.locator("#statement-go").click()
+    p.locator("#statement-status .ok").wait_for()
+    assert "RCEP" in p.locator("#statement-status").inner_text()
+    j.screen("4-imported")
+    p.locator("#saved-products").get_by_role("button", name=EN["rec.open"].format(name=name)).click()
+    p.locator("#save-status").get_by_text(EN["rec.opened"].format(name=name, version=2)).wait_for()
+    assert p.locator("#h-3").is_visible()
+    assert p.locator("#material-rows tr:nth-child(1) [data-field=originating]").input_value() == "RCEP"
     j.close()

@@ -882,6 +882,10 @@ async function refreshProducts() {
   $("signed-in-text").textContent = t("rec.signedin", {n: products.length});
   $("signed-in-text").setAttribute("tabindex", "-1");
   if (!$("save-name").value) $("save-name").value = $("product-desc").value;
+  const choose = $("stmt-product");
+  const chosen = choose.value;
+  choose.replaceChildren(...products.map((p) => el("option", {value: p.id, text: p.name})));
+  if (products.some((p) => p.id === chosen)) choose.value = chosen;
   const list = $("saved-products");
   list.replaceChildren();
   if (!products.length) list.append(el("li", {class: "muted", text: t("rec.none")}));
@@ -955,17 +959,22 @@ async function showHistory(id, name, note = null) {
     rerun.addEventListener("click", () => rerunRecord(r.id, id, name));
     const pdf = el("button", {type: "button", class: "secondary", text: t("rec.export")});
     pdf.addEventListener("click", () => exportRecord(r.id));
+    const share = (r.answer.options || []).filter((o) => o.outcome === "qualifies").map((o) => {
+      const button = el("button", {type: "button", class: "link", "data-share": o.agreement, text: t("st.share", {agreement: o.agreement})});
+      button.addEventListener("click", () => shareStatement(r.id, o.agreement));
+      return button;
+    });
     rows.append(el("tr", {"data-record": r.id},
       el("td", {"data-label": t("rec.col.date"), text: r.created_at.replace("T", " ").slice(0, 16)}),
       el("td", {"data-label": t("rec.col.route"), text: `${countryName(r.request.exporter)} → ${countryName(r.request.importer)}, ${r.request.date}`}),
       el("td", {"data-label": t("rec.col.best"), text: r.answer.best}),
       el("td", {"data-label": t("rec.col.data"), text: r.data_version}),
-      el("td", {"data-label": t("rec.col.actions")}, rerun, " ", pdf)));
+      el("td", {"data-label": t("rec.col.actions")}, rerun, " ", pdf, ...share.flatMap((b) => [" ", b]))));
   }
   const table = el("table", {}, el("caption", {text: t("rec.history", {name})}),
     el("thead", {}, el("tr", {}, ...["rec.col.date", "rec.col.route", "rec.col.best", "rec.col.data", "rec.col.actions"]
       .map((k) => el("th", {scope: "col", text: t(k)})))), rows);
-  $("history").replaceChildren(...(note ? [note] : []), el("div", {class: "table-wrap"}, table));
+  $("history").replaceChildren(...(note ? [note] : []), el("div", {class: "table-wrap"}, table), el("div", {id: "share-links"}));
 }
 
 async function rerunRecord(recordId, productId, name) {
@@ -995,6 +1004,43 @@ async function exportRecord(recordId) {
     await download(`/determinations/${recordId}/export?format=pdf`, `determination-${recordId}.pdf`);
   } catch (err) {
     showErrors("records", serverErrors(err));
+  }
+}
+
+async function shareStatement(recordId, agreement) {
+  clearErrors("records");
+  try {
+    const link = await authed(`/determinations/${recordId}/statement?agreement=${encodeURIComponent(agreement)}`);
+    const id = `share-${agreement}`;
+    $("share-links").replaceChildren(el("label", {for: id, text: t("st.url", {agreement})}),
+      el("input", {id, readonly: true, value: link.url, class: "share-url"}));
+    $(id).select();
+  } catch (err) {
+    showErrors("records", serverErrors(err));
+  }
+}
+
+async function importStatement(event) {
+  event.preventDefault();
+  clearErrors("records");
+  const link = $("stmt-link").value.trim();
+  const token = link.split("/statements/").pop().split(/[?#]/)[0];
+  const material = $("stmt-material").value.trim();
+  const errors = [];
+  if (!token) errors.push({field: "stmt-link", message: t("e.st.link")});
+  if (!$("stmt-product").value) errors.push({field: "stmt-product", message: t("e.st.product")});
+  if (!material) errors.push({field: "stmt-material", message: t("e.st.material")});
+  if (errors.length) return showErrors("records", errors);
+  try {
+    const done = await authedJson("/statements/import", "POST", {token, product_id: $("stmt-product").value, material});
+    const name = $("stmt-product").selectedOptions[0].textContent;
+    $("statement-status").replaceChildren(el("p", {class: "ok", text: t("st.done", {material, name, agreement: done.agreement || "", version: done.bom_version})}));
+    await refreshProducts();
+  } catch (err) {
+    const b = err.body || {};
+    const field = {material: "stmt-material", token: "stmt-link", "statement link": "stmt-link", "body.material": "stmt-material",
+      "body.token": "stmt-link", "body.product_id": "stmt-product"}[b.where] || (err.status === 404 ? "stmt-link" : null);
+    showErrors("records", field ? [{field, message: b.what + (b.accepted ? ` (${b.accepted})` : "")}] : serverErrors(err));
   }
 }
 
@@ -1098,6 +1144,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("signout").addEventListener("click", signOut);
   $("save-form").addEventListener("submit", saveRecord);
   $("catalog-form").addEventListener("submit", runCatalog);
+  $("statement-form").addEventListener("submit", importStatement);
   for (const b of document.querySelectorAll("[data-back]")) b.addEventListener("click", () => show(Number(b.dataset.back)));
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.term");
