@@ -507,7 +507,9 @@ async function runCompare(event) {
 }
 
 // --- step 4: result -----------------------------------------------------------------------------------
-const knownRate = (rate) => !!rate && rate.eligible !== false && (rate.ad_valorem !== null && rate.ad_valorem !== undefined || rate.duty !== null && rate.duty !== undefined);
+const given = (v) => v !== null && v !== undefined;
+// Known: compare() gave the rate in words (its `rate`), a percentage or a duty; a raw tariff cell alone is not.
+const knownRate = (rate) => !!rate && rate.eligible !== false && (given(rate.rate) || given(rate.ad_valorem) || given(rate.duty));
 
 // A rate in words: "free", "7 % of 1,200.00 USD = 84.00 USD", "7 %", or that it is not known.
 function rateWords(rate, c) {
@@ -515,7 +517,7 @@ function rateWords(rate, c) {
   if (rate.eligible === false) return t("rate.noteligible");
   if (rate.ad_valorem !== null && rate.ad_valorem !== undefined && Number(rate.ad_valorem) === 0) return t("rate.free");
   if (!knownRate(rate)) return t("rate.unknown");
-  const percent = rate.ad_valorem !== null && rate.ad_valorem !== undefined ? `${formatNumber(rate.ad_valorem)} %` : rate.rate;
+  const percent = given(rate.ad_valorem) ? `${formatNumber(rate.ad_valorem)} %` : rate.rate;
   if (rate.duty !== null && rate.duty !== undefined && c.customs_value !== null && c.customs_value !== undefined && percent) {
     return t("rate.of", {rate: percent, value: money(c.customs_value, c.currency), duty: money(rate.duty, c.currency)});
   }
@@ -559,7 +561,8 @@ function renderHeadline(c) {
     }
   }
   for (const u of c.unmodelled_cheaper || []) {
-    beside.append(el("li", {"data-unmodelled": u.regime, text: t("s4.unmodelled", {name: u.regime, rate: u.rate, note: u.note})}));
+    const rate = given(u.ad_valorem) ? (Number(u.ad_valorem) === 0 ? t("rate.free") : `${formatNumber(u.ad_valorem)} %`) : u.rate;
+    beside.append(el("li", {"data-unmodelled": u.regime, text: t("s4.unmodelled", {name: u.regime, rate})}));
   }
   $("best").hidden = false;
 }
