@@ -15,7 +15,7 @@ const PROGRESS_AFTER_MS = 300;
 let messages = {};
 let lang = "en";
 let countryNames = {};
-const state = {step: 1, comparison: null, request: null, facts: {}, advice: null};
+const state = {step: 1, comparison: null, request: null, facts: {}, factsHs: null, advice: null};
 const $ = (id) => document.getElementById(id);
 
 // --- words --------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ function save() {
   for (const id of ["search-q", "hs-code", "product-desc", "exporter", "importer", "date", "fob", "currency",
     "customs-value", "product-weight", ...COSTS.map((c) => c[0]), ...SHIPMENT.map(shipmentId)]) fields[id] = $(id).value;
   const wo = document.querySelector('input[name="wo"]:checked');
-  localStorage.setItem(STORE, JSON.stringify({fields, wo: wo ? wo.value : null, materials: readRows(), facts: state.facts}));
+  localStorage.setItem(STORE, JSON.stringify({fields, wo: wo ? wo.value : null, materials: readRows(), facts: state.facts, factsHs: state.factsHs}));
 }
 
 function restore() {
@@ -215,6 +215,7 @@ function restore() {
     if (radio) radio.checked = true;
   }
   state.facts = saved.facts || {};
+  state.factsHs = saved.factsHs || null;
   (saved.materials && saved.materials.length ? saved.materials : [{}]).forEach((m) => addMaterial(m));
 }
 
@@ -285,6 +286,8 @@ async function toRoute(event) {
     }
     return showErrors(1, serverErrors(err));
   }
+  // Answers belong to the product they were given for: another code starts with none.
+  if (state.factsHs !== code) { state.facts = {}; state.factsHs = code; }
   updateWhollyObtained();
   show(2);
   showAgreements();
@@ -730,7 +733,7 @@ function applyAnswers() {
     const typed = set.querySelector("input:not([type=radio])");
     const value = picked ? picked.value : typed ? typed.value.trim() : "";
     const material = key.match(/^materials\.(.+)\.hs$/);
-    if (key === "product.hs") { if (value) $("hs-code").value = value; }
+    if (key === "product.hs") { if (value) { $("hs-code").value = value; state.factsHs = value; } }
     else if (material) { const row = rowNamed(material[1]); if (row && value) row.querySelector('[data-field="hs"]').value = value; }
     else if (value === "") delete state.facts[key];
     else state.facts[key] = value === "true" ? true : value === "false" ? false : value;
@@ -826,9 +829,19 @@ async function runProof(event) {
   const body = {request: state.request, agreement, shipment: readShipment()};
   try {
     const data = await postJson("/app/proof", body);
-    const list = el("ul");
+    const list = el("ul", {class: "proof-options"});
     for (const o of data.requirements.options) {
-      list.append(el("li", {}, el("strong", {text: o.name}), ` — ${o.status.replace(/_/g, " ")}`, o.reason ? `: ${o.reason}` : ""));
+      const item = el("li", {"data-proof": o.id}, el("strong", {text: o.name}), ` — ${t(`proof.${o.status}`)}`);
+      if (o.reason && o.reason !== o.status) item.append(el("p", {text: o.reason}));
+      const more = el("details", {}, el("summary", {text: t("proof.more")}),
+        el("p", {text: t("proof.issued", {who: o.issued_by})}));
+      if (o.conditions && o.conditions.length) {
+        const conditions = el("ul");
+        for (const c of o.conditions) conditions.append(el("li", {text: c}));
+        more.append(conditions);
+      }
+      item.append(more);
+      list.append(item);
     }
     $("proof-options").replaceChildren(el("h2", {text: t("s5.under", {agreement})}), list,
       el("p", {text: t("s5.criterion", {code: data.draft.form_code || data.draft.criterion || "—"})}));
@@ -938,6 +951,7 @@ async function openProduct(id) {
     $("product-weight").value = product.weight_kg || "";
     for (const [inputId, key] of COSTS) $(inputId).value = (bom.costs || {})[key] || "";
     state.facts = {...(bom.facts || {})};
+    state.factsHs = product.hs || null;
     const wo = state.facts.wholly_obtained;
     for (const radio of document.querySelectorAll('input[name="wo"]')) radio.checked = wo === undefined ? radio.value === "" : radio.value === String(wo);
     delete state.facts.wholly_obtained;
