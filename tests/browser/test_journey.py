@@ -647,3 +647,41 @@ def test_shrimp_headline_with_cheaper_unmodelled_agreements(server, browser, wid
     assert expected.mfn.raw not in p.locator("#comparison").inner_text()
     j.screen("4-result")
     j.close()
+
+
+@pytest.mark.parametrize("width,height,label", WIDTHS)
+def test_national_line_chosen_in_the_page(server, browser, width, height, label):
+    """Japan's rates differ between the national lines under 1601.00: the page asks which line, as a
+    choice, and the answer becomes the product's code and settles the MFN rate."""
+    j = Journey(browser, server, width, height, label, "national-line")
+    p = j.page
+    j.open()
+    p.locator("#hs-code").fill("1601.00")
+    p.locator("#to-step-2").click()
+    j.route("VN", "JP", "2026-03-01")
+    p.locator("#wo-no").check()
+    p.locator("#fob").fill("5000")
+    p.locator("#currency").fill("JPY")
+    p.locator("#m-name-0").fill("Pork")
+    p.locator("#m-hs-0").fill("0203.19")
+    p.locator("#m-origin-0").select_option("VN")
+    p.locator("#m-originating-0").select_option("true")
+    p.locator("#m-value-0").fill("2500")
+    j.compare()
+    request = {"exporter": "VN", "importer": "JP", "date": "2026-03-01", "facts": {"wholly_obtained": False},
+               "product": {"hs": "1601.00", "fob": "5000", "currency": "JPY"},
+               "materials": [{"name": "Pork", "hs": "0203.19", "origin": "VN", "originating": True, "value": "2500"}]}
+    before = _compare(request)
+    lines = next(q.options for q in before.needed if q.key == "product.hs")
+    question = p.locator("fieldset.question[data-key='product.hs']")
+    assert [question.locator(f"input[value='{line}']").count() for line in lines] == [1] * len(lines)
+    assert p.locator("#comparison-rows tr[data-option='MFN'] .rate").inner_text() == EN["rate.unknown"]
+    j.screen("4-question")
+    question.locator(f"input[value='{lines[0]}']").check()
+    p.locator("#answer-go").click()
+    p.get_by_text(EN["s4.q.done"]).wait_for()
+    after = _compare({**request, "product": {**request["product"], "hs": lines[0]}})
+    assert p.locator("#hs-code").input_value() == lines[0]
+    assert after.mfn.ad_valorem is not None
+    assert p.locator("#comparison-rows tr[data-option='MFN'] .rate").inner_text() == f"{after.mfn.ad_valorem:f} %"
+    j.close()

@@ -694,7 +694,9 @@ function questionControl(q, index) {
     return set;
   }
   const yesNo = q.options.length === 2 && q.options.includes("true") && q.options.includes("false");
-  const choices = yesNo ? [["true", t("s4.q.yes")], ["false", t("s4.q.no")]] : q.options.map((o) => [o, o]);
+  // National lines read as they are printed in tariffs: 1601.00.100.
+  const dotted = (code) => /^\d{7,}$/.test(code) ? `${code.slice(0, 4)}.${code.slice(4, 6)}.${code.slice(6)}` : code;
+  const choices = yesNo ? [["true", t("s4.q.yes")], ["false", t("s4.q.no")]] : q.options.map((o) => [o, dotted(o)]);
   if (!choices.length) {
     const id = `${name}-text`;
     set.append(el("label", {for: id, class: "visually-hidden", text: q.question}), el("input", {id, autocomplete: "off", "data-answer": name}));
