@@ -285,9 +285,17 @@ def test_question_answered_in_the_page_and_advice(server, browser, width, height
     j.product("cotton shirt", "6205.20")
     j.route("VN", "CN", "2026-03-01")
     p.locator("#fob").fill("12.00")
-    p.locator("#m-name-0").fill("Fabric")
-    p.locator("#m-origin-0").select_option("CN")
-    p.locator("#m-value-0").fill("4,80")
+    p.locator("#add-material").click()                        # an empty first line is left out of the request
+    p.locator("#m-name-1").fill("Fabric")
+    p.locator("#m-origin-1").select_option("CN")
+    p.locator("#m-value-1").fill("4,80")
+    p.locator("#m-hs-1").fill("9999.99")                      # checked by the server: no such subheading
+    p.locator("#compare-go").click()
+    p.locator("#m-hs-1-error").wait_for()
+    assert "9999.99" in p.locator("#m-hs-1-error").inner_text()
+    assert p.locator("#m-hs-1").get_attribute("aria-invalid") == "true"
+    assert "9999.99" in p.locator("#errors-3").inner_text()
+    p.locator("#m-hs-1").fill("")
     j.compare()
     request = {**_request(hs="6205.20", fob="12.00"),
                "materials": [{"name": "Fabric", "origin": "CN", "originating": False, "value": "4.80"}]}
@@ -302,7 +310,7 @@ def test_question_answered_in_the_page_and_advice(server, browser, width, height
     after = _compare({**request, "materials": [{**request["materials"][0], "hs": "5208.32"}]})
     for o in after.options:
         assert _row(p, o.agreement).locator(".outcome").inner_text().startswith(EN[f"outcome.{o.outcome.value}"])
-    assert p.locator("#m-hs-0").input_value() == "5208.32"     # the answer is now part of the form
+    assert p.locator("#m-hs-1").input_value() == "5208.32"     # the answer is now part of the form
     assert p.locator("fieldset.question[data-key='materials.Fabric.hs']").count() == 0
 
     from noodlebowl.advice import advise

@@ -160,7 +160,8 @@ function fieldFor(where) {
   if (ship && SHIPMENT.includes(ship[1])) return shipmentId(ship[1]);
   const m = path.match(/^materials\[(\d+)\]\.(\w+)/);
   if (m) {
-    const row = $("material-rows").querySelectorAll("tr")[Number(m[1])];
+    // The request leaves empty lines out: its n-th material is the table row it came from.
+    const row = $("material-rows").querySelectorAll("tr")[state.requestRows ? state.requestRows[Number(m[1])] : Number(m[1])];
     const cell = row && row.querySelector(`[data-field="${m[2] === "weight_kg" ? "weight" : m[2]}"]`);
     return cell ? cell.id : null;
   }
@@ -465,8 +466,10 @@ function buildRequest() {
   }
   if (Object.keys(costs).length) request.costs = costs;
   const rows = [...$("material-rows").querySelectorAll("tr")];
+  state.requestRows = [];
   readRows().forEach((m, i) => {
     if (!m.name && !m.value && !m.hs) return;   // an empty line is left out
+    state.requestRows.push(i);
     const id = (f) => rows[i].querySelector(`[data-field="${f}"]`).id;
     const n = i + 1;
     if (!m.name) errors.push({field: id("name"), message: t("e.m.name", {n})});
