@@ -628,40 +628,46 @@ def test_supplier_statement_round_trip(server, browser, api_key, customer_key, w
     j.close()
 
 
+def _words(rate, value: str, currency: str) -> str:
+    """A rate as the page words it (free, or percent of the value = duty) — expected from compare()'s figures."""
+    if rate.ad_valorem == 0:
+        return EN["rate.free"]
+    return EN["rate.of"].format(rate=f"{rate.ad_valorem:f} %", value=f"{value} {currency}",
+                                duty=f"{rate.duty:,.2f} {currency}")
+
+
 @pytest.mark.parametrize("width,height,label", WIDTHS)
-def test_shrimp_headline_with_cheaper_unmodelled_agreements(server, browser, width, height, label):
-    """VN → JP shrimp: the best choice in words and money, and the agreements noodlebowl does not
+def test_coffee_headline_with_cheaper_unmodelled_agreements(server, browser, width, height, label):
+    """VN → JP roasted coffee: the best choice in words and money, and the agreements noodlebowl does not
     evaluate that are cheaper, in the same box; the MFN row shows the rate in words, never the raw cell."""
-    j = Journey(browser, server, width, height, label, "shrimp")
+    j = Journey(browser, server, width, height, label, "coffee")
     p = j.page
     j.open()
-    p.locator("#hs-code").fill("0306.17")
+    p.locator("#hs-code").fill("0901.21")
     p.locator("#to-step-2").click()
     j.route("VN", "JP", "2026-03-01")
     p.locator("#wo-unsure").check()
     p.locator("#fob").fill("1000")
     p.locator("#customs-value").fill("1,000.00")
-    p.locator("#m-name-0").fill("Shrimp larvae")
-    p.locator("#m-hs-0").fill("0306.36")
+    p.locator("#m-name-0").fill("Green coffee beans")
+    p.locator("#m-hs-0").fill("0901.11")
     p.locator("#m-origin-0").select_option("VN")
     p.locator("#m-originating-0").select_option("true")
-    p.locator("#m-value-0").fill("100")
+    p.locator("#m-value-0").fill("600")
     j.compare()
     expected = _compare({"exporter": "VN", "importer": "JP", "date": "2026-03-01", "customs_value": "1000.00",
-                         "product": {"hs": "0306.17", "fob": "1000"},
-                         "materials": [{"name": "Shrimp larvae", "hs": "0306.36", "origin": "VN", "originating": True,
-                                        "value": "100"}]})
+                         "product": {"hs": "0901.21", "fob": "1000"},
+                         "materials": [{"name": "Green coffee beans", "hs": "0901.11", "origin": "VN",
+                                        "originating": True, "value": "600"}]})
     best = next(o for o in expected.options if o.agreement == expected.best)
     assert p.locator("#best-title").inner_text() == EN["s4.best"].format(name=best.agreement)
-    words = EN["rate.of"].format(rate=f"{best.rate.ad_valorem:f} %", value="1,000.00 USD", duty=f"{best.rate.duty:,.2f} USD")
-    assert p.locator("#best-reason").inner_text() == EN["s4.best.line"].format(name=best.agreement, criterion=best.criterion,
-                                                                             rate=words)
+    assert p.locator("#best-reason").inner_text() == EN["s4.best.line"].format(
+        name=best.agreement, criterion=best.criterion, rate=_words(best.rate, "1,000.00", "USD"))
     assert expected.unmodelled_cheaper
     for u in expected.unmodelled_cheaper:
         assert p.locator(f"#best-beside li[data-unmodelled='{u.regime}']").count() == 1
     mfn = p.locator("#comparison-rows tr[data-option='MFN'] .rate").inner_text()
-    assert mfn == EN["rate.of"].format(rate=f"{expected.mfn.ad_valorem:f} %", value="1,000.00 USD",
-                                       duty=f"{expected.mfn.duty:,.2f} USD")
+    assert mfn == _words(expected.mfn, "1,000.00", "USD")
     assert expected.mfn.raw not in p.locator("#comparison").inner_text()
     j.screen("4-result")
     j.close()
