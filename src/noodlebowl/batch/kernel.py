@@ -706,6 +706,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
         .otherwise(c("pattern_reason")),
     )
+    # a chapter note that denies origin to simple assembly or mixing (ACFTA chapters 27, 84, 85, 90) turns a
+    # good that meets its rule into a question (engine._apply_chapter_note): the catalog has no facts
+    noted = pl.Series(_by_code(pa, _has_chapter_note)) & (c("outcome") == "qualifies") & ~c("pe")
+    pa = pa.with_columns(
+        outcome=pl.when(noted).then(pl.lit("undetermined")).otherwise(c("outcome")),
+        criterion=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
+        form_code=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
+        reason=pl.when(noted).then(pl.lit("chapter_note")).otherwise(c("reason")))
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
         pa = pa[np.flatnonzero(~to_engine)]
@@ -751,19 +759,28 @@ def _dated_party_lines(ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.
     return out
 
 
-def _engine_products(pa: pl.DataFrame) -> np.ndarray:
-    """(product, agreement) rows whose product code or figures bring law the kernel does not hold."""
-    from noodlebowl.origin.engine import engine_only
-
+def _by_code(pa: pl.DataFrame, predicate) -> np.ndarray:
+    """``predicate(agreement, hs6, edition, date)`` for each row of ``pa``, worked out once per distinct key."""
     on = ["agreement", "hs6", "edition", "date"]
     codes = pa.select(on).unique()
-    flagged = [row for row in codes.iter_rows() if engine_only(*row)]
+    flagged = [row for row in codes.iter_rows() if predicate(*row)]
     mask = np.zeros(pa.height, dtype=np.bool_)
     if flagged:
         keys = pl.DataFrame(flagged, schema={"agreement": pl.String, "hs6": pl.String, "edition": pl.String,
                                              "date": pl.Date}, orient="row").with_columns(flag=pl.lit(True))
         mask = pa.select(on).join(keys, on=on, how="left", maintain_order="left")["flag"].fill_null(False).to_numpy()
     return mask
+
+
+def _engine_products(pa: pl.DataFrame) -> np.ndarray:
+    """(product, agreement) rows whose product code brings law the kernel does not hold."""
+    from noodlebowl.origin.engine import engine_only
+    return _by_code(pa, engine_only)
+
+
+def _has_chapter_note(agreement: str, hs6: str | None, edition: str, on: dt.date) -> bool:
+    from noodlebowl.origin.engine import chapter_note
+    return hs6 is not None and chapter_note(agreement, hs6, on) is not None
 
 
 def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:

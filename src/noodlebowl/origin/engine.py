@@ -341,6 +341,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     result = ev.evaluate(tree, ctx)
     _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
     _ask_aquatic(request, agreement, product6, views, result)
+    _apply_chapter_note(request, agreement, product6, result)
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
@@ -453,6 +454,40 @@ def _ask_aquatic(request: Request, agreement: str, product6: str, views, result:
                f"catch of the exporting Party's vessels: the good would then be wholly obtained"),
         [Question(key=q["key"], question=f"{q['question']} ({q['article']})", agreements=[agreement],
                   options=["true", "false"]) for q in open_questions])
+
+
+def chapter_note(agreement: str, code6: str, on: dt.date) -> dict | None:
+    """The chapter note of the PSR annex that covers the good (ACFTA chapters 27, 84, 85, 90), if any."""
+    notes = _provision(agreement, "minimal_operations.chapter_notes", on).value
+    if not isinstance(notes, list):
+        return None
+    return next((n for n in notes if "key" in n and int(code6[:2]) in n["chapters"]), None)
+
+
+def _apply_chapter_note(request: Request, agreement: str, product6: str, result: ev.Result) -> None:
+    """A chapter note that denies origin to simple mixing or simple assembly can decide a good that
+    meets its rule (ACFTA Annex I chapter notes 27, 84, 85, 90): asked as a question, never assumed."""
+    note = chapter_note(agreement, product6, request.date)
+    if note is None or result.outcome is not Outcome.qualifies:
+        return
+    article = _provision(agreement, "minimal_operations.chapter_notes", request.date).article
+    said = ev.fact_value(request.facts, note["key"])
+    chapter = f"chapter {int(product6[:2])} note"
+    if said is None:
+        _undetermine(result, trusted_check(
+            check="chapter_note", article=f"{article} ({chapter})", result=Outcome.undetermined,
+            detail=f"the {chapter} applies to the rule just met: {note['rule']} — not yet stated"),
+            [Question(key=note["key"], question=f"{note['question']} ({article}, {chapter})",
+                      agreements=[agreement], options=["true", "false"])])
+    elif said:
+        result.outcome, result.criterion, result.de_minimis_used = Outcome.does_not_qualify, [], False
+        result.checks.append(trusted_check(check="chapter_note", article=f"{article} ({chapter})",
+                                           result=Outcome.does_not_qualify,
+                                           detail=f"production is only what the {chapter} excludes: {note['rule']}"))
+    else:
+        result.checks.append(trusted_check(check="chapter_note", article=f"{article} ({chapter})",
+                                           result=Outcome.qualifies,
+                                           detail=f"production goes beyond what the {chapter} excludes (stated)"))
 
 
 def _direct_consignment(request: Request, agreement: str) -> tuple[Outcome | None, Check | None, Question | None]:
