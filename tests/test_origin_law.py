@@ -106,3 +106,48 @@ def test_advice_moves_use_the_parties_in_force_on_the_date():
 
     assert not any(m.kind == "prove_originating" for m in moves("2023-03-01"))
     assert any(m.kind == "prove_originating" for m in moves("2023-07-01"))
+
+
+# --- the readable answer never misleads (issue 14 point 11) -----------------------------------------------
+
+def _qualify_text(cli, tmp_path, request: dict) -> str:
+    path = tmp_path / "req.yaml"
+    path.write_text(yaml.safe_dump(request), encoding="utf-8")
+    result = cli("qualify", str(path))
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def _blender(value: str, hs: str = "8509.40", agreement: str = "RCEP", importer: str = "JP") -> dict:
+    return {"exporter": "VN", "importer": importer, "date": "2026-03-01", "agreements": [agreement],
+            "product": {"hs": "8509.40", "edition": "HS2022", "fob": "100.00", "currency": "USD"},
+            "materials": [{"name": "Part", "hs": hs, "origin": "CN", "originating": False, "value": value}]}
+
+
+def test_the_rvc_line_never_rounds_across_the_threshold(cli, tmp_path):
+    """RCEP Art. 3.5(1): 39.996 % falls short of 40 %, and the figures line must not read 40.00 %."""
+    text = _qualify_text(cli, tmp_path, _blender("60.004"))
+    assert "build-down 39.99 %" in text and "40.00 %" not in text
+
+
+def test_no_de_minimis_line_for_a_good_that_qualified_by_rvc(cli, tmp_path):
+    """A good qualifying by RVC (its material fails CTSH) did not use de minimis: no de minimis line."""
+    text = _qualify_text(cli, tmp_path, _blender("30.00"))
+    assert "qualifies" in text and "RVC" in text
+    assert "De minimis:" not in text
+
+
+def test_de_minimis_line_stays_for_a_good_that_used_it(cli, tmp_path):
+    request = _blender("5.00")
+    request["materials"].append({"name": "Motor", "hs": "8501.10", "origin": "CN", "originating": False,
+                                 "value": "70.00"})
+    text = _qualify_text(cli, tmp_path, request)
+    assert "De minimis: 5.00 % of FOB (limit 10 %) — used" in text
+
+
+def test_failed_alternatives_are_marked_as_not_used(cli, tmp_path):
+    """ATIGA "RVC40 or CTH or RVC35+CTSH": met by CTH, the failed RVC40 is an alternative not used, not a ✘."""
+    request = _blender("70.00", hs="8501.10", agreement="ATIGA", importer="TH")
+    text = _qualify_text(cli, tmp_path, request)
+    assert "· alternative not used: build-down RVC" in text
+    assert "✘" not in text
