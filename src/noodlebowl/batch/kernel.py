@@ -472,8 +472,23 @@ def _provisions_row(agreement: str, on: dt.date) -> dict:
     vn, vd = _ratio(p.de_minimis_value_percent) if p.de_minimis_value_percent is not None else (None, None)
     wn, wd = _ratio(p.de_minimis_weight_percent) if p.de_minimis_weight_percent is not None else (None, None)
     lo, hi = p.de_minimis_weight_chapters or (None, None)
+    band = _partial_cumulation_band(agreement, on)
     return {"dmv_num": vn, "dmv_den": vd, "dmw_num": wn, "dmw_den": wd, "dmw_lo": lo, "dmw_hi": hi,
-            "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods}
+            "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods,
+            "pc_lo": band[0], "pc_hi": band[1]}
+
+
+def _partial_cumulation_band(agreement: str, on: dt.date) -> tuple[int | None, int | None]:
+    """The RVC band of a Form D "PC x%" (ATIGA Art. 30(2), Annex 6), whole percentages, or (None, None)."""
+    from noodlebowl.agreements.provisions import provision
+
+    band = provision(agreement, "cumulation.partial", on).value
+    if not isinstance(band, dict):
+        return None, None
+    lo, hi = Decimal(str(band["min_rvc_percent"])), Decimal(str(band["max_rvc_percent_exclusive"]))
+    if lo != lo.to_integral_value() or hi != hi.to_integral_value():
+        raise ValueError(f"{agreement} partial-cumulation band {lo}-{hi}: the kernel compares whole percentages")
+    return int(lo), int(hi)
 
 
 _TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -588,7 +603,8 @@ TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
 
 
 _PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
-                      "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean}
+                      "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean,
+                      "pc_lo": pl.Int64, "pc_hi": pl.Int64}
 
 
 def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
@@ -714,6 +730,12 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         criterion=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
         form_code=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
         reason=pl.when(noted).then(pl.lit("chapter_note")).otherwise(c("reason")))
+    # a good that does not qualify but whose RVC is in the partial-cumulation band gets "PC x%" on its
+    # Form D (engine.partial_cumulation_code; ATIGA Art. 30(2), Annex 6)
+    pc = (c("outcome") == "does_not_qualify") & (c("status") == "rule") & ~c("pe") & c("pc_lo").is_not_null() \
+        & (rvc_floor >= c("pc_lo")) & (rvc_floor < c("pc_hi"))
+    pa = pa.with_columns(form_code=pl.when(pc.fill_null(False)).then(pl.lit("PC ") + rvc_text + pl.lit("%"))
+                         .otherwise(c("form_code")))
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
         pa = pa[np.flatnonzero(~to_engine)]

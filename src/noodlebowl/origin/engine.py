@@ -359,13 +359,23 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        f"is met.")
     if result.outcome is Outcome.qualifies and minimal is None:
         caveats.append(_minimal_ops_caveat(agreement))
+    caveats.extend(_least_disclosing(agreement, request.date, result))
     dm = None
     if result.de_minimis_share is not None:
         dm = DeMinimis(share=result.de_minimis_share, limit=provisions.de_minimis_value_percent,
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
-    return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    made = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    pc = partial_cumulation_code(agreement, request.date, made)
+    if pc is None:
+        return made
+    p = _provision(agreement, "cumulation.partial", request.date)
+    return made.model_copy(update={"form_code": pc, "caveats": made.caveats + [
+        f"The good is not originating and gets no preference itself (Annex 6(c)), but its RVC of at least "
+        f"{p.value['min_rvc_percent']} % lets a Form D be issued marked \u201cPartial Cumulation\u201d with "
+        f"\u201c{pc}\u201d in box 8, so that its value counts in proportion when used as a material in another "
+        f"Member State ({p.article}; Form D overleaf note 3(c))."]})
 
 
 @cache
@@ -380,6 +390,33 @@ def engine_only(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
     table = TABLE_EDITION[agreement]
     codes = {hs6} | (set(_transposed(hs6, edition, table)) if edition != table else set())
     return any(put_up_product(agreement, code, ed, on) for code in codes for ed in {edition, table})
+
+
+def partial_cumulation_code(agreement: str, on: dt.date, d: Determination) -> str | None:
+    """"PC x%" for a good that does not qualify but whose RVC is within the partial-cumulation band
+    (ATIGA Art. 30(2), Annex 6(a); Form D overleaf note 3(c): "PC x%", x the RVC of less than 40 %)."""
+    band = _provision(agreement, "cumulation.partial", on).value
+    if not isinstance(band, dict) or d.outcome is not Outcome.does_not_qualify or d.rvc is None:
+        return None
+    rvc = max(v for v in (d.rvc.build_down, d.rvc.build_up) if v is not None)
+    if not Decimal(band["min_rvc_percent"]) <= rvc < Decimal(band["max_rvc_percent_exclusive"]):
+        return None
+    return f"PC {floor_percent(rvc)}%"
+
+
+def _least_disclosing(agreement: str, on: dt.date, result: ev.Result) -> list[str]:
+    """Several criteria met: propose the one that discloses least on the proof of origin — a change of
+    tariff classification shows no cost or price, an RVC exposes the cost structure (the exporter
+    chooses: RCEP Annex 3A headnote 8; ATIGA Art. 28(2)(b))."""
+    if result.outcome is not Outcome.qualifies or not any(k == "RVC" for k, _ in result.criterion):
+        return []
+    quieter = [c for c in result.also_met if c and all(k != "RVC" for k, _ in c)]
+    if not quieter:
+        return []
+    choice = _provision(agreement, "psr.exporter_choice", on).article
+    return [f"{_criterion(quieter[0])} is also met: declaring {_criterion(quieter[0])} instead of "
+            f"{_criterion(result.criterion)} discloses no cost or price figures on the proof of origin (an RVC "
+            f"exposes the product's cost structure to verification); the exporter may choose ({choice})."]
 
 
 def _undetermine(result: ev.Result, check: Check, questions: list[Question]) -> None:

@@ -77,6 +77,7 @@ class Result:
     de_minimis_share: Decimal | None = None
     de_minimis_weight_share: Decimal | None = None
     de_minimis_used: bool = False
+    also_met: list[list[tuple[str, str]]] = field(default_factory=list)   # criteria of other alternatives met
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -387,6 +388,7 @@ def any_of(node: AnyOf, ctx: Context) -> Result:
     merged = _merge(results)
     if winner:
         merged.outcome, merged.criterion = Outcome.qualifies, winner.criterion
+        merged.also_met = [r.criterion for r in results if r is not winner and r.outcome is Outcome.qualifies]
         merged.de_minimis_used = winner.de_minimis_used
         if winner.de_minimis_share is not None:  # report the figures of the option actually used
             merged.de_minimis_share = winner.de_minimis_share
