@@ -59,12 +59,26 @@ def test_sausages_into_japan_stage_down_and_cheaper_unmodelled_options_are_shown
     data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
     data["date"] = day
     c = compare(parse_request(data))
-    rcep = next(o for o in c.options if o.agreement == "RCEP")
-    assert rcep.rate.ad_valorem == rcep_rate and c.mfn.ad_valorem == 9
-    assert c.best == "RCEP"
+    options = {o.agreement: o for o in c.options}
+    assert options["RCEP"].rate.ad_valorem == rcep_rate and c.mfn.ad_valorem == 9
+    # AJCEP is evaluated (rule "CC except from chapter 1 or chapter 2", VN Circular 37/2022 Phu luc I) and free
+    ajcep = options["AJCEP"]
+    assert ajcep.outcome is Outcome.qualifies and ajcep.criterion == "CC" and ajcep.rate.ad_valorem == 0
+    assert c.best == "AJCEP" and "Form AJ" in " ".join(ajcep.proof)
     unmodelled = {u.regime: u for u in c.unmodelled_cheaper}
-    assert {"AJCEP", "VJEPA"} <= set(unmodelled)
-    assert all(u.ad_valorem == 0 and "not evaluated by noodlebowl" in u.note for u in unmodelled.values())
+    assert "AJCEP" not in unmodelled and "VJEPA" not in unmodelled   # free, but not cheaper than the best
+    assert {o.agreement for o in c.options} == {"RCEP", "AJCEP"}
+
+
+def test_sausages_ajcep_asks_which_hs2017_code_when_the_answer_is_missing():
+    import yaml
+    data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
+    del data["facts"]
+    c = compare(parse_request(data))
+    ajcep = next(o for o in c.options if o.agreement == "AJCEP")
+    assert ajcep.outcome is Outcome.undetermined and c.best == "RCEP"
+    assert "product.hs_hs2017" in [q.key for q in c.needed]
+    assert {u.regime for u in c.unmodelled_cheaper} >= {"VJEPA"}
 
 
 def test_without_customs_value_rates_are_still_compared():
@@ -79,8 +93,8 @@ def test_compare_cli_json(cli):
     result = cli("compare", str(EXAMPLES / "sausages_vn_to_jp.yaml"), "--format", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["best"] == "RCEP" and data["mfn"]["rate"] == "9 %"
-    assert {u["regime"] for u in data["unmodelled_cheaper"]} >= {"AJCEP", "VJEPA"}
+    assert data["best"] == "AJCEP" and data["mfn"]["rate"] == "9 %"
+    assert {o["agreement"] for o in data["options"]} == {"RCEP", "AJCEP"}
 
 
 def test_importer_without_tariff_data_gives_unknown_rates_not_zero():

@@ -1,6 +1,6 @@
 """Which agreements cover a route (exporter -> importer) on a date.
 
-The modelled agreements (ATIGA, ACFTA, RCEP) are judged from the packaged ``parties`` table:
+The modelled agreements (one YAML file each in ``parameters/``) are judged from the packaged ``parties`` table:
 an agreement is in force for a route on a date when both countries are parties and each has
 entered into force by that date (RCEP: each party's own date). The verification status of each
 date travels with the answer: an ``unverified_here`` date gives ``in_force`` with a caveat, a
@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from noodlebowl.countries import Country, asean_members, country
 from noodlebowl.errors import InvalidRequest, NoodlebowlError
+from noodlebowl.agreements.modelled import modelled
 from noodlebowl.refdata import load_yaml
 
-MODELLED = ("ATIGA", "ACFTA", "RCEP")
+MODELLED = modelled()
 UNMODELLED_FILE = Path(__file__).with_name("unmodelled.yaml")
 DATE_ACCEPTED = "a calendar date as YYYY-MM-DD, e.g. 2026-03-01"
 
@@ -220,8 +221,8 @@ def _judge(agreement: str, exporter: Country, importer: Country, on: dt.date) ->
             caveats.append(f"{c.name}'s entry-into-force date {p.entry_into_force.isoformat()} is not "
                            f"verified by a retrieved source" + (f" ({p.eif_note})" if p.eif_note else ""))
         elif p.eif_status == "rules_effective_date":
-            caveats.append(f"{p.entry_into_force.isoformat()} is the date from which the upgraded "
-                           f"rules apply, not the agreement's original entry into force (not in the data)")
+            caveats.append(f"{p.entry_into_force.isoformat()} is the date from which the data's {agreement} "
+                           f"rules of origin apply, not the agreement's entry into force (not in the data)")
     caveats = list(dict.fromkeys(caveats))
 
     if not_yet:

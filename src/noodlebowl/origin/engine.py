@@ -14,25 +14,25 @@ from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.errors import InvalidRequest
+from noodlebowl.agreements.modelled import cited, modelled
+from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
 )
 from noodlebowl.origin.provisions_view import origin_provisions
-from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
+from noodlebowl.origin.psr import RuleSelection, answer_key, rule_table, select_rule
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
-MODELLED = ("ATIGA", "ACFTA", "RCEP")
+MODELLED = modelled()
 
-# Which agreements have the "produced exclusively from originating materials" criterion, and
-# its article: RCEP Art. 3.2(b); ACFTA Annex 1 Art. 2(b) (Form E overleaf note 3(b)). ATIGA's
-# Art. 26 has no such criterion and Form D no "PE" code: such goods meet Art. 28 directly.
-PRODUCED_EXCLUSIVELY = {"RCEP": "RCEP Art. 3.2(b)", "ACFTA": "ACFTA Annex 1 Art. 2(b)"}
-MINIMAL_OPERATIONS = {"RCEP": "RCEP Art. 3.6", "ATIGA": "ATIGA Art. 31", "ACFTA": "ACFTA Annex 1 Art. 7"}
-WHOLLY_OBTAINED = {"RCEP": "RCEP Art. 3.2(a), 3.3", "ATIGA": "ATIGA Art. 26(a), 27",
-                   "ACFTA": "ACFTA Annex 1 Art. 2(a), 3"}
-CUMULATION = {"RCEP": "RCEP Art. 3.4(1)", "ATIGA": "ATIGA Art. 30(1)", "ACFTA": "ACFTA Annex 1 Art. 5"}
+# Articles each check cites, read from the agreements' YAML (`citations`). An agreement without the
+# "produced exclusively from originating materials" criterion (ATIGA Art. 26, Form D has no "PE";
+# AKFTA) has none there: such goods meet its rules directly.
+PRODUCED_EXCLUSIVELY = {a: cited(a, "produced_exclusively") for a in MODELLED if cited(a, "produced_exclusively")}
+MINIMAL_OPERATIONS = {a: cited(a, "minimal_operations") for a in MODELLED}
+WHOLLY_OBTAINED = {a: cited(a, "wholly_obtained") for a in MODELLED}
+CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
 VERIFICATION_CAVEAT = {
     "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
                    "it is not verified against the official English text.",
@@ -228,6 +228,28 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
+def _no_rule_table(request: Request, route: Route, table) -> Determination:
+    """The agreement's rules for the date are not in the data: undetermined, saying so (never an error)."""
+    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                            result=Outcome.qualifies if route.in_force else Outcome.undetermined, detail=route.reason),
+              trusted_check(check="rule_table", article=table.article, result=Outcome.undetermined,
+                            detail=table.note)]
+    return Determination(agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined,
+                         criterion=None, form_code=None, rule=None, rvc=None, de_minimis=None, checks=checks,
+                         needed=[], caveats=[], data_version=refdata.data_version(),
+                         summary=f"Undetermined under {route.agreement}: {table.note}.")
+def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
+    """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
+    2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    return Determination(
+        agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
+        form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
+        checks=[trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                              result=Outcome.undetermined, detail=detail)],
+        data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+
+
 def determine_one(request: Request, route: Route) -> Determination:
     """The determination under one agreement. Materials from a party whose entry into force is
     uncertain are counted as non-originating; if the good then fails but would qualify with them
@@ -248,8 +270,14 @@ def determine_one(request: Request, route: Route) -> Determination:
 
 def _determine(request: Request, route: Route, count_uncertain: bool = False) -> Determination:
     agreement = route.agreement
-    provisions = origin_provisions(agreement, request.date)
-    table_edition = TABLE_EDITION[agreement]
+    table = rule_table(agreement, request.date)
+    if table.edition is None:
+        return _no_rule_table(request, route, table)
+    try:
+        provisions = origin_provisions(agreement, request.date)
+    except DateOutOfRange as exc:
+        return _no_rules_on_date(request, route, exc.what)
+    table_edition = table.edition
     checks: list[Check] = [trusted_check(check="in_force", article=f"{agreement} entry into force",
                                  result=Outcome.qualifies if route.in_force else Outcome.undetermined,
                                  detail=route.reason)]
@@ -312,8 +340,11 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
         return answer(Outcome.does_not_qualify, [], f"Not originating under {agreement}: minimal operations "
                                                     f"only ({MINIMAL_OPERATIONS[agreement]}).")
     product6 = _code6(request.product.hs, "product.hs", request.product.edition)
-    selection = select_rule(agreement, product6, request.product.edition, facts.get(answer_key(agreement)))
+    selection = select_rule(agreement, product6, request.product.edition, table_edition,
+                            facts.get(answer_key(table_edition)))
     caveats.extend(selection.caveats)
+    if table.note:
+        caveats.append(f"Rule table ({table.article}): {table.note}")
     if agreement in PRODUCED_EXCLUSIVELY and all_originating:
         checks.append(trusted_check(check="produced_exclusively", article=PRODUCED_EXCLUSIVELY[agreement],
                             result=Outcome.qualifies,
@@ -323,6 +354,13 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
             caveats.append(_minimal_ops_caveat(agreement))
         return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively "
                                                          "from originating materials (PE).", selection.rule)
+    ctx_for = lambda codes: ev.Context(  # noqa: E731 - the context of one candidate product code
+        agreement=agreement, product_codes=codes, fob=fob, weight_kg=request.product.weight_kg, materials=views,
+        vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions.for_product(codes[0]),
+        costs_problem=costs_problem)
+    split = _agreeing_split(selection, ctx_for, checks, caveats) if selection.alternatives else None
+    if split is not None:
+        selection, split_forms_differ = split
     if selection.rule is None:
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
@@ -335,10 +373,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
         caveats.append(VERIFICATION_CAVEAT[rule.verified])
     if rule.level == "general":
         caveats.append(f"No product-specific rule is listed for this product; the {rule.basis} applies.")
-    ctx = ev.Context(agreement=agreement, product_codes=selection.product_codes, fob=fob,
-                     weight_kg=request.product.weight_kg, materials=views, vnm=vnm, vom=vom,
-                     costs_total=costs_total, facts=facts, provisions=provisions, costs_problem=costs_problem)
-    result = ev.evaluate(tree, ctx)
+    result = ev.evaluate(tree, ctx_for(selection.product_codes))
+    provisions = provisions.for_product(selection.product_codes[0])
     _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
     _ask_aquatic(request, agreement, product6, views, result)
     _apply_chapter_note(request, agreement, product6, result)
@@ -352,7 +388,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        "so the build-down figure stands unless the costs do not add up to FOB.")
     if agreement == "ATIGA" and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies
                                     for c in result.checks):
-        method = _provision(agreement, "rvc.party_method", request.date)
+        method = _declared(agreement, "rvc.party_method", request.date) or _provision(agreement, "rvc.methods",
+                                                                                       request.date)
         caveats.append(f"{method.article}: each Member State applies one RVC method and the importing Member State "
                        f"verifies with the exporting Member State's. Which method {request.exporter} applies is not "
                        f"in the data: both are shown and the answer assumes {request.exporter} applies one that "
@@ -366,16 +403,47 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
-    made = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
-    pc = partial_cumulation_code(agreement, request.date, made)
+    determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    if split is not None and split_forms_differ:
+        # the candidates agree on origin but not on the proof's criterion box (caveat says which is which)
+        determination = determination.model_copy(update={"form_code": None})
+    pc = partial_cumulation_code(agreement, request.date, determination)
     if pc is None:
-        return made
+        return determination
     p = _provision(agreement, "cumulation.partial", request.date)
-    return made.model_copy(update={"form_code": pc, "caveats": made.caveats + [
+    return determination.model_copy(update={"form_code": pc, "caveats": determination.caveats + [
         f"The good is not originating and gets no preference itself (Annex 6(c)), but its RVC of at least "
         f"{p.value['min_rvc_percent']} % lets a Form D be issued marked \u201cPartial Cumulation\u201d with "
         f"\u201c{pc}\u201d in box 8, so that its value counts in proportion when used as a material in another "
         f"Member State ({p.article}; Form D overleaf note 3(c))."]})
+
+
+def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
+                    caveats: list[str]) -> tuple[RuleSelection, bool] | None:
+    """A product code that splits across subheadings with different rules: every candidate's rule is
+    evaluated; when they all give the same answer (same criterion where met), no question is needed and
+    the first candidate's rule stands for all. None: they differ, and the question stays."""
+    answers = [(c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))) for c in selection.alternatives]
+    outcomes = {r.outcome for _, r in answers}
+    criteria = {_criterion(r.criterion) for _, r in answers}
+    agree = len(outcomes) == 1 and Outcome.undetermined not in outcomes and (
+        Outcome.qualifies not in outcomes or len(criteria) == 1)
+    for c, r in answers:
+        checks.append(trusted_check(
+            check="split_candidate", article=c.rule.basis, result=r.outcome, data=c.rule.row, subject=c.code,
+            detail=f"candidate {c.rule.edition} {c.code}: rule \u201c{c.rule.text}\u201d gives {r.outcome.value}"))
+    if not agree:
+        return None
+    first = selection.alternatives[0]
+    forms = {c.code: _form_code(selection.agreement, r.criterion, c.rule, False, False) for c, r in answers}
+    if len(set(forms.values())) > 1:
+        caveats.append("The proof's origin-criterion box depends on which subheading describes the product: "
+                       + "; ".join(f"{code} \u2192 {form}" for code, form in forms.items())
+                       + f" (answer facts.{answer_key(selection.edition)}).")
+    caveats.append(f"The product's code splits across {', '.join(c.code for c in selection.alternatives)} with "
+                   "different rules; every one gives the same answer, so which of them describes the product "
+                   "does not matter.")
+    return RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule), len(set(forms.values())) > 1
 
 
 @cache
@@ -385,9 +453,15 @@ def engine_only(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
     written once."""
     if hs6 is None or len(hs6) != 6:
         return False
-    if hs6.startswith(tuple(_aquatic(agreement, on)["products"])):
+    try:
+        aquatic = _aquatic(agreement, on)
+    except DateOutOfRange:   # no rules of the agreement for the date: the kernel sends such rows anyway
+        return False
+    if hs6.startswith(tuple(aquatic["products"])):
         return True
-    table = TABLE_EDITION[agreement]
+    table = rule_table(agreement, on).edition
+    if table is None:
+        return False
     codes = {hs6} | (set(_transposed(hs6, edition, table)) if edition != table else set())
     return any(put_up_product(agreement, code, ed, on) for code in codes for ed in {edition, table})
 
@@ -433,7 +507,10 @@ def put_up_product(agreement: str, code6: str, edition: str, on: dt.date) -> boo
     if not exists(code6, edition):
         return False
     text = lookup(code6, edition).description.lower()
-    wording = _provision(agreement, "minimal_operations.put_up", on).value
+    p = _declared(agreement, "minimal_operations.put_up", on)
+    if p is None:
+        return False
+    wording = p.value
     for phrase in wording["excludes"]:
         text = text.replace(phrase, "")
     return any(phrase in text for phrase in wording["includes"])
@@ -452,7 +529,7 @@ def _ask_put_up(request: Request, agreement: str, product_codes, edition: str, v
                     and any(c[:2] == p[:2] for c in v.codes for p in product_codes)]
     if not same_chapter:
         return
-    p = _provision(agreement, "minimal_operations.put_up", request.date)
+    p = _declared(agreement, "minimal_operations.put_up", request.date)
     question = Question(key="minimal_operations_only", agreements=[agreement], options=["true", "false"],
                         question=f"Is the work in {request.exporter} only packing or putting up "
                                  f"{', '.join(same_chapter)} for sale (or other minimal operations of "
@@ -495,7 +572,10 @@ def _ask_aquatic(request: Request, agreement: str, product6: str, views, result:
 
 def chapter_note(agreement: str, code6: str, on: dt.date) -> dict | None:
     """The chapter note of the PSR annex that covers the good (ACFTA chapters 27, 84, 85, 90), if any."""
-    notes = _provision(agreement, "minimal_operations.chapter_notes", on).value
+    try:
+        notes = _provision(agreement, "minimal_operations.chapter_notes", on).value
+    except DateOutOfRange:   # no rules of the agreement for the date (answered undetermined elsewhere)
+        return None
     if not isinstance(notes, list):
         return None
     return next((n for n in notes if "key" in n and int(code6[:2]) in n["chapters"]), None)
@@ -532,7 +612,11 @@ def _direct_consignment(request: Request, agreement: str) -> tuple[Outcome | Non
     country (facts.transported_directly: false): (new outcome, check, question) for a qualifying good."""
     if ev.fact_value(request.facts, "transported_directly") is not False:
         return None, None, None
-    p = _provision(agreement, "direct_consignment.transit_question", request.date)
+    p = _declared(agreement, "direct_consignment.transit_question", request.date)
+    if p is None:   # the agreement's own conditions are not written as a question: ask them in general
+        general = _provision(agreement, "direct_consignment", request.date)
+        p = general.model_copy(update={"value": "Did the good meet the direct-consignment conditions of "
+                                                f"{general.article} while passing through the other country?"})
     met = ev.fact_value(request.facts, "transit_conditions_met")
     if met is None:
         return (Outcome.undetermined,
@@ -560,7 +644,10 @@ def _costs_problem(request: Request, agreement: str, views, costs_total: Decimal
     fob = request.product.fob
     if materials + costs_total <= fob:
         return None
-    p = _provision(agreement, "rvc.fob_composition", request.date)
+    p = _declared(agreement, "rvc.fob_composition", request.date)
+    if p is None:
+        methods = _provision(agreement, "rvc.methods", request.date)
+        p = methods.model_copy(update={"note": "the FOB value comprises the materials, costs and profit"})
     return trusted_check(
         check="rvc_build_up", article=p.article, result=Outcome.undetermined, subject="costs",
         detail=f"build-up RVC refused: materials (materials[*].value) {ev.display(materials)} + costs and profit "
@@ -573,8 +660,18 @@ def _provision(agreement: str, key: str, on: dt.date):
     return provision(agreement, key, on)
 
 
+def _declared(agreement: str, key: str, on: dt.date):
+    """A provision the agreement's YAML may not declare (a newer agreement): None when it does not."""
+    from noodlebowl.agreements.provisions import keys
+    return _provision(agreement, key, on) if key in keys(agreement) else None
+
+
+_NO_AQUATIC = {"products": [], "materials": [], "questions": []}
+
+
 def _aquatic(agreement: str, on: dt.date) -> dict:
-    return _provision(agreement, "wholly_obtained.aquatic", on).value
+    p = _declared(agreement, "wholly_obtained.aquatic", on)
+    return p.value if p is not None else _NO_AQUATIC
 
 
 def _aquatic_keys(agreement: str, on: dt.date) -> tuple[str, ...]:
@@ -586,8 +683,9 @@ def _aquatic_article(agreement: str, on: dt.date, key: str) -> str:
 
 
 def _minimal_ops_kept(agreement: str, on: dt.date, what: str) -> Check:
-    p = _provision(agreement, "minimal_operations.originating_goods", on)
-    return trusted_check(check="minimal_operations", article=p.article, result=Outcome.qualifies,
+    p = _declared(agreement, "minimal_operations.originating_goods", on)
+    return trusted_check(check="minimal_operations", article=p.article if p else MINIMAL_OPERATIONS[agreement],
+                         result=Outcome.qualifies,
                          detail=f"only minimal operations take place, but the good is {what}: minimal operations "
                                 "concern non-originating materials and do not take its origin away")
 
@@ -595,12 +693,14 @@ def _minimal_ops_kept(agreement: str, on: dt.date, what: str) -> Check:
 def _minimal_ops_on_originating(request: Request, agreement: str, counted, checks: list[Check],
                                 caveats: list[str], answer) -> Determination:
     """Minimal operations on materials that are all originating (RCEP Art. 3.6; ATIGA Art. 31(2))."""
-    p = _provision(agreement, "minimal_operations.originating_goods", request.date)
-    if p.value != "keeps_origin":
-        checks.append(trusted_check(check="minimal_operations", article=p.article, result=Outcome.undetermined,
-                                    detail=f"only minimal operations on originating materials: {p.note}"))
+    p = _declared(agreement, "minimal_operations.originating_goods", request.date)
+    if p is None or p.value != "keeps_origin":
+        why = p.note if p is not None else f"the data does not say whether {agreement} lets such a good keep its origin"
+        checks.append(trusted_check(check="minimal_operations", article=p.article if p else MINIMAL_OPERATIONS[agreement],
+                                    result=Outcome.undetermined,
+                                    detail=f"only minimal operations on originating materials: {why}"))
         return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: only minimal operations on "
-                                                f"originating materials, and {p.note}.")
+                                                f"originating materials, and {why}.")
     checks.append(_minimal_ops_kept(agreement, request.date, "made only from originating materials"))
     firsts = sorted({v.origin for v in counted if v.origin != request.exporter})
     if firsts:

@@ -35,6 +35,21 @@ class Provisions:
     rvc_article: str
     rvc_method_articles: dict[str, str]
     ctc_article: str
+    # De minimis by value only for goods of these chapters (None: all), with limits set for single
+    # subheadings (AJCEP Art. 9.1: by chapter, with values set in the PSR annex)
+    de_minimis_value_chapters: frozenset[int] | None = None
+    de_minimis_value_by_subheading: tuple[tuple[str, Decimal], ...] = ()
+
+    def for_product(self, code6: str) -> "Provisions":
+        """These provisions with the value de minimis limit that applies to a good of ``code6``."""
+        from dataclasses import replace
+
+        override = dict(self.de_minimis_value_by_subheading).get(code6[:6])
+        if override is not None:
+            return replace(self, de_minimis_value_percent=override)
+        if self.de_minimis_value_chapters is not None and int(code6[:2]) not in self.de_minimis_value_chapters:
+            return replace(self, de_minimis_value_percent=None)
+        return self
 
 
 @dataclass(frozen=True)
