@@ -152,3 +152,25 @@ def test_failed_alternatives_are_marked_as_not_used(cli, tmp_path):
     text = _qualify_text(cli, tmp_path, request)
     assert "· alternative not used: build-down RVC" in text
     assert "✘" not in text
+
+
+def test_fact_keys_of_the_packaged_rules_are_unique_per_wording():
+    """Readable fact keys (``product_is:carp``, ``active_ingredients_50_percent_originating``) must never
+    let one answer stand for two different requirements: across every rule in the packaged data, a key
+    names one wording only."""
+    from noodlebowl import refdata
+    from noodlebowl.rules import parse_rule, walk
+    from noodlebowl.rules.tree import Process, Split
+    from noodlebowl.rules.vocabulary import KEY_BY_TEXT
+
+    chosen = set(KEY_BY_TEXT.values())   # one fact for variant wordings, chosen by hand in the vocabulary
+    wordings: dict[str, set[str]] = {}
+    for text in {r["rule_text"] for r in refdata.rows("psr")}:
+        for node in walk(parse_rule(text)):
+            if isinstance(node, Process):
+                wordings.setdefault(node.key, set()).add(node.text)
+            elif isinstance(node, Split):
+                for b in node.branches:
+                    wordings.setdefault(b.key, set()).add(b.description)
+    shared = {k: v for k, v in wordings.items() if len(v) > 1 and k not in chosen}
+    assert not shared, shared
