@@ -734,7 +734,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                                   | (is_rule & sums["odd_code"][at]))
     # the law the kernel does not hold goes to the engine, written once there
     to_engine |= _engine_products(lines, products.height)[at[1]]
-    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa)
+    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa, ln, products)
     # materials + costs above FOB: the engine refuses the build-up figure (ATIGA Art. 29(2)(e))
     costed = ~pa["costs_total"].is_null().to_numpy()
     to_engine |= costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
@@ -864,10 +864,32 @@ def _by_code(pa: pl.DataFrame, predicate) -> np.ndarray:
     return mask
 
 
-def _engine_codes(pa: pl.DataFrame) -> np.ndarray:
-    """(product, agreement) rows whose product code brings law the kernel does not hold."""
-    from noodlebowl.origin.engine import engine_only
-    return _by_code(pa, engine_only)
+def _engine_codes(pa: pl.DataFrame, ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.ndarray:
+    """(product, agreement) rows on which the engine would ask a question the kernel does not hold: a
+    put-up product with a material of its own chapter (RCEP Art. 3.6(b)), an aquatic product with seed
+    stock among its lines (RCEP Art. 3.3(d)). Only those rows go to the engine (it is slower)."""
+    from noodlebowl.origin.engine import aquatic_materials, put_up_code
+
+    out = np.zeros(pa.height, dtype=np.bool_)
+    put_up = _by_code(pa, put_up_code)
+    prefixes = {(a, h, d): aquatic_materials(a, h, d) for a, h, d in
+                pa.select("agreement", "hs6", "date").unique().iter_rows()}
+    aquatic = _by_code(pa, lambda a, h, e, d: bool(prefixes[(a, h, d)]))
+    if not (put_up.any() or aquatic.any()) or not len(ln["pidx"]):
+        return out
+    n = products.height
+    chapter = products["hs6"].str.slice(0, 2).cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
+    # the material's own code and its single candidate in each rule table's edition (chapters rarely move)
+    codes = [np.where(ln["known"], ln["mcode"], -1)] + [
+        np.where(ln["table_count"][t] == 1, ln["table_code"][t], -1) for t in range(ln["table_code"].shape[0])]
+    same_chapter, seed = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    wanted = {p for v in prefixes.values() for p in v}
+    for code in codes:
+        same_chapter[ln["pidx"][(code >= 0) & (code // 10_000 == chapter[ln["pidx"]])]] = True
+        for prefix in wanted:
+            seed[ln["pidx"][(code >= 0) & (code // 10 ** (6 - len(prefix)) == int(prefix))]] = True
+    at = pa["pidx"].to_numpy()
+    return (put_up & same_chapter[at]) | (aquatic & seed[at])
 
 
 def _has_chapter_note(agreement: str, hs6: str | None, edition: str, on: dt.date) -> bool:

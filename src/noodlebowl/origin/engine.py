@@ -447,18 +447,23 @@ def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
 
 
 @cache
-def engine_only(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
-    """Product codes whose answer may turn on a fact the engine asks (a put-up subheading, an aquatic
-    good that may be wholly obtained): a catalog's compiled path sends them here, so the law is
-    written once."""
-    if hs6 is None or len(hs6) != 6:
-        return False
+def aquatic_materials(agreement: str, hs6: str, on: dt.date) -> tuple[str, ...]:
+    """For an aquatic good whose origin may rest on aquaculture or a Party's vessels, the code prefixes of
+    the materials that make the engine ask (seed stock); () otherwise. A catalog sends a product with such
+    a line to the engine (batch.kernel), so the law is written once."""
     try:
         aquatic = _aquatic(agreement, on)
     except DateOutOfRange:   # no rules of the agreement for the date: the kernel sends such rows anyway
+        return ()
+    return tuple(aquatic["materials"]) if hs6 and hs6.startswith(tuple(aquatic["products"])) else ()
+
+
+@cache
+def put_up_code(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
+    """Is the product code (or its candidate in the rule table's edition) a put-up subheading? A catalog
+    sends such a product with a material of the same chapter to the engine (batch.kernel)."""
+    if hs6 is None or len(hs6) != 6:
         return False
-    if hs6.startswith(tuple(aquatic["products"])):
-        return True
     table = rule_table(agreement, on).edition
     if table is None:
         return False
@@ -570,6 +575,7 @@ def _ask_aquatic(request: Request, agreement: str, product6: str, views, result:
                   options=["true", "false"]) for q in open_questions])
 
 
+@cache
 def chapter_note(agreement: str, code6: str, on: dt.date) -> dict | None:
     """The chapter note of the PSR annex that covers the good (ACFTA chapters 27, 84, 85, 90), if any."""
     try:
