@@ -735,10 +735,13 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # the law the kernel does not hold goes to the engine, written once there
     to_engine |= _engine_products(lines, products.height)[at[1]]
     to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa, ln, products)
-    # materials + costs above FOB: the engine refuses the build-up figure (ATIGA Art. 29(2)(e))
+    # materials + costs above FOB cannot all be right: the build-up figure is refused, as when costs are
+    # missing (engine._costs_problem; ATIGA Art. 29(2)(e))
     costed = ~pa["costs_total"].is_null().to_numpy()
-    to_engine |= costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
-                           > pa["fob"].to_numpy())
+    refused = costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
+                        > pa["fob"].to_numpy())
+    if refused.any():
+        pa = pa.with_columns(costs_total=pl.when(pl.Series(refused)).then(None).otherwise(c("costs_total")))
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
