@@ -386,10 +386,9 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     if costs_total is None and "build_up" in provisions.rvc_methods and _thresholds(tree) is not None:
         caveats.append("Build-up RVC not computed (costs missing). FOB comprises materials, costs and profit, "
                        "so the build-down figure stands unless the costs do not add up to FOB.")
-    if agreement == "ATIGA" and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies
-                                    for c in result.checks):
-        method = _declared(agreement, "rvc.party_method", request.date) or _provision(agreement, "rvc.methods",
-                                                                                       request.date)
+    method = _declared(agreement, "rvc.party_method", request.date)
+    if (method is not None and method.value == "exporting_member_state_method"
+            and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
         caveats.append(f"{method.article}: each Member State applies one RVC method and the importing Member State "
                        f"verifies with the exporting Member State's. Which method {request.exporter} applies is not "
                        f"in the data: both are shown and the answer assumes {request.exporter} applies one that "
@@ -524,7 +523,7 @@ def put_up_product(agreement: str, code6: str, edition: str, on: dt.date) -> boo
 def _ask_put_up(request: Request, agreement: str, product_codes, edition: str, views, result: ev.Result) -> None:
     """A change of classification into a put-up subheading from a material of the same chapter may
     come from packaging for sale alone (RCEP Art. 3.6(b); ATIGA Art. 31(1)(c)): ask, never assume."""
-    if (result.outcome is not Outcome.qualifies or "minimal_operations_only" in request.facts
+    if (result.outcome is not Outcome.qualifies or ev.fact_value(request.facts, "minimal_operations_only") is not None
             or any(kind != "CTC" for kind, _ in result.criterion)
             or any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
         return  # the good does not rest on the change of classification alone
