@@ -103,3 +103,46 @@ def test_importer_without_tariff_data_gives_unknown_rates_not_zero():
     assert c.mfn is None and all(o.rate is None for o in c.options)
     assert c.best == "unknown" and any("no tariff data for importer TH" in n for n in c.caveats)
     assert all(o.saving is None for o in c.options)
+
+
+def test_compare_cli_text_reads_like_a_trader_not_like_the_source_cells(cli):
+    # Japan 1601.00.100: general 12 %, WTO 9 % (the applied MFN), RCEP ASEAN column 6.2 % (2026-01-01 edition)
+    result = cli("compare", str(EXAMPLES / "sausages_vn_to_jp.yaml"))
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "customs value 5,200 JPY" in text
+    assert "12% |" not in text and "|  |" not in text  # Japan's raw general | temporary | WTO cells
+    assert "146 JPY" in text                           # saving 145.6 rounded to the yen for display
+    assert "Also: free under VJEPA" in text
+
+
+def test_date_before_every_japanese_edition_keeps_the_origin_answers():
+    import yaml
+    data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
+    data["date"] = "2025-06-01"
+    c = compare(parse_request(data))
+    rcep = next(o for o in c.options if o.agreement == "RCEP")
+    assert rcep.outcome is Outcome.qualifies and rcep.rate is None and rcep.saving is None
+    assert c.best == "unknown" and "rate unknown for 2025-06-01" in c.best_reason
+    assert any("VJEPA" in line and "for the date is not in the data" in line for line in c.also_check)
+
+
+def test_advise_no_longer_fails_for_a_date_outside_the_editions():
+    import yaml
+
+    from noodlebowl.advice import advise
+    data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
+    data["date"] = "2025-06-01"
+    advice = advise(parse_request(data))
+    assert any(a.agreement == "RCEP" and a.outcome is Outcome.qualifies for a in advice.agreements)
+    assert any("rate unknown for 2025-06-01" in n for n in advice.caveats)
+
+
+def test_every_unmodelled_rate_on_the_route_is_shown_not_only_the_cheaper_ones():
+    # Japan 0207.14.220 from Thailand: JTEPA 8.5 % (cheaper than MFN 11.9 %), AJCEP 11.9 % (not cheaper)
+    c = compare(parse_request({"exporter": "TH", "importer": "JP", "date": "2026-03-01",
+                               "product": {"hs": "0207.14.220", "fob": "1000"}, "facts": {"wholly_obtained": True}}))
+    every = {u.agreement: u.rate for u in c.unmodelled}
+    assert every["JTEPA"] == "8.5 %" and every["AJCEP"] == "11.9 %"
+    assert {u.agreement for u in c.unmodelled_cheaper} == {"JTEPA"}
+    assert "VJEPA" not in every  # Viet Nam's EPA with Japan is not on Thailand's route

@@ -21,7 +21,7 @@ import pyarrow as pa
 from tools.buildkit import DEFAULT_OUT, DEFAULT_SOURCE, BuildContext, content_hash, write_table
 
 # Order matters only for readability of the manifest; importers are independent.
-IMPORTERS = ["hs", "agreements", "next_agreements", "tariffs"]
+IMPORTERS = ["hs", "hs_labelled", "agreements", "next_agreements", "tariffs"]
 
 
 def build(source: Path, out: Path) -> dict:

@@ -185,6 +185,11 @@ def provision(agreement: str, key: str, on: dt.date | str) -> Provision:
                      description=param.description, note=dated.note)
 
 
+def provisions_file_has(agreement: str, key: str) -> bool:
+    """Does the agreement's provisions file hold ``key`` at all (whatever its dates)?"""
+    return key in _file(_agreement(agreement)).parameters
+
+
 def provisions(agreement: str, on: dt.date | str) -> dict[str, Provision]:
     """Every provision of ``agreement`` in force on ``on`` (keys with no value yet are left out)."""
     name = _agreement(agreement)

@@ -512,7 +512,7 @@ def put_up_product(agreement: str, code6: str, edition: str, on: dt.date) -> boo
         return False
     text = lookup(code6, edition).description.lower()
     p = _declared(agreement, "minimal_operations.put_up", on)
-    if p is None:
+    if p is None or p.is_unknown:
         return False
     wording = p.value
     for phrase in wording["excludes"]:
@@ -628,8 +628,11 @@ def _direct_consignment(request: Request, agreement: str) -> tuple[Outcome | Non
                 trusted_check(check="direct_consignment", article=p.article, result=Outcome.undetermined,
                               detail="the good passes through another country: it keeps its origin only on the "
                                      "conditions of direct consignment, not yet stated"),
-                Question(key="transit_conditions_met", question=f"{p.value} ({p.article})", agreements=[agreement],
-                         options=["true", "false"]))
+                Question(key="transit_conditions_met", question=(
+                    f"{p.value} ({p.article})" if not p.is_unknown else
+                    f"Did the good stay under customs control in the countries it passed through, with no "
+                    f"operation other than unloading, reloading or keeping it in good condition? ({p.note})"),
+                    agreements=[agreement], options=["true", "false"]))
     if met:
         return None, trusted_check(check="direct_consignment", article=p.article, result=Outcome.qualifies,
                                    detail="consigned through another country on the conditions of direct "
@@ -661,8 +664,16 @@ def _costs_problem(request: Request, agreement: str, views, costs_total: Decimal
 
 
 def _provision(agreement: str, key: str, on: dt.date):
-    from noodlebowl.agreements.provisions import provision
-    return provision(agreement, key, on)
+    """A provision of the agreement's YAML; one the YAML does not hold (yet) is ``unknown``, never guessed."""
+    from noodlebowl.agreements.provisions import UNKNOWN, Provision, provision, provisions_file_has
+    if provisions_file_has(agreement, key):
+        try:
+            return provision(agreement, key, on)
+        except DateOutOfRange:
+            pass
+    return Provision(agreement=agreement, key=key, value=UNKNOWN, article=f"{agreement} rules of origin",
+                     reference="not in the data", valid_from=on, description=key,
+                     note=f"the {agreement} provision on this ({key}) is not in the data")
 
 
 def _declared(agreement: str, key: str, on: dt.date):
@@ -676,7 +687,7 @@ _NO_AQUATIC = {"products": [], "materials": [], "questions": []}
 
 def _aquatic(agreement: str, on: dt.date) -> dict:
     p = _declared(agreement, "wholly_obtained.aquatic", on)
-    return p.value if p is not None else _NO_AQUATIC
+    return _NO_AQUATIC if p is None or p.is_unknown else p.value
 
 
 def _aquatic_keys(agreement: str, on: dt.date) -> tuple[str, ...]:
