@@ -800,6 +800,15 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         & (rvc_floor >= c("pc_lo")) & (rvc_floor < c("pc_hi"))
     pa = pa.with_columns(form_code=pl.when(pc.fill_null(False)).then(pl.lit("PC ") + rvc_text + pl.lit("%"))
                          .otherwise(c("form_code")))
+    # ATIGA Art. 28(3): a good that may be an ITA product and fails its rule waits for the ITA questions
+    # (engine._ita_rule); the catalog has no facts
+    ita = pl.Series(_by_code(pa, _ita_candidate)) & (c("outcome") != "qualifies") & ~c("pe") \
+        & (c("status") == "rule").fill_null(False)
+    pa = pa.with_columns(
+        outcome=pl.when(ita).then(pl.lit("undetermined")).otherwise(c("outcome")),
+        criterion=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
+        form_code=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
+        reason=pl.when(ita).then(pl.lit("ita_rule")).otherwise(c("reason")))
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
         pa = pa[np.flatnonzero(~to_engine)]
@@ -893,6 +902,11 @@ def _engine_codes(pa: pl.DataFrame, ln: dict[str, np.ndarray], products: pl.Data
             seed[ln["pidx"][(code >= 0) & (code // 10 ** (6 - len(prefix)) == int(prefix))]] = True
     at = pa["pidx"].to_numpy()
     return (put_up & same_chapter[at]) | (aquatic & seed[at])
+
+
+def _ita_candidate(agreement: str, hs6: str | None, edition: str, on: dt.date) -> bool:
+    from noodlebowl.origin.engine import ita_candidate
+    return hs6 is not None and ita_candidate(agreement, hs6, edition, on)
 
 
 def _has_chapter_note(agreement: str, hs6: str | None, edition: str, on: dt.date) -> bool:

@@ -184,7 +184,7 @@ def floor_percent(value: Decimal) -> Decimal:
 
 # Combination criteria are written tariff shift first, then value content: ATIGA Form D
 # overleaf note 3(b), "CTSH + 35%".
-_CRITERION_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
+_CRITERION_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "ITA": 4, "RVC": 5}
 
 
 def _ordered(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -378,6 +378,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
     _ask_aquatic(request, agreement, product6, views, result)
     _apply_chapter_note(request, agreement, product6, result)
+    ita = _ita_rule(request, agreement, product6, result)
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
@@ -406,6 +407,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     if split is not None and split_forms_differ:
         # the candidates agree on origin but not on the proof's criterion box (caveat says which is which)
         determination = determination.model_copy(update={"form_code": None})
+    if ita is not None and determination.outcome is Outcome.qualifies and result.criterion == [("ITA", "ITA")]:
+        return determination.model_copy(update={"form_code": None, "caveats": determination.caveats + [ita]})
     pc = partial_cumulation_code(agreement, request.date, determination)
     if pc is None:
         return determination
@@ -610,6 +613,64 @@ def _apply_chapter_note(request: Request, agreement: str, product6: str, result:
         result.checks.append(trusted_check(check="chapter_note", article=f"{article} ({chapter})",
                                            result=Outcome.qualifies,
                                            detail=f"production goes beyond what the {chapter} excludes (stated)"))
+
+
+@cache
+def _ita_index(edition: str) -> dict[str, tuple[dict, ...]]:
+    """ATIGA Annex 4 lines by the product code they may cover in ``edition``: the AHTN 2007 digits read
+    as HS2012 (the data holds no HS2007 correlation) and carried on with the UNSD correlations."""
+    from noodlebowl.hs import exists, transpose
+    index: dict[str, list[dict]] = {}
+    for row in refdata.rows("atiga_ita"):
+        code = row["hs6_2007"]
+        if not exists(code, "HS2012"):
+            continue
+        targets = {code} if edition == "HS2012" else {t.code for t in transpose(code, "HS2012", edition).targets}
+        for target in targets:
+            index.setdefault(target, []).append(row)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def ita_candidate(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
+    """May the good be an ITA product of Art. 28(3)? (the agreement declares the rule and the code maps)."""
+    p = _declared(agreement, "psr.ita_rule", on)
+    return p is not None and not p.is_unknown and bool(hs6) and hs6 in _ita_index(edition)
+
+
+def _ita_rule(request: Request, agreement: str, product6: str, result: ev.Result) -> str | None:
+    """ATIGA Art. 28(3): an ITA good assembled from ITA materials is originating whatever its rule. Asked
+    where it can decide (the good does not meet its rule), with the Annex 4 lines its code may be; the
+    caveat to add when the good qualifies by it."""
+    if result.outcome is Outcome.qualifies or not ita_candidate(agreement, product6, request.product.edition,
+                                                                 request.date):
+        return None
+    p = _declared(agreement, "psr.ita_rule", request.date)
+    lines = _ita_index(request.product.edition)[product6]
+    listed = "; ".join(f"AHTN 2007 {r['ahtn2007']} {r['description'].lstrip('- ')}" for r in lines[:4]) + (
+        f"; and {len(lines) - 4} more" if len(lines) > 4 else "")
+    answers = {q["key"]: ev.fact_value(request.facts, q["key"]) for q in p.value["questions"]}
+    if all(answers.values()):
+        result.outcome, result.criterion, result.de_minimis_used = Outcome.qualifies, [("ITA", "ITA")], False
+        result.checks.append(trusted_check(check="ita_rule", article=p.article, result=Outcome.qualifies,
+                                           data=lines[0]["row_ref"],
+                                           detail=f"an ITA product ({listed}) assembled from ITA materials (stated)"))
+        return (f"Originating by {p.article}, whatever the product-specific rule. {p.note}")
+    if any(v is False for v in answers.values()):
+        result.checks.append(trusted_check(check="ita_rule", article=p.article, result=Outcome.does_not_qualify,
+                                           data=lines[0]["row_ref"],
+                                           detail="not an ITA product assembled from ITA materials (stated)"))
+        return None
+    questions = []
+    for q in p.value["questions"]:
+        if answers[q["key"]] is None:
+            text = f"{q['question']}: {listed}?" if q["key"] == "ita_product" else q["question"]
+            questions.append(Question(key=q["key"], question=f"{text} ({p.article})", agreements=[agreement],
+                                      options=["true", "false"]))
+    _undetermine(result, trusted_check(
+        check="ita_rule", article=p.article, result=Outcome.undetermined, data=lines[0]["row_ref"],
+        detail=f"the good may be an ITA product of Annex 4 ({listed}); assembled from ITA materials it would be "
+               f"originating whatever its rule — the code is matched through HS2012, so this is asked"), questions)
+    return None
 
 
 def _direct_consignment(request: Request, agreement: str) -> tuple[Outcome | None, Check | None, Question | None]:
