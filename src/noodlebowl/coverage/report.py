@@ -31,7 +31,7 @@ PSR_CATEGORY_MEANING = {
     "general_rule": "no product-specific rule listed: the agreement's general rule applies",
     "missing": "no rule in the data (missing in the source): the engine answers undetermined",
     "ambiguous": "the code splits, on transposition to the rule table's edition, across subheadings "
-                 "with different rules: the engine asks which one",
+                 "with different rules: the engine evaluates each and asks which one only when they differ",
 }
 TARIFF_CATEGORIES = ("computable", "raw_text_only", "not_eligible", "none")
 TARIFF_CATEGORY_MEANING = {

@@ -228,26 +228,20 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
-def _no_rule_table(request: Request, route: Route, table) -> Determination:
-    """The agreement's rules for the date are not in the data: undetermined, saying so (never an error)."""
-    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
-                            result=Outcome.qualifies if route.in_force else Outcome.undetermined, detail=route.reason),
-              trusted_check(check="rule_table", article=table.article, result=Outcome.undetermined,
-                            detail=table.note)]
-    return Determination(agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined,
-                         criterion=None, form_code=None, rule=None, rvc=None, de_minimis=None, checks=checks,
-                         needed=[], caveats=[], data_version=refdata.data_version(),
-                         summary=f"Undetermined under {route.agreement}: {table.note}.")
-def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
+def _no_rules_on_date(request: Request, route: Route, why: str, table_article: str | None = None) -> Determination:
     """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
-    2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    2026-05-01, ACFTA before 2019-08-20, when earlier rules not in the data apply) — never judged under
+    rules not yet in force. ``table_article``: the rule-table provision that has no table for the date."""
     detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                            result=Outcome.undetermined, detail=detail)]
+    if table_article:
+        checks.append(trusted_check(check="rule_table", article=table_article, result=Outcome.undetermined,
+                                    detail=f"no {route.agreement} rule table in the data for {request.date.isoformat()}"))
     return Determination(
         agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
         form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
-        checks=[trusted_check(check="in_force", article=f"{route.agreement} entry into force",
-                              result=Outcome.undetermined, detail=detail)],
-        data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+        checks=checks, data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
 
 
 def determine_one(request: Request, route: Route) -> Determination:
@@ -272,7 +266,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     agreement = route.agreement
     table = rule_table(agreement, request.date)
     if table.edition is None:
-        return _no_rule_table(request, route, table)
+        return _no_rules_on_date(request, route, table.note, table.article)
     try:
         provisions = origin_provisions(agreement, request.date)
     except DateOutOfRange as exc:
@@ -360,7 +354,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
         costs_problem=costs_problem)
     split = _agreeing_split(selection, ctx_for, checks, caveats) if selection.alternatives else None
     if split is not None:
-        selection, split_forms_differ = split
+        selection, split_criteria_differ, split_forms_differ = split
     if selection.rule is None:
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
@@ -404,9 +398,14 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
     determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
-    if split is not None and split_forms_differ:
-        # the candidates agree on origin but not on the proof's criterion box (caveat says which is which)
-        determination = determination.model_copy(update={"form_code": None})
+    if split is not None and (split_criteria_differ or split_forms_differ):
+        # the candidates agree on origin but not on what to declare (the caveat says which is which)
+        determination = determination.model_copy(update={
+            "criterion": None if split_criteria_differ else determination.criterion,
+            "form_code": None if split_forms_differ else determination.form_code,
+            "needed": [*determination.needed, *selection.questions],
+            "summary": f"Originating under {agreement} whichever {selection.edition} subheading describes the "
+                       "product; what to declare on the proof depends on it."})
     if ita is not None and determination.outcome is Outcome.qualifies and result.criterion == [("ITA", "ITA")]:
         return determination.model_copy(update={"form_code": None, "caveats": determination.caveats + [ita]})
     pc = partial_cumulation_code(agreement, request.date, determination)
@@ -421,31 +420,33 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
 
 
 def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
-                    caveats: list[str]) -> tuple[RuleSelection, bool] | None:
+                    caveats: list[str]) -> tuple[RuleSelection, bool, bool] | None:
     """A product code that splits across subheadings with different rules: every candidate's rule is
-    evaluated; when they all give the same answer (same criterion where met), no question is needed and
-    the first candidate's rule stands for all. None: they differ, and the question stays."""
+    evaluated. When they all give the same outcome, that is the answer and the first candidate's rule
+    stands for all: (selection, criteria differ, form codes differ) — where the criterion to declare
+    differs, the caveat says which is which and the question stays for the proof. None: the outcomes
+    differ (or one is undetermined), and the question stays."""
     answers = [(c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))) for c in selection.alternatives]
-    outcomes = {r.outcome for _, r in answers}
-    criteria = {_criterion(r.criterion) for _, r in answers}
-    agree = len(outcomes) == 1 and Outcome.undetermined not in outcomes and (
-        Outcome.qualifies not in outcomes or len(criteria) == 1)
     for c, r in answers:
         checks.append(trusted_check(
             check="split_candidate", article=c.rule.basis, result=r.outcome, data=c.rule.row, subject=c.code,
             detail=f"candidate {c.rule.edition} {c.code}: rule \u201c{c.rule.text}\u201d gives {r.outcome.value}"))
-    if not agree:
+    outcomes = {r.outcome for _, r in answers}
+    if len(outcomes) != 1 or Outcome.undetermined in outcomes:
         return None
-    first = selection.alternatives[0]
+    codes = ", ".join(c.code for c in selection.alternatives)
+    caveats.append(f"The product's code splits across {selection.edition} {codes} with different rules; each "
+                   f"gives {outcomes.pop().value}, so the outcome does not depend on which describes the product.")
+    criteria = {c.code: _criterion(r.criterion) for c, r in answers}
     forms = {c.code: _form_code(selection.agreement, r.criterion, c.rule, False, False) for c, r in answers}
-    if len(set(forms.values())) > 1:
-        caveats.append("The proof's origin-criterion box depends on which subheading describes the product: "
-                       + "; ".join(f"{code} \u2192 {form}" for code, form in forms.items())
+    if len(set(criteria.values())) > 1 or len(set(forms.values())) > 1:
+        caveats.append("What to declare on the proof of origin depends on the subheading: "
+                       + "; ".join(f"{code} \u2192 {criteria[code]} (box: {forms[code]})" for code in criteria)
                        + f" (answer facts.{answer_key(selection.edition)}).")
-    caveats.append(f"The product's code splits across {', '.join(c.code for c in selection.alternatives)} with "
-                   "different rules; every one gives the same answer, so which of them describes the product "
-                   "does not matter.")
-    return RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule), len(set(forms.values())) > 1
+    first = selection.alternatives[0]
+    return (RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule,
+                          questions=selection.questions),
+            len(set(criteria.values())) > 1, len(set(forms.values())) > 1)
 
 
 @cache
