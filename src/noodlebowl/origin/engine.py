@@ -398,7 +398,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
     determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
-    if split is not None and (split_criteria_differ or split_forms_differ):
+    if split is not None and (split_criteria_differ or split_forms_differ) and determination.outcome is Outcome.qualifies:
         # the candidates agree on origin but not on what to declare (the caveat says which is which)
         determination = determination.model_copy(update={
             "criterion": None if split_criteria_differ else determination.criterion,
@@ -635,7 +635,7 @@ def _ita_index(edition: str) -> dict[str, tuple[dict, ...]]:
 def ita_candidate(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
     """May the good be an ITA product of Art. 28(3)? (the agreement declares the rule and the code maps)."""
     p = _declared(agreement, "psr.ita_rule", on)
-    return p is not None and not p.is_unknown and bool(hs6) and hs6 in _ita_index(edition)
+    return p is not None and isinstance(p.value, dict) and bool(hs6) and hs6 in _ita_index(edition)
 
 
 def _ita_rule(request: Request, agreement: str, product6: str, result: ev.Result) -> str | None:
