@@ -41,6 +41,10 @@ PSR_TABLES = [
     ("ACFTA", "agreements/acfta/acfta_psr_hs2017.csv", True),
 ]
 ATIGA_EXPANDED = "agreements/atiga/atiga_psr_hs2022_expanded_6digit.csv"
+ATIGA_ITA = "agreements/atiga/atiga_annex4_ita_ahtn2007.csv"
+ITA = pa.schema([
+    ("ahtn2007", pa.string()), ("hs6_2007", pa.string()), ("description", pa.string()), ("row_ref", pa.string()),
+])
 ACFTA_GENERAL = "agreements/acfta/acfta_general_rule_by_chapter.csv"
 
 MONTHS = {m: i for i, m in enumerate(
@@ -146,6 +150,20 @@ def _acfta_general_rules(ctx: BuildContext) -> list[dict]:
     ]
 
 
+def _atiga_ita(ctx: BuildContext) -> list[dict]:
+    """ATIGA Annex 4 (ITA products, Art. 28(3)) as listed: AHTN 2007 lines and their six HS 2007 digits.
+    The data holds no HS2007 correlation: the engine maps the digits onward and asks the trader."""
+    out = []
+    for r in ctx.read_csv(ATIGA_ITA):
+        code = r["ahtn2007"].strip()
+        digits = re.sub(r"\D", "", code)
+        if len(digits) < 6:
+            raise SystemExit(f"{ATIGA_ITA}:{r['_line']}: AHTN 2007 code {code!r} has fewer than 6 digits")
+        out.append({"ahtn2007": code, "hs6_2007": digits[:6], "description": r["description"].strip(),
+                    "row_ref": f"{ATIGA_ITA}:{r['_line']}"})
+    return out
+
+
 def build(ctx: BuildContext) -> dict[str, pa.Table]:
     rcep = _rcep_parties(ctx)
     return {
@@ -153,4 +171,5 @@ def build(ctx: BuildContext) -> dict[str, pa.Table]:
         "psr": table_from_rows(_psr_rows(ctx), PSR),
         "psr_gaps": table_from_rows(_psr_gaps(ctx), PSR_GAPS),
         "acfta_general_rules": table_from_rows(_acfta_general_rules(ctx), GENERAL_RULES),
+        "atiga_ita": table_from_rows(_atiga_ita(ctx), ITA),
     }

@@ -493,9 +493,23 @@ def _provisions_row(agreement: str, on: dt.date) -> dict:
     vn, vd = _ratio(p.de_minimis_value_percent) if p.de_minimis_value_percent is not None else (None, None)
     wn, wd = _ratio(p.de_minimis_weight_percent) if p.de_minimis_weight_percent is not None else (None, None)
     lo, hi = p.de_minimis_weight_chapters or (None, None)
+    band = _partial_cumulation_band(agreement, on)
     return {"dmv_num": vn, "dmv_den": vd, "dmw_num": wn, "dmw_den": wd, "dmw_lo": lo, "dmw_hi": hi,
             "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods,
-            "table": EDITION_INDEX[table]}
+            "pc_lo": band[0], "pc_hi": band[1], "table": EDITION_INDEX[table]}
+
+
+def _partial_cumulation_band(agreement: str, on: dt.date) -> tuple[int | None, int | None]:
+    """The RVC band of a Form D "PC x%" (ATIGA Art. 30(2), Annex 6), whole percentages, or (None, None)."""
+    from noodlebowl.agreements.provisions import provision
+
+    band = provision(agreement, "cumulation.partial", on).value
+    if not isinstance(band, dict):
+        return None, None
+    lo, hi = Decimal(str(band["min_rvc_percent"])), Decimal(str(band["max_rvc_percent_exclusive"]))
+    if lo != lo.to_integral_value() or hi != hi.to_integral_value():
+        raise ValueError(f"{agreement} partial-cumulation band {lo}-{hi}: the kernel compares whole percentages")
+    return int(lo), int(hi)
 
 
 _TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -622,7 +636,7 @@ NA = len(MODELLED)
 
 _PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
                       "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean,
-                      "table": pl.Int64}
+                      "pc_lo": pl.Int64, "pc_hi": pl.Int64, "table": pl.Int64}
 
 
 def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
@@ -723,11 +737,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                                   | (is_rule & sums["odd_code"][at]))
     # the law the kernel does not hold goes to the engine, written once there
     to_engine |= _engine_products(lines, products.height)[at[1]]
-    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa)
-    # materials + costs above FOB: the engine refuses the build-up figure (ATIGA Art. 29(2)(e))
+    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa, ln, products)
+    # materials + costs above FOB cannot all be right: the build-up figure is refused, as when costs are
+    # missing (engine._costs_problem; ATIGA Art. 29(2)(e))
     costed = ~pa["costs_total"].is_null().to_numpy()
-    to_engine |= costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
-                           > pa["fob"].to_numpy())
+    refused = costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
+                        > pa["fob"].to_numpy())
+    if refused.any():
+        pa = pa.with_columns(costs_total=pl.when(pl.Series(refused)).then(None).otherwise(c("costs_total")))
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
@@ -775,6 +792,29 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
         .otherwise(c("pattern_reason")),
     )
+    # a chapter note that denies origin to simple assembly or mixing (ACFTA chapters 27, 84, 85, 90) turns a
+    # good that meets its rule into a question (engine._apply_chapter_note): the catalog has no facts
+    noted = pl.Series(_by_code(pa, _has_chapter_note)) & (c("outcome") == "qualifies") & ~c("pe")
+    pa = pa.with_columns(
+        outcome=pl.when(noted).then(pl.lit("undetermined")).otherwise(c("outcome")),
+        criterion=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
+        form_code=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
+        reason=pl.when(noted).then(pl.lit("chapter_note")).otherwise(c("reason")))
+    # a good that does not qualify but whose RVC is in the partial-cumulation band gets "PC x%" on its
+    # Form D (engine.partial_cumulation_code; ATIGA Art. 30(2), Annex 6)
+    pc = (c("outcome") == "does_not_qualify") & (c("status") == "rule") & ~c("pe") & c("pc_lo").is_not_null() \
+        & (rvc_floor >= c("pc_lo")) & (rvc_floor < c("pc_hi"))
+    pa = pa.with_columns(form_code=pl.when(pc.fill_null(False)).then(pl.lit("PC ") + rvc_text + pl.lit("%"))
+                         .otherwise(c("form_code")))
+    # ATIGA Art. 28(3): a good that may be an ITA product and fails its rule waits for the ITA questions
+    # (engine._ita_rule); the catalog has no facts
+    ita = pl.Series(_by_code(pa, _ita_candidate)) & (c("outcome") != "qualifies") & ~c("pe") \
+        & (c("status") == "rule").fill_null(False)
+    pa = pa.with_columns(
+        outcome=pl.when(ita).then(pl.lit("undetermined")).otherwise(c("outcome")),
+        criterion=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
+        form_code=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
+        reason=pl.when(ita).then(pl.lit("ita_rule")).otherwise(c("reason")))
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
         pa = pa[np.flatnonzero(~to_engine)]
@@ -829,19 +869,55 @@ def _dated_party_lines(ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.
     return out
 
 
-def _engine_codes(pa: pl.DataFrame) -> np.ndarray:
-    """(product, agreement) rows whose product code or figures bring law the kernel does not hold."""
-    from noodlebowl.origin.engine import engine_only
-
+def _by_code(pa: pl.DataFrame, predicate) -> np.ndarray:
+    """``predicate(agreement, hs6, edition, date)`` for each row of ``pa``, worked out once per distinct key."""
     on = ["agreement", "hs6", "edition", "date"]
     codes = pa.select(on).unique()
-    flagged = [row for row in codes.iter_rows() if engine_only(*row)]
+    flagged = [row for row in codes.iter_rows() if predicate(*row)]
     mask = np.zeros(pa.height, dtype=np.bool_)
     if flagged:
         keys = pl.DataFrame(flagged, schema={"agreement": pl.String, "hs6": pl.String, "edition": pl.String,
                                              "date": pl.Date}, orient="row").with_columns(flag=pl.lit(True))
         mask = pa.select(on).join(keys, on=on, how="left", maintain_order="left")["flag"].fill_null(False).to_numpy()
     return mask
+
+
+def _engine_codes(pa: pl.DataFrame, ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.ndarray:
+    """(product, agreement) rows on which the engine would ask a question the kernel does not hold: a
+    put-up product with a material of its own chapter (RCEP Art. 3.6(b)), an aquatic product with seed
+    stock among its lines (RCEP Art. 3.3(d)). Only those rows go to the engine (it is slower)."""
+    from noodlebowl.origin.engine import aquatic_materials, put_up_code
+
+    out = np.zeros(pa.height, dtype=np.bool_)
+    put_up = _by_code(pa, put_up_code)
+    prefixes = {(a, h, d): aquatic_materials(a, h, d) for a, h, d in
+                pa.select("agreement", "hs6", "date").unique().iter_rows()}
+    aquatic = _by_code(pa, lambda a, h, e, d: bool(prefixes[(a, h, d)]))
+    if not (put_up.any() or aquatic.any()) or not len(ln["pidx"]):
+        return out
+    n = products.height
+    chapter = products["hs6"].str.slice(0, 2).cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
+    # the material's own code and its single candidate in each rule table's edition (chapters rarely move)
+    codes = [np.where(ln["known"], ln["mcode"], -1)] + [
+        np.where(ln["table_count"][t] == 1, ln["table_code"][t], -1) for t in range(ln["table_code"].shape[0])]
+    same_chapter, seed = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    wanted = {p for v in prefixes.values() for p in v}
+    for code in codes:
+        same_chapter[ln["pidx"][(code >= 0) & (code // 10_000 == chapter[ln["pidx"]])]] = True
+        for prefix in wanted:
+            seed[ln["pidx"][(code >= 0) & (code // 10 ** (6 - len(prefix)) == int(prefix))]] = True
+    at = pa["pidx"].to_numpy()
+    return (put_up & same_chapter[at]) | (aquatic & seed[at])
+
+
+def _ita_candidate(agreement: str, hs6: str | None, edition: str, on: dt.date) -> bool:
+    from noodlebowl.origin.engine import ita_candidate
+    return hs6 is not None and ita_candidate(agreement, hs6, edition, on)
+
+
+def _has_chapter_note(agreement: str, hs6: str | None, edition: str, on: dt.date) -> bool:
+    from noodlebowl.origin.engine import chapter_note
+    return hs6 is not None and chapter_note(agreement, hs6, on) is not None
 
 
 def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:

@@ -45,7 +45,7 @@ def render_text(request, determinations) -> None:
     """The reasoning as a customs officer would write it: the rule, each check, the conclusion."""
     from rich.markup import escape
 
-    from noodlebowl.origin.evaluate import display
+    from noodlebowl.origin.evaluate import UNUSED, display, display_against
     from noodlebowl.output import console
 
     out = console()
@@ -61,14 +61,20 @@ def render_text(request, determinations) -> None:
             out.print(f"Rule: “{escape(d.rule.text)}” — {escape(d.rule.basis)}, {d.rule.edition} {d.rule.hs} "
                       f"[dim]({escape(d.rule.row or d.rule.source)}; {d.rule.verified})[/]")
         if d.rvc:
-            up = f"{display(d.rvc.build_up)} %" if d.rvc.build_up is not None else "n/a (costs missing)"
-            out.print(f"RVC: build-down {display(d.rvc.build_down)} %, build-up {up}"
+            # never rounded across the threshold: 39.996 % shows 39.99 %, not 40.00 %
+            def shown(value):
+                return display_against(value, d.rvc.threshold, True) if d.rvc.threshold is not None else display(value)
+            up = f"{shown(d.rvc.build_up)} %" if d.rvc.build_up is not None else "n/a (costs missing or refused)"
+            out.print(f"RVC: build-down {shown(d.rvc.build_down)} %, build-up {up}"
                       + (f", required {d.rvc.threshold} %" if d.rvc.threshold is not None else ""))
-        if d.de_minimis:
-            out.print(f"De minimis: {display(d.de_minimis.share)} % of FOB (limit {d.de_minimis.limit} %)"
-                      + (" — used" if d.de_minimis.used else ""))
+        if d.de_minimis and (d.de_minimis.used or d.outcome.value != "qualifies"):
+            # a good that qualified without the allowance (by RVC, say) gets no de minimis line
+            out.print(f"De minimis: {display_against(d.de_minimis.share, d.de_minimis.limit, False)} % of FOB "
+                      f"(limit {d.de_minimis.limit} %)" + (" — used" if d.de_minimis.used else ""))
         for i, c in enumerate(d.checks, 1):
             mark = {"qualifies": "✔", "does_not_qualify": "✘", "undetermined": "?"}[c.result.value]
+            if c.detail.startswith(UNUSED):
+                mark = "·"   # a test of an alternative the good does not rely on
             out.print(f"  {i:>2}. {mark} {escape(c.detail)} [dim]— {escape(c.article)}"
                       + (f"; {escape(c.data)}" if c.data else "") + "[/]")
         for q in d.needed:

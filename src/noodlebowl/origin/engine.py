@@ -185,7 +185,7 @@ def floor_percent(value: Decimal) -> Decimal:
 
 # Combination criteria are written tariff shift first, then value content: ATIGA Form D
 # overleaf note 3(b), "CTSH + 35%".
-_CRITERION_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
+_CRITERION_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "ITA": 4, "RVC": 5}
 
 
 def _ordered(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -365,6 +365,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     provisions = provisions.for_product(selection.product_codes[0])
     _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
     _ask_aquatic(request, agreement, product6, views, result)
+    _apply_chapter_note(request, agreement, product6, result)
+    ita = _ita_rule(request, agreement, product6, result)
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
@@ -373,15 +375,16 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     if costs_total is None and "build_up" in provisions.rvc_methods and _thresholds(tree) is not None:
         caveats.append("Build-up RVC not computed (costs missing). FOB comprises materials, costs and profit, "
                        "so the build-down figure stands unless the costs do not add up to FOB.")
-    if agreement == "ATIGA" and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies
-                                    for c in result.checks):
-        method = _provision(agreement, "rvc.party_method", request.date)
+    method = _declared(agreement, "rvc.party_method", request.date)
+    if (method is not None and method.value == "exporting_member_state_method"
+            and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
         caveats.append(f"{method.article}: each Member State applies one RVC method and the importing Member State "
                        f"verifies with the exporting Member State's. Which method {request.exporter} applies is not "
                        f"in the data: both are shown and the answer assumes {request.exporter} applies one that "
                        f"is met.")
     if result.outcome is Outcome.qualifies and minimal is None:
         caveats.append(_minimal_ops_caveat(agreement))
+    caveats.extend(_least_disclosing(agreement, request.date, result))
     dm = None
     if result.de_minimis_share is not None:
         dm = DeMinimis(share=result.de_minimis_share, limit=provisions.de_minimis_value_percent,
@@ -389,7 +392,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
     determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
-    if split is not None and (split_criteria_differ or split_forms_differ):
+    if split is not None and (split_criteria_differ or split_forms_differ) and determination.outcome is Outcome.qualifies:
         # the candidates agree on origin but not on what to declare (the caveat says which is which)
         determination = determination.model_copy(update={
             "criterion": None if split_criteria_differ else determination.criterion,
@@ -397,7 +400,17 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
             "needed": [*determination.needed, *selection.questions],
             "summary": f"Originating under {agreement} whichever {selection.edition} subheading describes the "
                        "product; what to declare on the proof depends on it."})
-    return determination
+    if ita is not None and determination.outcome is Outcome.qualifies and result.criterion == [("ITA", "ITA")]:
+        return determination.model_copy(update={"form_code": None, "caveats": determination.caveats + [ita]})
+    pc = partial_cumulation_code(agreement, request.date, determination)
+    if pc is None:
+        return determination
+    p = _provision(agreement, "cumulation.partial", request.date)
+    return determination.model_copy(update={"form_code": pc, "caveats": determination.caveats + [
+        f"The good is not originating and gets no preference itself (Annex 6(c)), but its RVC of at least "
+        f"{p.value['min_rvc_percent']} % lets a Form D be issued marked \u201cPartial Cumulation\u201d with "
+        f"\u201c{pc}\u201d in box 8, so that its value counts in proportion when used as a material in another "
+        f"Member State ({p.article}; Form D overleaf note 3(c))."]})
 
 
 def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
@@ -431,19 +444,55 @@ def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
 
 
 @cache
-def engine_only(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
-    """Product codes whose answer may turn on a fact the engine asks (a put-up subheading, an aquatic
-    good that may be wholly obtained): a catalog's compiled path sends them here, so the law is
-    written once."""
+def aquatic_materials(agreement: str, hs6: str, on: dt.date) -> tuple[str, ...]:
+    """For an aquatic good whose origin may rest on aquaculture or a Party's vessels, the code prefixes of
+    the materials that make the engine ask (seed stock); () otherwise. A catalog sends a product with such
+    a line to the engine (batch.kernel), so the law is written once."""
+    try:
+        aquatic = _aquatic(agreement, on)
+    except DateOutOfRange:   # no rules of the agreement for the date: the kernel sends such rows anyway
+        return ()
+    return tuple(aquatic["materials"]) if hs6 and hs6.startswith(tuple(aquatic["products"])) else ()
+
+
+@cache
+def put_up_code(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
+    """Is the product code (or its candidate in the rule table's edition) a put-up subheading? A catalog
+    sends such a product with a material of the same chapter to the engine (batch.kernel)."""
     if hs6 is None or len(hs6) != 6:
         return False
-    if hs6.startswith(tuple(_aquatic(agreement, on)["products"])):
-        return True
     table = rule_table(agreement, on).edition
     if table is None:
         return False
     codes = {hs6} | (set(_transposed(hs6, edition, table)) if edition != table else set())
     return any(put_up_product(agreement, code, ed, on) for code in codes for ed in {edition, table})
+
+
+def partial_cumulation_code(agreement: str, on: dt.date, d: Determination) -> str | None:
+    """"PC x%" for a good that does not qualify but whose RVC is within the partial-cumulation band
+    (ATIGA Art. 30(2), Annex 6(a); Form D overleaf note 3(c): "PC x%", x the RVC of less than 40 %)."""
+    band = _provision(agreement, "cumulation.partial", on).value
+    if not isinstance(band, dict) or d.outcome is not Outcome.does_not_qualify or d.rvc is None:
+        return None
+    rvc = max(v for v in (d.rvc.build_down, d.rvc.build_up) if v is not None)
+    if not Decimal(band["min_rvc_percent"]) <= rvc < Decimal(band["max_rvc_percent_exclusive"]):
+        return None
+    return f"PC {floor_percent(rvc)}%"
+
+
+def _least_disclosing(agreement: str, on: dt.date, result: ev.Result) -> list[str]:
+    """Several criteria met: propose the one that discloses least on the proof of origin — a change of
+    tariff classification shows no cost or price, an RVC exposes the cost structure (the exporter
+    chooses: RCEP Annex 3A headnote 8; ATIGA Art. 28(2)(b))."""
+    if result.outcome is not Outcome.qualifies or not any(k == "RVC" for k, _ in result.criterion):
+        return []
+    quieter = [c for c in result.also_met if c and all(k != "RVC" for k, _ in c)]
+    if not quieter:
+        return []
+    choice = _provision(agreement, "psr.exporter_choice", on).article
+    return [f"{_criterion(quieter[0])} is also met: declaring {_criterion(quieter[0])} instead of "
+            f"{_criterion(result.criterion)} discloses no cost or price figures on the proof of origin (an RVC "
+            f"exposes the product's cost structure to verification); the exporter may choose ({choice})."]
 
 
 def _undetermine(result: ev.Result, check: Check, questions: list[Question]) -> None:
@@ -460,8 +509,8 @@ def put_up_product(agreement: str, code6: str, edition: str, on: dt.date) -> boo
     if not exists(code6, edition):
         return False
     text = lookup(code6, edition).description.lower()
-    p = _provision(agreement, "minimal_operations.put_up", on)
-    if p.is_unknown:
+    p = _declared(agreement, "minimal_operations.put_up", on)
+    if p is None or p.is_unknown:
         return False
     wording = p.value
     for phrase in wording["excludes"]:
@@ -472,7 +521,7 @@ def put_up_product(agreement: str, code6: str, edition: str, on: dt.date) -> boo
 def _ask_put_up(request: Request, agreement: str, product_codes, edition: str, views, result: ev.Result) -> None:
     """A change of classification into a put-up subheading from a material of the same chapter may
     come from packaging for sale alone (RCEP Art. 3.6(b); ATIGA Art. 31(1)(c)): ask, never assume."""
-    if (result.outcome is not Outcome.qualifies or "minimal_operations_only" in request.facts
+    if (result.outcome is not Outcome.qualifies or ev.fact_value(request.facts, "minimal_operations_only") is not None
             or any(kind != "CTC" for kind, _ in result.criterion)
             or any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
         return  # the good does not rest on the change of classification alone
@@ -482,7 +531,7 @@ def _ask_put_up(request: Request, agreement: str, product_codes, edition: str, v
                     and any(c[:2] == p[:2] for c in v.codes for p in product_codes)]
     if not same_chapter:
         return
-    p = _provision(agreement, "minimal_operations.put_up", request.date)
+    p = _declared(agreement, "minimal_operations.put_up", request.date)
     question = Question(key="minimal_operations_only", agreements=[agreement], options=["true", "false"],
                         question=f"Is the work in {request.exporter} only packing or putting up "
                                  f"{', '.join(same_chapter)} for sale (or other minimal operations of "
@@ -523,12 +572,112 @@ def _ask_aquatic(request: Request, agreement: str, product6: str, views, result:
                   options=["true", "false"]) for q in open_questions])
 
 
+@cache
+def chapter_note(agreement: str, code6: str, on: dt.date) -> dict | None:
+    """The chapter note of the PSR annex that covers the good (ACFTA chapters 27, 84, 85, 90), if any."""
+    try:
+        notes = _provision(agreement, "minimal_operations.chapter_notes", on).value
+    except DateOutOfRange:   # no rules of the agreement for the date (answered undetermined elsewhere)
+        return None
+    if not isinstance(notes, list):
+        return None
+    return next((n for n in notes if "key" in n and int(code6[:2]) in n["chapters"]), None)
+
+
+def _apply_chapter_note(request: Request, agreement: str, product6: str, result: ev.Result) -> None:
+    """A chapter note that denies origin to simple mixing or simple assembly can decide a good that
+    meets its rule (ACFTA Annex I chapter notes 27, 84, 85, 90): asked as a question, never assumed."""
+    note = chapter_note(agreement, product6, request.date)
+    if note is None or result.outcome is not Outcome.qualifies:
+        return
+    article = _provision(agreement, "minimal_operations.chapter_notes", request.date).article
+    said = ev.fact_value(request.facts, note["key"])
+    chapter = f"chapter {int(product6[:2])} note"
+    if said is None:
+        _undetermine(result, trusted_check(
+            check="chapter_note", article=f"{article} ({chapter})", result=Outcome.undetermined,
+            detail=f"the {chapter} applies to the rule just met: {note['rule']} — not yet stated"),
+            [Question(key=note["key"], question=f"{note['question']} ({article}, {chapter})",
+                      agreements=[agreement], options=["true", "false"])])
+    elif said:
+        result.outcome, result.criterion, result.de_minimis_used = Outcome.does_not_qualify, [], False
+        result.checks.append(trusted_check(check="chapter_note", article=f"{article} ({chapter})",
+                                           result=Outcome.does_not_qualify,
+                                           detail=f"production is only what the {chapter} excludes: {note['rule']}"))
+    else:
+        result.checks.append(trusted_check(check="chapter_note", article=f"{article} ({chapter})",
+                                           result=Outcome.qualifies,
+                                           detail=f"production goes beyond what the {chapter} excludes (stated)"))
+
+
+@cache
+def _ita_index(edition: str) -> dict[str, tuple[dict, ...]]:
+    """ATIGA Annex 4 lines by the product code they may cover in ``edition``: the AHTN 2007 digits read
+    as HS2012 (the data holds no HS2007 correlation) and carried on with the UNSD correlations."""
+    from noodlebowl.hs import exists, transpose
+    index: dict[str, list[dict]] = {}
+    for row in refdata.rows("atiga_ita"):
+        code = row["hs6_2007"]
+        if not exists(code, "HS2012"):
+            continue
+        targets = {code} if edition == "HS2012" else {t.code for t in transpose(code, "HS2012", edition).targets}
+        for target in targets:
+            index.setdefault(target, []).append(row)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def ita_candidate(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
+    """May the good be an ITA product of Art. 28(3)? (the agreement declares the rule and the code maps)."""
+    p = _declared(agreement, "psr.ita_rule", on)
+    return p is not None and isinstance(p.value, dict) and bool(hs6) and hs6 in _ita_index(edition)
+
+
+def _ita_rule(request: Request, agreement: str, product6: str, result: ev.Result) -> str | None:
+    """ATIGA Art. 28(3): an ITA good assembled from ITA materials is originating whatever its rule. Asked
+    where it can decide (the good does not meet its rule), with the Annex 4 lines its code may be; the
+    caveat to add when the good qualifies by it."""
+    if result.outcome is Outcome.qualifies or not ita_candidate(agreement, product6, request.product.edition,
+                                                                 request.date):
+        return None
+    p = _declared(agreement, "psr.ita_rule", request.date)
+    lines = _ita_index(request.product.edition)[product6]
+    listed = "; ".join(f"AHTN 2007 {r['ahtn2007']} {r['description'].lstrip('- ')}" for r in lines[:4]) + (
+        f"; and {len(lines) - 4} more" if len(lines) > 4 else "")
+    answers = {q["key"]: ev.fact_value(request.facts, q["key"]) for q in p.value["questions"]}
+    if all(answers.values()):
+        result.outcome, result.criterion, result.de_minimis_used = Outcome.qualifies, [("ITA", "ITA")], False
+        result.checks.append(trusted_check(check="ita_rule", article=p.article, result=Outcome.qualifies,
+                                           data=lines[0]["row_ref"],
+                                           detail=f"an ITA product ({listed}) assembled from ITA materials (stated)"))
+        return (f"Originating by {p.article}, whatever the product-specific rule. {p.note}")
+    if any(v is False for v in answers.values()):
+        result.checks.append(trusted_check(check="ita_rule", article=p.article, result=Outcome.does_not_qualify,
+                                           data=lines[0]["row_ref"],
+                                           detail="not an ITA product assembled from ITA materials (stated)"))
+        return None
+    questions = []
+    for q in p.value["questions"]:
+        if answers[q["key"]] is None:
+            text = f"{q['question']}: {listed}?" if q["key"] == "ita_product" else q["question"]
+            questions.append(Question(key=q["key"], question=f"{text} ({p.article})", agreements=[agreement],
+                                      options=["true", "false"]))
+    _undetermine(result, trusted_check(
+        check="ita_rule", article=p.article, result=Outcome.undetermined, data=lines[0]["row_ref"],
+        detail=f"the good may be an ITA product of Annex 4 ({listed}); assembled from ITA materials it would be "
+               f"originating whatever its rule — the code is matched through HS2012, so this is asked"), questions)
+    return None
+
+
 def _direct_consignment(request: Request, agreement: str) -> tuple[Outcome | None, Check | None, Question | None]:
     """Direct consignment (RCEP Art. 3.15; ATIGA Art. 32), asked once the good passes through another
     country (facts.transported_directly: false): (new outcome, check, question) for a qualifying good."""
     if ev.fact_value(request.facts, "transported_directly") is not False:
         return None, None, None
-    p = _provision(agreement, "direct_consignment.transit_question", request.date)
+    p = _declared(agreement, "direct_consignment.transit_question", request.date)
+    if p is None:   # the agreement's own conditions are not written as a question: ask them in general
+        general = _provision(agreement, "direct_consignment", request.date)
+        p = general.model_copy(update={"value": "Did the good meet the direct-consignment conditions of "
+                                                f"{general.article} while passing through the other country?"})
     met = ev.fact_value(request.facts, "transit_conditions_met")
     if met is None:
         return (Outcome.undetermined,
@@ -559,7 +708,10 @@ def _costs_problem(request: Request, agreement: str, views, costs_total: Decimal
     fob = request.product.fob
     if materials + costs_total <= fob:
         return None
-    p = _provision(agreement, "rvc.fob_composition", request.date)
+    p = _declared(agreement, "rvc.fob_composition", request.date)
+    if p is None:
+        methods = _provision(agreement, "rvc.methods", request.date)
+        p = methods.model_copy(update={"note": "the FOB value comprises the materials, costs and profit"})
     return trusted_check(
         check="rvc_build_up", article=p.article, result=Outcome.undetermined, subject="costs",
         detail=f"build-up RVC refused: materials (materials[*].value) {ev.display(materials)} + costs and profit "
@@ -580,9 +732,18 @@ def _provision(agreement: str, key: str, on: dt.date):
                      note=f"the {agreement} provision on this ({key}) is not in the data")
 
 
+def _declared(agreement: str, key: str, on: dt.date):
+    """A provision the agreement's YAML may not declare (a newer agreement): None when it does not."""
+    from noodlebowl.agreements.provisions import keys
+    return _provision(agreement, key, on) if key in keys(agreement) else None
+
+
+_NO_AQUATIC = {"products": [], "materials": [], "questions": []}
+
+
 def _aquatic(agreement: str, on: dt.date) -> dict:
-    p = _provision(agreement, "wholly_obtained.aquatic", on)
-    return {"products": [], "questions": []} if p.is_unknown else p.value
+    p = _declared(agreement, "wholly_obtained.aquatic", on)
+    return _NO_AQUATIC if p is None or p.is_unknown else p.value
 
 
 def _aquatic_keys(agreement: str, on: dt.date) -> tuple[str, ...]:
@@ -594,8 +755,9 @@ def _aquatic_article(agreement: str, on: dt.date, key: str) -> str:
 
 
 def _minimal_ops_kept(agreement: str, on: dt.date, what: str) -> Check:
-    p = _provision(agreement, "minimal_operations.originating_goods", on)
-    return trusted_check(check="minimal_operations", article=p.article, result=Outcome.qualifies,
+    p = _declared(agreement, "minimal_operations.originating_goods", on)
+    return trusted_check(check="minimal_operations", article=p.article if p else MINIMAL_OPERATIONS[agreement],
+                         result=Outcome.qualifies,
                          detail=f"only minimal operations take place, but the good is {what}: minimal operations "
                                 "concern non-originating materials and do not take its origin away")
 
@@ -603,12 +765,14 @@ def _minimal_ops_kept(agreement: str, on: dt.date, what: str) -> Check:
 def _minimal_ops_on_originating(request: Request, agreement: str, counted, checks: list[Check],
                                 caveats: list[str], answer) -> Determination:
     """Minimal operations on materials that are all originating (RCEP Art. 3.6; ATIGA Art. 31(2))."""
-    p = _provision(agreement, "minimal_operations.originating_goods", request.date)
-    if p.value != "keeps_origin":
-        checks.append(trusted_check(check="minimal_operations", article=p.article, result=Outcome.undetermined,
-                                    detail=f"only minimal operations on originating materials: {p.note}"))
+    p = _declared(agreement, "minimal_operations.originating_goods", request.date)
+    if p is None or p.value != "keeps_origin":
+        why = p.note if p is not None else f"the data does not say whether {agreement} lets such a good keep its origin"
+        checks.append(trusted_check(check="minimal_operations", article=p.article if p else MINIMAL_OPERATIONS[agreement],
+                                    result=Outcome.undetermined,
+                                    detail=f"only minimal operations on originating materials: {why}"))
         return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: only minimal operations on "
-                                                f"originating materials, and {p.note}.")
+                                                f"originating materials, and {why}.")
     checks.append(_minimal_ops_kept(agreement, request.date, "made only from originating materials"))
     firsts = sorted({v.origin for v in counted if v.origin != request.exporter})
     if firsts:

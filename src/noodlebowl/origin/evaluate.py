@@ -92,6 +92,7 @@ class Result:
     de_minimis_share: Decimal | None = None
     de_minimis_weight_share: Decimal | None = None
     de_minimis_used: bool = False
+    also_met: list[list[tuple[str, str]]] = field(default_factory=list)   # criteria of other alternatives met
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -396,10 +397,13 @@ def incomplete(node: Incomplete, ctx: Context) -> Result:
 def any_of(node: AnyOf, ctx: Context) -> Result:
     """Alternatives: the exporter chooses (RCEP Annex 3A headnote 4; ATIGA Art. 28(1)(b))."""
     results = [evaluate(option, ctx) for option in node.options]
-    merged = _merge(results)
     winner = next((r for r in results if r.outcome is Outcome.qualifies), None)
     if winner:
+        _mark_unused(results, winner)
+    merged = _merge(results)
+    if winner:
         merged.outcome, merged.criterion = Outcome.qualifies, winner.criterion
+        merged.also_met = [r.criterion for r in results if r is not winner and r.outcome is Outcome.qualifies]
         merged.de_minimis_used = winner.de_minimis_used
         if winner.de_minimis_share is not None:  # report the figures of the option actually used
             merged.de_minimis_share = winner.de_minimis_share
@@ -410,6 +414,22 @@ def any_of(node: AnyOf, ctx: Context) -> Result:
     else:
         merged.outcome = Outcome.does_not_qualify
     return merged
+
+
+UNUSED = "alternative not used: "
+
+
+def _mark_unused(results: list[Result], winner: Result) -> None:
+    """The trace says which alternative was met: a failed test of another alternative is labelled as
+    such, so it does not read as a reason against the good (the exporter chooses, Art. 28(2)(b) ATIGA,
+    RCEP Annex 3A headnote 8)."""
+    used = {(c.check, c.subject, c.detail) for c in winner.checks}
+    for r in results:
+        if r is winner:
+            continue
+        r.checks = [c if c.result is Outcome.qualifies or (c.check, c.subject, c.detail) in used
+                    or c.detail.startswith(UNUSED) else c.model_copy(update={"detail": UNUSED + c.detail})
+                    for c in r.checks]
 
 
 def all_of(node: AllOf, ctx: Context) -> Result:

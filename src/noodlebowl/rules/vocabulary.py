@@ -145,6 +145,10 @@ _HAND_PICKED_KEYS: dict[str, str] = {
     "obtained from sheep, lambs or other animals raised in a Party": "from_animals_raised_in_a_party",
     "obtained from sheep, lambs or other animals raised in a Party to AHKFTA":
         "from_animals_raised_in_a_party",
+    # RCEP 38.08 (official English): "…at least 50 per cent by weight of the active ingredient or
+    # ingredients is originating"
+    "at least 50 per cent by weight of the active ingredient or ingredients is originating":
+        "active_ingredients_50_percent_originating",
 }
 
 KEY_BY_TEXT: MappingProxyType[str, str] = MappingProxyType({
@@ -180,6 +184,14 @@ def process_key(text: str) -> str:
     return slug(text)
 
 
+_SHORT_BRANCH_KEY = 40
+
+
 def branch_key(description: str) -> str:
-    """The fact key of a split-rule branch: "the product is <description>"."""
+    """The fact key of a split-rule branch: "the product is <description>". A trader types it, so the
+    words before a bracketed list are enough where they are short ("carp (Catla catla, …)" →
+    ``product_is:carp``); tests/test_origin_law.py checks no two descriptions in the data share a key."""
+    head = slug(description.split("(")[0], limit=10_000)
+    if head and not head.startswith("x_") and len(head) <= _SHORT_BRANCH_KEY:
+        return "product_is:" + head
     return "product_is:" + slug(description)
