@@ -8,7 +8,7 @@ Documents (one per text, each labelled with its subheading):
   held-out part is never indexed, so that it can measure the classifier honestly).
 
 Each document is seen in two views (:mod:`noodlebowl.hs.text`): words with word pairs, and
-3–5-letter word pieces. The postings (term, document, count) are computed once by
+3- and 4-letter word pieces. The postings (term, document, count) are computed once by
 ``tools/importers/hs_labelled.py`` at data-build time and shipped as the tables
 ``hs_search_docs``, ``hs_search_terms`` and ``hs_search_postings``; loading turns counts
 into L2-normalised sublinear TF-IDF weights (``(1 + ln tf) · idf``,
