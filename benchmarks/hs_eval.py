@@ -11,7 +11,8 @@ The labelled data (``hs_labelled``) is split at data-build time into five folds 
 each text; fold 0 is the held-out part, which the packaged index never contains. ``--tune F``
 (F = 1…4) rebuilds the index in memory without fold F and scores fold F, so settings can be
 compared without ever looking at fold 0. Reported per source: top-1 / top-5 / top-10 (the
-expected subheading is the first hit / among the first 5 / 10), over all held-out rows
+expected subheading is the first hit / among the first 5 / 10; heading_top1 / heading_top5: its
+heading is the first hit's / among the first five hits' headings), over all held-out rows
 ("micro") and as the mean of the sources ("macro"). Latency: each query of the held-out
 part and the dev set through ``classify(query, 10)`` (explanations included) after the
 index is loaded; p50 / p95 of wall time and of CPU time (the process's own work — on a
@@ -53,7 +54,7 @@ def percentile(values: list[float], p: float) -> float:
 def accuracy(index, queries: list[tuple[str, str, str]]) -> tuple[dict[str, dict[str, float]], list[float]]:
     """Top-k rates per group for (text, expected 6 digits, group) queries, and each query's latency (ms)."""
     search_module = _search_module()
-    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     latencies = []
     for text, want, group in queries:
         t = time.perf_counter()
@@ -63,12 +64,18 @@ def accuracy(index, queries: list[tuple[str, str, str]]) -> tuple[dict[str, dict
         for i, k in enumerate(KS):
             row[i] += want in got[:k]
         row[3] += 1
-    table = {g: {**{f"top{k}": round(r[i] / r[3], 3) for i, k in enumerate(KS)}, "n": r[3]}
+        # the right heading (4 digits) first / among the first five hits' headings
+        row[4] += bool(got) and got[0][:4] == want[:4]
+        row[5] += want[:4] in {c[:4] for c in got[:5]}
+    table = {g: {**{f"top{k}": round(r[i] / r[3], 3) for i, k in enumerate(KS)}, "n": r[3],
+                 "heading_top1": round(r[4] / r[3], 3), "heading_top5": round(r[5] / r[3], 3)}
              for g, r in sorted(hits.items())}
     if len(table) > 1:
         n = sum(r[3] for r in hits.values())
         table["micro (all rows)"] = {**{f"top{k}": round(sum(r[i] for r in hits.values()) / n, 3)
-                                        for i, k in enumerate(KS)}, "n": n}
+                                        for i, k in enumerate(KS)}, "n": n,
+                                     "heading_top1": round(sum(r[4] for r in hits.values()) / n, 3),
+                                     "heading_top5": round(sum(r[5] for r in hits.values()) / n, 3)}
         table["macro (mean of sources)"] = {
             **{f"top{k}": round(statistics.mean(r[i] / r[3] for r in hits.values()), 3) for i, k in enumerate(KS)},
             "n": len(hits)}

@@ -5,7 +5,7 @@ advance tariff rulings under the UK OGL v3; HSCodeComp listings under Apache-2.0
 
 The split is made here, at build time, before any tuning, and never changes: a row's fold
 is a hash of its normalised text, so the same words always land in the same fold (a text
-repeated under two sources cannot be on both sides). Fold 0 (one row in ``FOLDS``) is the
+repeated under two sources cannot be on both sides). Fold 0 (one fold in ``FOLDS``) is the
 held-out part; the search index learns only from the other folds, and the evaluation
 reports the held-out part per source. Folds 1…4 let a tuner hold out part of the train set.
 

@@ -8,7 +8,7 @@ Documents (one per text, each labelled with its subheading):
   held-out part is never indexed, so that it can measure the classifier honestly).
 
 Each document is seen in two views (:mod:`noodlebowl.hs.text`): words with word pairs, and
-3–5-letter word pieces. The postings (term, document, count) are computed once by
+3- and 4-letter word pieces. The postings (term, document, count) are computed once by
 ``tools/importers/hs_labelled.py`` at data-build time and shipped as the tables
 ``hs_search_docs``, ``hs_search_terms`` and ``hs_search_postings``; loading turns counts
 into L2-normalised sublinear TF-IDF weights (``(1 + ln tf) · idf``,
@@ -83,12 +83,14 @@ class _View:
         self.features = VIEWS[name]
         self.vocab = {t: i for i, t in enumerate(terms)}
         df = np.bincount(term_ids, minlength=len(terms))
-        self.idf = np.log((1 + n_docs) / (1 + df)) + 1
-        weights = (1 + np.log(counts.astype(np.float64))) * self.idf[term_ids]
-        norms = np.sqrt(np.bincount(doc_ids, weights * weights, minlength=n_docs))
-        self.weights = weights / np.where(norms > 0, norms, 1)[doc_ids]
+        self.idf = (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
+        # float32 weights: 4.5 million postings stay ~18 MB; counts are small, so 1 + ln tf is a lookup
+        sublinear = (1 + np.log(np.arange(1, counts.max() + 1, dtype=np.float32))).astype(np.float32)
+        weights = sublinear[counts - 1] * self.idf[term_ids]
+        norms = np.sqrt(np.bincount(doc_ids, weights * weights, minlength=n_docs)).astype(np.float32)
+        weights /= np.where(norms > 0, norms, 1)[doc_ids]
+        self.weights = weights
         self.doc_ids = doc_ids
-        self.term_ids = term_ids
         self.start = np.searchsorted(term_ids, np.arange(len(terms) + 1))
         self.n_docs = n_docs
 
@@ -126,12 +128,12 @@ class SearchIndex:
         sub_pos = {c: i for i, c in enumerate(self.subs)}
         self.label = np.array([sub_pos[d.hs6] for d in docs], dtype=np.int32)
         self.views = {name: _View(name, *views[name], n_docs=len(docs)) for name in VIEWS}
-        self._centroids(self.views[CENTROID_VIEW])
+        self._centroids(self.views[CENTROID_VIEW], views[CENTROID_VIEW][1])
 
-    def _centroids(self, view: _View) -> None:
+    def _centroids(self, view: _View, term_ids: np.ndarray) -> None:
         n_terms, n_subs = len(view.vocab), len(self.subs)
         # sum the documents' vectors per (term, subheading); keys sort by term first
-        keys = view.term_ids.astype(np.int64) * n_subs + self.label[view.doc_ids]
+        keys = term_ids.astype(np.int64) * n_subs + self.label[view.doc_ids]
         unique, inverse = np.unique(keys, return_inverse=True)
         sums = np.bincount(inverse, view.weights)
         sub = (unique % n_subs).astype(np.int32)
@@ -151,20 +153,27 @@ class SearchIndex:
     @classmethod
     def load(cls) -> SearchIndex:
         """The packaged index (tables built by ``python -m tools.build_data``)."""
-        from noodlebowl.refdata import table
+        import pyarrow as pa
 
+        from noodlebowl.refdata import table as cached_table
+
+        table = cached_table.__wrapped__  # read once into the index: no second copy kept in the table cache
         d = table("hs_search_docs")
         cols = [d.column(c).to_pylist() for c in ("kind", "hs6", "ref", "source", "text")]
         docs = [Doc(*values) for values in zip(*cols)]
         terms = table("hs_search_terms")
         post = table("hs_search_postings")
         view_of, names = terms.column("view").to_pylist(), terms.column("term").to_pylist()
-        term_ids = post.column("term_id").to_numpy()
-        doc_ids, counts = post.column("doc").to_numpy(), post.column("count").to_numpy()
+        # copies, so that the Arrow table (and its memory) goes once the index is built
+        term_ids = np.array(post.column("term_id"))
+        doc_ids, counts = np.array(post.column("doc")), np.array(post.column("count"))
+        del post
         views, first = {}, 0
         for name in VIEWS:  # the terms of a view are one run of ids; so are their postings
             last = first + view_of.count(name)
             a, b = np.searchsorted(term_ids, [first, last])
             views[name] = (names[first:last], term_ids[a:b] - first, doc_ids[a:b], counts[a:b])
             first = last
-        return cls(docs, views)
+        index = cls(docs, views)
+        pa.default_memory_pool().release_unused()  # the postings' Arrow buffers are no longer needed
+        return index

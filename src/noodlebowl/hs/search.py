@@ -155,22 +155,22 @@ def _ranked(index, text: str, fused: np.ndarray, limit: int) -> list[tuple[int, 
     if n == 0:
         return []
     top = np.argpartition(-fused, n - 1)[:n] if n < len(fused) else np.arange(len(fused))
-    scores = {int(s): float(fused[s]) for s in top}
+    by_sub = {int(s): float(fused[s]) for s in top}
     wanted = quantities(text)
     if wanted:
         gained: dict[int, float] = {}
-        for s, score in list(scores.items()):
+        for s, score in list(by_sub.items()):
             if _in_range(index, wanted, s) is False:
                 # the query's number belongs to a sibling: the score this one loses goes to
                 # the siblings whose ranges admit it (the largest such loss, not their sum)
                 lost = score * (1 - OUT_OF_RANGE_FACTOR)
-                scores[s] = score - lost
+                by_sub[s] = score - lost
                 for sibling in _same_heading(index, s):
                     if _in_range(index, wanted, sibling):
                         gained[sibling] = max(gained.get(sibling, 0.0), lost)
         for sibling, bonus in gained.items():
-            scores[sibling] = float(fused[sibling]) + bonus
-    ranked = sorted(scores.items(), key=lambda x: (-x[1], index.subs[x[0]]))
+            by_sub[sibling] = float(fused[sibling]) + bonus
+    ranked = sorted(by_sub.items(), key=lambda x: (-x[1], index.subs[x[0]]))
     return ranked[:limit]
 
 
