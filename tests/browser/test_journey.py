@@ -134,6 +134,10 @@ class Journey:
         p.locator("#search-q").fill(words)
         p.locator("#search-go").click()
         p.locator("#hits input").first.wait_for()
+        # each hit says why: the words it matched and the labelled descriptions it resembles (as the API)
+        why = p.locator("#hits details.why").first
+        why.locator("summary").click()
+        assert why.locator("p").first.inner_text().strip()
         p.locator("#hs-code").fill(code)
         self.screen("1-product")
         p.locator("#to-step-2").click()

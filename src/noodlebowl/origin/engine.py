@@ -244,7 +244,7 @@ def determine_one(request: Request, route: Route) -> Determination:
     doubtful = uncertain_materials(request, route)
     if first.outcome is Outcome.qualifies or not doubtful:
         return first
-    if _determine(request, route, count_uncertain=True).outcome is not Outcome.qualifies:
+    if _determine(request, route, count_uncertain=True).outcome is Outcome.does_not_qualify:
         return first
     names = ", ".join(f"{m.name} ({m.origin})" for m in doubtful)
     return first.model_copy(update={
@@ -256,9 +256,9 @@ def determine_one(request: Request, route: Route) -> Determination:
 
 def _determine(request: Request, route: Route, count_uncertain: bool = False) -> Determination:
     agreement = route.agreement
-    if not route.covered:
-        return _no_rules_on_date(request, route, route.reason)
     table = rule_table(agreement, request.date)
+    if not route.covered:
+        return _no_rules_on_date(request, route, route.reason, None if table.edition else table.article)
     if table.edition is None:
         return _no_rules_on_date(request, route, table.note, table.article)
     try:

@@ -255,6 +255,8 @@ async function search(event) {
     const data = await api(`/hs/search?q=${encodeURIComponent(q)}&limit=8`);
     box.replaceChildren();
     if (!data.hits.length) box.append(el("p", {text: t("s1.search.none")}));
+    if (data.check_between && data.check_between.length > 1)
+      box.append(el("p", {class: "hint", text: t("s1.check", {list: data.check_between.join(", ")})}));
     data.hits.forEach((hit, i) => {
       const id = `hit-${i}`;
       const radio = el("input", {type: "radio", name: "hs-pick", id, value: hit.dotted});
@@ -264,11 +266,23 @@ async function search(event) {
         save();
       });
       box.append(el("div", {class: "choice"}, radio,
-        el("label", {for: id}, el("strong", {text: hit.dotted}), " ", hit.description)));
+        el("label", {for: id}, el("strong", {text: hit.dotted}), " ", hit.description), hitReasons(hit)));
     });
   } catch (err) {
     box.replaceChildren(el("p", {class: "error", text: err.body && err.body.what ? err.body.what : err.message}));
   }
+}
+
+// Why the classifier proposes a code: the words it matched and the labelled descriptions it resembles.
+function hitReasons(hit) {
+  const why = hit.why || {};
+  const words = [...new Set([...(why.subheading || []), ...(why.heading || []), ...(why.ahtn || [])])];
+  const like = (why.examples || []).slice(0, 3).map(x => `“${x.text}”`);
+  const lines = [];
+  if (words.length) lines.push(el("p", {text: t("s1.why.words", {list: words.join(", ")})}));
+  if (like.length) lines.push(el("p", {text: t("s1.why.like", {list: like.join("; ")})}));
+  if (!lines.length) return null;
+  return el("details", {class: "why"}, el("summary", {text: t("s1.why")}), ...lines);
 }
 
 async function toRoute(event) {
