@@ -357,6 +357,11 @@ def _option(request: Request, d: Determination, result, money: _Money, mfn_metri
                   proof=_proof_types(d.agreement, request), rcep_country_of_origin=country, rate_claims=claims)
 
 
+def _by(o: Option) -> str:
+    """" (CTSH)" — nothing when the criterion is not one (e.g. it differs between a split's candidate codes)."""
+    return f" ({o.criterion})" if o.criterion else ""
+
+
 def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool, result) -> tuple[str, str]:
     """The cheapest qualifying option among those whose rate is known for the date."""
     known = [(o, _metric(o.rate, by_value)) for o in options if o.outcome is Outcome.qualifies]
@@ -369,7 +374,7 @@ def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool, r
         if not cheaper:
             return "MFN", "no agreement whose rate is known gives this product a lower rate that it qualifies for"
         o, m = min(cheaper, key=lambda pair: (pair[1], PROOF_EFFORT.get(pair[0].agreement, 9)))
-        return o.agreement, (f"qualifies ({o.criterion}) — {o.rate.words}, the lowest known duty "
+        return o.agreement, (f"qualifies{_by(o)} — {o.rate.words}, the lowest known duty "
                              f"({_shown(m, by_value, o)}) against MFN {mfn.words}")
     if not known:
         if isinstance(result, _NoTariff):
@@ -377,7 +382,7 @@ def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool, r
         return "unknown", "the rates are unknown: load the importer's tariff (`noodlebowl tariffs import`)"
     o, m = min(known, key=lambda pair: (pair[1], PROOF_EFFORT.get(pair[0].agreement, 9)))
     mfn_words = "not in the data" if mfn is None else mfn.words
-    return o.agreement, (f"qualifies ({o.criterion}) — {o.rate.words}, the lowest rate among the agreements the "
+    return o.agreement, (f"qualifies{_by(o)} — {o.rate.words}, the lowest rate among the agreements the "
                          f"product qualifies for whose rate is known; the MFN rate is {mfn_words}, so no saving "
                          "against MFN can be given")
 
