@@ -91,6 +91,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(request))
         return JSONResponse({"error": _STATUS_NAMES.get(exc.status_code, "HTTPError"), "what": str(exc.detail),
-                             "where": request.url.path, "accepted": None, "suggestions": []},
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+                             "where": request.url.path, "accepted": headers.get("Allow"), "suggestions": []},
+                            status_code=exc.status_code, headers=headers or None)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only the first
+    route's, though GET and POST of one path are separate routes)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in request.app.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
