@@ -159,3 +159,12 @@ def test_request_body_nested_deeply_is_refused(client, depth):
     for path in ("/qualify", "/compare"):
         r = client.post(path, content=body, headers={"content-type": "application/json"})
         assert r.status_code == 422, (path, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_cli_number_of_thousands_of_digits_exits_2(cli, tmp_path, suffix):
+    body = json.dumps({"exporter": "VN", "importer": "JP", "product": {"hs": "8509.40", "fob": "FOB"}})
+    path = tmp_path / f"request{suffix}"
+    path.write_text(body.replace('"FOB"', "9" * 5000))
+    result = cli("qualify", str(path))
+    assert result.exit_code == 2 and "digits" in result.stderr and result.stderr.count("\n") == 1
