@@ -155,3 +155,19 @@ def test_statement_import_must_match_the_bom_line(client, line, why):
                                                  "material": "Casing"}, headers=customer)
     assert r.status_code == 422 and why in r.json()["what"], r.text
     assert client.get(f"/products/{mine['id']}", headers=customer).json()["latest_version"] == 1
+
+
+def test_cli_keys_speak_json(cli, tmp_path):
+    import json
+
+    from noodlebowl.web.store import Store, make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    ids, _ = Store(engine).create_org("Json org")
+    listed = json.loads(cli("keys", "list", "--database-url", url, "--format", "json").stdout)
+    assert [k["id"] for k in listed] == [ids["user_id"]] and listed[0]["is_admin"] is True
+    rotated = json.loads(cli("keys", "rotate", ids["user_id"], "--database-url", url, "--format", "json").stdout)
+    assert rotated["key"].startswith("nb_") and Store(engine).principal(rotated["key"]) is not None
+    engine.dispose()
