@@ -140,3 +140,23 @@ def test_nul_in_path_or_query_is_422(client, url):
 def test_agreements_for_a_date_outside_the_data_is_400(client, date):
     r = client.get("/agreements", params={"exporter": "VN", "importer": "JP", "date": date})
     assert r.status_code == 400 and r.json()["where"] == "date" and r.json()["error"] == "DateOutOfRange"
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "1900-01-01"])
+def test_catalog_product_dated_outside_the_data_is_rejected(tmp_path, date):
+    import polars as pl
+
+    from noodlebowl.batch.run import run
+    from tests.test_web_fixtures import REPO
+
+    catalog = REPO / "examples" / "catalog"
+    products = pl.read_csv(catalog / "products.csv", infer_schema=False)
+    first = products["product_id"][0]
+    products.with_columns(pl.when(pl.col("product_id") == first).then(pl.lit(date)).otherwise(pl.col("date"))
+                          .alias("date")).write_csv(tmp_path / "products.csv")
+    summary = run(tmp_path / "products.csv", catalog / "bom.csv", tmp_path / "out.csv")
+    rejects = pl.read_csv(tmp_path / "out.csv.rejects.csv", infer_schema=False)
+    mine = rejects.filter((pl.col("field") == "date") & (pl.col("row") == "1"))
+    assert mine.height == 1 and date in mine["reason"][0]
+    assert first not in pl.read_csv(tmp_path / "out.csv", infer_schema=False)["product_id"].to_list()
+    assert summary.rejected_products >= 1
