@@ -97,7 +97,7 @@ class JobRunner:
         env = {**os.environ, DATABASE_ENV: url}     # not an argument: arguments are visible to `ps`
         try:
             child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
-                                     stderr=subprocess.PIPE, preexec_fn=lambda: os.nice(CHILD_NICENESS))
+                                     stderr=subprocess.PIPE)
             try:
                 _, err = child.communicate(timeout=job_timeout())
             except subprocess.TimeoutExpired:
@@ -221,6 +221,7 @@ def main(argv: list[str]) -> int:
 
     folder, job_id, agreements, out_format = argv
     url = os.environ[DATABASE_ENV]
+    os.nice(CHILD_NICENESS)       # the API's requests come first (set here: preexec_fn is unsafe with threads)
     wanted = json.loads(agreements)
     engine = make_engine(url)
     try:
