@@ -25,6 +25,8 @@ def test_extreme_numbers_are_422_naming_the_field(client, field, value):
         r = client.post(path, json=body)
         assert r.status_code == 422, (path, r.status_code, r.text[:300])
         where = r.json()["where"]
+        if value not in ("0.0000001", "1e-400"):     # a bound, not a sign, was broken: the bounds are named
+            assert "12 digits before the point" in r.json()["accepted"] or "greater than" in r.json()["what"]
         assert where.endswith(".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in field)
                               .replace(".[", "[")), where
 

@@ -64,6 +64,15 @@ def _loc(loc: tuple) -> str:
     return out
 
 
+def _accepted(kind: str) -> str:
+    """What the API takes in place of a value pydantic refused (numbers: their bounds)."""
+    if kind.startswith("decimal") or kind == "finite_number":
+        from noodlebowl.limits import ACCEPTED_AMOUNT
+
+        return ACCEPTED_AMOUNT
+    return "see the JSON Schema of this endpoint at /docs"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
@@ -83,10 +92,10 @@ def install(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"where": _loc(tuple(e.get("loc", ()))), "what": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
-        first = errors[0] if errors else {"where": None, "what": "invalid request"}
+        first = errors[0] if errors else {"where": None, "what": "invalid request", "type": ""}
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         return JSONResponse({"error": "ValidationError", "what": first["what"] + more, "where": first["where"],
-                             "accepted": "see the JSON Schema of this endpoint at /docs", "suggestions": [],
+                             "accepted": _accepted(first["type"]), "suggestions": [],
                              "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
