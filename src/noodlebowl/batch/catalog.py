@@ -25,13 +25,17 @@ from noodlebowl.origin.engine import MODELLED
 PRODUCT_COLUMNS = ["product_id", "hs", "edition", "exporter", "importer", "date", "fob", "currency", "weight_kg",
                    "direct_labour", "direct_overhead", "profit", "other"]
 PRODUCT_REQUIRED = ["product_id", "hs", "exporter", "importer", "fob"]
-BOM_COLUMNS = ["product_id", "material", "hs", "origin", "originating", "value", "weight_kg", "kind"]
+BOM_COLUMNS = ["product_id", "material", "hs", "origin", "originating", "value", "weight_kg", "kind",
+               "regional_content_percent", "invoiced_separately", "customary"]
 BOM_REQUIRED = ["product_id", "value"]
 EDITIONS = ("HS2012", "HS2017", "HS2022")
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 COSTS = ("direct_labour", "direct_overhead", "profit", "other")
 MAX_UNPACKED_BYTES = 8 * 1024**3     # an .xlsx catalog's parts unpacked (a million BOM lines is ≈ 150 MiB)
 REJECT_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "reason": pl.String}
+# yes/no columns of a BOM line (origin.request.Material), and their value when blank
+FLAGS = {"invoiced_separately": False, "customary": True}
+FLAG_TEXT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 # ASCII digits only: a regex \d also matches other scripts' digits, which the decimal cast cannot read
 _NUMBER = r"^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$"
 
@@ -151,6 +155,26 @@ def _ensure(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 def _blank(col: str) -> pl.Expr:
     return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
+
+
+def _flag(col: str) -> pl.Expr:
+    """A yes/no column as a boolean (blank: the request model's default; not a yes/no: null)."""
+    text = pl.col(col).str.strip_chars().str.to_lowercase()
+    return pl.when(_blank(col)).then(pl.lit(FLAGS[col])).otherwise(
+        text.replace_strict(FLAG_TEXT, default=None, return_dtype=pl.Boolean))
+
+
+def _flag_problem(col: str) -> pl.Expr:
+    return pl.when(~_blank(col) & _flag(col).is_null()).then(
+        pl.lit(f"accepted: {', '.join(FLAG_TEXT)} (blank: {str(FLAGS[col]).lower()})"))
+
+
+def _percent_check(col: str) -> tuple[pl.Expr, pl.Expr]:
+    """An optional percentage: a plain number from 0 to 100."""
+    above = _units(col) > 100 * 10**6
+    return (_number_fine(col, required=False) & ~above.fill_null(False),
+            pl.coalesce(_number_problem(col, required=False),
+                        pl.when(above).then(pl.lit("a percentage: at most 100"))))
 
 
 def _units(col: str) -> pl.Expr:
@@ -441,13 +465,16 @@ def validate_lines(raw: pl.DataFrame, file: str, products: pl.DataFrame, known_i
         "value": _number_check("value", required=True),
         "weight_kg": _number_check("weight_kg", required=False),
         "kind": pl.when(~pl.col("kind").is_in(KINDS)).then(pl.lit(f"accepted: {', '.join(KINDS)}")),
+        "regional_content_percent": _percent_check("regional_content_percent"),
+        **{flag: _flag_problem(flag) for flag in FLAGS},
     }
     # lines of products rejected earlier are not checked again: the product is already rejected
     scope = df.filter(pl.col("_known").is_not_null() | pl.col("_in_catalog").is_null())
     rejects = _problems(scope, file, checks)
     valid = df.filter(pl.col("_known").is_not_null()).join(rejects.select("row").unique(), on="row", how="anti") \
         .select("row", "product_id", "mhs", "origin", "orig_all", "orig_list", _units("value").alias("value"),
-                _units("weight_kg").alias("weight"), "kind")
+                _units("weight_kg").alias("weight"), "kind", _units("regional_content_percent").alias("rcp"),
+                _flag("invoiced_separately").alias("sep"), _flag("customary").alias("customary"))
     return kernel_lines(valid), rejects
 
 
@@ -469,7 +496,8 @@ def kernel_lines(valid: pl.DataFrame) -> pl.DataFrame:
         origin_id=c("origin").replace_strict(origins, [kernel.origin_id(o) for o in origins], return_dtype=pl.Int32)
         if origins else pl.lit(None, dtype=pl.Int32),
         decl=decl.cast(pl.Int8), value=c("value"), weight=c("weight"),
-        kind=c("kind").replace_strict(kernel.KIND_CODE, return_dtype=pl.Int8))
+        kind=c("kind").replace_strict(kernel.KIND_CODE, return_dtype=pl.Int8),
+        rcp=c("rcp"), sep=c("sep"), customary=c("customary"))
 
 
 def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_rejects: pl.DataFrame,
@@ -506,7 +534,7 @@ def product_level_rejects(products: pl.DataFrame, lines: pl.DataFrame, line_reje
 
 # --- the fast path: BOM lines as Arrow dictionary columns ------------------------------------
 
-DICTIONARY_COLUMNS = ["product_id", "hs", "origin", "originating", "kind"]
+DICTIONARY_COLUMNS = ["product_id", "hs", "origin", "originating", "kind", *FLAGS]
 
 
 def _dictionary(table, name: str) -> tuple:
@@ -591,6 +619,7 @@ def _plain_numbers(table, name: str) -> tuple:
 _ORIGINS_SEEN: dict = {}
 _DECLARATIONS_SEEN: dict = {}
 _KINDS_SEEN: dict = {}
+_FLAGS_SEEN: dict = {flag: {} for flag in FLAGS}
 
 
 def _per_distinct(values: list, seen: dict, results) -> list:
@@ -640,6 +669,14 @@ def _kind_results(values: list) -> list[int]:
         kind.replace_strict(kernel.KIND_CODE, default=-1, return_dtype=pl.Int8).alias("k"))["k"].to_list()
 
 
+def _flag_results(flag: str):
+    def results(values: list) -> list[tuple[bool, bool]]:
+        """(value, well formed) per text of a yes/no column."""
+        frame = pl.DataFrame({flag: values}, schema={flag: pl.String}).select(value=_flag(flag))
+        return [(bool(v), v is not None) for v in frame["value"].to_list()]
+    return results
+
+
 def line_values(table) -> dict:
     """What a chunk's BOM lines (Arrow, from Parquet) say before the products are known: each column's
     distinct values through the same expressions as :func:`validate_lines` once, looked up by dictionary
@@ -659,12 +696,20 @@ def line_values(table) -> dict:
     idx, values = _dictionary(table, "kind")
     kind = np.array(_per_distinct(values, _KINDS_SEEN, _kind_results), np.int8)[idx]
     ok &= kind >= 0
+    flags = {}
+    for flag in FLAGS:
+        idx, values = _dictionary(table, flag)
+        value, fine = (np.array(x) for x in zip(*_per_distinct(values, _FLAGS_SEEN[flag], _flag_results(flag))))
+        flags[flag], ok = value.astype(bool)[idx], ok & fine[idx]
+    # a partial-cumulation content is rare: such lines take the general path (validate_lines)
+    ok &= _plain_numbers(table, "regional_content_percent")[2]
     # numbers: format check and exact micro-units in one compiled pass
     value, value_fine, _ = _plain_numbers(table, "value")
     weight, weight_fine, weight_null = _plain_numbers(table, "weight_kg")
     ok &= value_fine & (weight_fine | weight_null)
     out |= {"origin_id": origin_id, "decl": decl, "kind": kind, "value": value, "weight": weight,
-            "weight_null": weight_null, "fine": ok}
+            "weight_null": weight_null, "sep": flags["invoiced_separately"], "customary": flags["customary"],
+            "fine": ok}
     return out
 
 
@@ -744,6 +789,9 @@ def validate_lines_arrow(table, file: str, products: pl.DataFrame, known_ids: pl
         pl.Series("value", prepared["value"][keep], pl.Int64),
         pl.Series("weight", prepared["weight"][keep], pl.Int64).set(pl.Series(prepared["weight_null"][keep]), None),
         pl.Series("kind", prepared["kind"][keep], pl.Int8),
+        pl.repeat(None, int(ok.sum()), dtype=pl.Int64, eager=True).alias("rcp"),
+        pl.Series("sep", prepared["sep"][keep], pl.Boolean),
+        pl.Series("customary", prepared["customary"][keep], pl.Boolean),
         pl.Series("pidx", pidx[keep], pl.Int64)])
     slow_rows = ~ok
     if not slow_rows.any():

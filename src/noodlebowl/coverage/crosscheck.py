@@ -14,6 +14,11 @@ Checks (each comparison is listed in the report, every disagreement too):
    incomplete part in its parsed tree — those that do not are reported.
 6. ATIGA Annex 3 Attachment 1 (textile list) read from the official PDF against the transcribed
    801-item CSV, and against the ATIGA PSR table ("Textile Rule" on each listed subheading).
+7. Every row of the RCEP HS2022 table against the official English HS2012 Annex 3A (read from the
+   official PDF by the project's importer, packaged as the HS2012 rule table): the rule of every
+   HS2012 subheading its HS2022 subheadings come from (UNSD correlations through HS2017). Rows that
+   agree are ``verified_en`` in the built data (tools/importers/rcep_hs2012.py); this check also
+   fails any row whose status in the built data does not match the comparison.
 
 Rules are compared as parsed trees with alternatives and conjunctions unordered, so "CTH or
 RVC40" and "RVC40 or CTH" agree and formatting never counts. The report holds no absolute path
@@ -44,6 +49,7 @@ ATIGA_GUIDELINES = "agreements/atiga/atiga_psr_implementing_guidelines_hs2022.cs
 FLAGS = "agreements/psr_transcription_flags.csv"
 TEXTILE_CSV = "agreements/atiga/atiga_textile_list_attachment1_hs2022.csv"
 TEXTILE_PDF = "agreements/atiga/official/atiga_annex3_psr_hs2022.pdf"
+RCEP_HS2012_PDF = "rcep_agreement_consolidated_2020-10-27.pdf"
 
 
 @dataclass
@@ -105,6 +111,8 @@ def same_rule(official: str, ours: str, agreement: str) -> tuple[bool, str]:
     """Whether two rule texts say the same, by parsed tree; the note says why not."""
     from noodlebowl.errors import RuleParseError
 
+    # "50 per cent" (official English) and "50 %" (transcriptions) say the same in free-text provisos
+    official, ours = (re.sub(r"\s*\bper\s*cent\b", " %", t) for t in (official, ours))
     try:
         a = canonical(_tree(official, agreement))
     except RuleParseError as exc:
@@ -124,8 +132,8 @@ def _dotted(code: str) -> str:
 
 
 def _our_rule(agreement: str, code6: str):
-    from noodlebowl.origin.psr import rule_for_code
-    return rule_for_code(agreement, code6).rule
+    from noodlebowl.origin.psr import latest_table, rule_for_code
+    return rule_for_code(agreement, code6, latest_table(agreement)).rule
 
 
 def _subheadings(code: str, edition: str) -> list[str]:
@@ -140,6 +148,73 @@ def _unchanged_1to1(code6: str) -> tuple[bool, str]:
     t = transpose(code6, "HS2012", "HS2022")
     targets = [x.code for x in t.targets]
     return t.relationship == "1:1" and targets == [code6], f"{t.relationship} → {', '.join(targets) or '(none)'}"
+
+
+# --- the RCEP HS2022 table against the official English HS2012 Annex 3A --------------------------
+
+def hs2022_to_hs2012(corr_2017_2022: list[dict], corr_2012_2017: list[dict]) -> dict[str, list[str]]:
+    """Each HS2022 subheading's HS2012 source subheadings, through HS2017 (UNSD correlations)."""
+    to17: dict[str, set[str]] = {}
+    for r in corr_2017_2022:
+        to17.setdefault(r["hs2022"], set()).add(r["hs2017"])
+    to12: dict[str, set[str]] = {}
+    for r in corr_2012_2017:
+        to12.setdefault(r["hs2017"], set()).add(r["hs2012"])
+    return {new: sorted({old for mid in mids for old in to12.get(mid, ())}) for new, mids in to17.items()}
+
+
+def _governing(index: dict[str, dict], code6: str) -> dict | None:
+    """The row of a rule table that governs a subheading: most specific level first."""
+    return next((index[code6[:d]] for d in (6, 4, 2) if code6[:d] in index), None)
+
+
+@dataclass
+class RowAgreement:
+    """One HS2022 table row against the official English HS2012 rule of every HS2012 source code."""
+
+    row: dict                                    # the HS2022 row (hs_code, rule_text, …)
+    compared: list[tuple[str, str, dict]]        # (HS2022 subheading, HS2012 subheading, HS2012 row)
+    disagreeing: list[tuple[str, str, dict, str]] = field(default_factory=list)   # … and why
+    unmapped: list[str] = field(default_factory=list)                 # HS2022 subheadings without source
+
+    @property
+    def result(self) -> str:
+        if self.disagreeing:
+            return "disagree"
+        return "agree" if self.compared and not self.unmapped else "not compared"
+
+    @property
+    def pages(self) -> str:
+        """Where the official rules compared are printed ("p.57, p.58")."""
+        found = sorted({int(p) for _, _, r in self.compared for p in re.findall(r"p\.(\d+)", r["source"])})
+        return ", ".join(f"p.{p}" for p in found)
+
+
+def compare_rcep_hs2022_with_hs2012(rows_2022: list[dict], rows_2012: list[dict], subheadings_2022: list[str],
+                                    to_hs2012: dict[str, list[str]]) -> list[RowAgreement]:
+    """Every HS2022 row against the HS2012 rule of each HS2012 subheading its subheadings come from
+    (plain data in, so the build and the report compare the same way)."""
+    index_2022 = {r["hs_code"]: r for r in rows_2022}
+    index_2012 = {r["hs_code"]: r for r in rows_2012}
+    results = {r["hs_code"]: RowAgreement(r, []) for r in rows_2022}
+    for sub in subheadings_2022:
+        row = _governing(index_2022, sub)
+        if row is None:
+            continue
+        res = results[row["hs_code"]]
+        sources = to_hs2012.get(sub, [])
+        if not sources:
+            res.unmapped.append(sub)
+        for old in sources:
+            official = _governing(index_2012, old)
+            if official is None:
+                res.disagreeing.append((sub, old, {"rule_text": "(none)", "source": ""}, "no HS2012 rule"))
+                continue
+            res.compared.append((sub, old, official))
+            ok, note = same_rule(official["rule_text"], row["rule_text"], "RCEP")
+            if not ok:
+                res.disagreeing.append((sub, old, official, note))
+    return list(results.values())
 
 
 def check_rcep_hs2022(source: Path) -> Check:
@@ -234,7 +309,7 @@ def check_atiga_guidelines(source: Path) -> Check:
 
 def check_flags(source: Path) -> Check:
     from noodlebowl.coverage.report import psr_category
-    from noodlebowl.origin.psr import select_rule
+    from noodlebowl.origin.psr import latest_table, select_rule
     from noodlebowl.rules import Incomplete, walk
 
     chk = Check("flags", "Transcription flags carried into the data",
@@ -252,7 +327,7 @@ def check_flags(source: Path) -> Check:
         for code in (c.strip().replace(".", "") for c in r["hs_code_dotted"].split("/")):
             marked, unmarked = [], []
             for sub in _subheadings(code, "HS2022"):
-                sel = select_rule(agreement, sub, "HS2022")
+                sel = select_rule(agreement, sub, "HS2022", latest_table(agreement))
                 category = psr_category(sel)
                 incomplete = sel.rule is not None and any(isinstance(n, Incomplete)
                                                           for n in walk(_tree(sel.rule.text, agreement)))
@@ -337,8 +412,42 @@ def check_textile_list(source: Path) -> Check:
     return chk
 
 
+def check_rcep_hs2012_annex(source: Path) -> Check:
+    chk = Check("rcep_hs2012_annex", "RCEP HS2022 table vs the official English HS2012 Annex 3A",
+                "Each row of the RCEP HS2022 table (as built) against the official English rule (as built from "
+                "`agreements/rcep/official/rcep_agreement_consolidated_2020-10-27.pdf`, PDF pages 54-212) of every "
+                "HS2012 subheading its HS2022 subheadings come from (`hs/hs2017_hs2022_correlation.csv`, "
+                "`hs/hs2012_hs2017_correlation.csv`). A row agrees when every such rule is the same rule; it is then "
+                "`verified_en` in the built data, citing the pages. A row that differs keeps its transcribed status: "
+                "a code changed by the HS2022 transposition may carry a new rule, or the transcription may be wrong "
+                "— a person decides, nothing is patched.")
+    psr = refdata.rows("psr")
+    rows_2022 = [r for r in psr if r["agreement"] == "RCEP" and r["edition"] == "HS2022"]
+    rows_2012 = [r for r in psr if r["agreement"] == "RCEP" and r["edition"] == "HS2012"]
+    subheadings = [r["code"] for r in _read_csv(source, "hs/hs2022.csv") if r["level"] == "subheading"]
+    mapping = hs2022_to_hs2012(_read_csv(source, "hs/hs2017_hs2022_correlation.csv"),
+                               _read_csv(source, "hs/hs2012_hs2017_correlation.csv"))
+    for res in compare_rcep_hs2022_with_hs2012(rows_2022, rows_2012, subheadings, mapping):
+        row = res.row
+        officials = sorted({r["rule_text"] for _, _, r in res.compared})
+        result, note = res.result, ""
+        if res.disagreeing:
+            note = "; ".join(f"HS2022 {_dotted(new)} ← HS2012 {_dotted(old)} ({official['source'].split()[-1] or '-'}): "
+                             f"{why}" for new, old, official, why in res.disagreeing[:4])
+            note += f" (and {len(res.disagreeing) - 4} more)" if len(res.disagreeing) > 4 else ""
+        elif res.unmapped:
+            note = f"no HS2012 source for {', '.join(_dotted(c) for c in res.unmapped[:4])}"
+        marked = "agrees with the official English RCEP Annex 3A" in (row["verification_detail"] or "")
+        if (result == "agree" and row["verification"] != "verified_en") or (marked and result != "agree"):
+            result, note = "disagree", f"built data says {row['verification']}; the comparison says {res.result}"
+        chk.comparisons.append(Comparison(
+            f"{RCEP_HS2012_PDF} {res.pages}".strip(), _dotted(row["hs_code"]), " | ".join(officials) or "(none)",
+            row["rule_text"], result, note or row["verification"]))
+    return chk
+
+
 CHECKS = (check_rcep_hs2022, check_rcep_hs2012, check_rcep_en_crosscheck, check_atiga_guidelines, check_flags,
-          check_textile_list)
+          check_textile_list, check_rcep_hs2012_annex)
 
 
 def run(source: Path = DEFAULT_SOURCE) -> list[Check]:
@@ -369,9 +478,12 @@ def render_markdown(checks: list[Check]) -> str:
           f"{c.count('not compared')} |\n")
     w("\nRules are compared as parsed trees (`noodlebowl.rules.parse_rule`), with the order of alternatives "
       "and of conjunctions ignored: wording and formatting never count as a disagreement.\n")
-    w("\nNo correction to the built data follows from these checks: every disagreement below is in a "
+    w("\nNo rule text of the built data is corrected by these checks: every disagreement below is in a "
       "derived source file (the textile CSV), or is already carried by the data as `unverified` / an "
-      "incomplete part, or is listed for a person to decide. No importer override was needed.\n")
+      "incomplete part, or is listed for a person to decide. One status follows from them: an RCEP HS2022 "
+      "row that agrees with the official English HS2012 Annex 3A is `verified_en` in the built data "
+      "(set by the importer `tools/importers/rcep_hs2012.py` with the same comparison; the last check "
+      "fails any row whose status does not match).\n")
     for c in checks:
         w(f"\n<a id=\"{c.key}\"></a>\n## {c.title}\n\n{c.method}\n\n")
         bad = [x for x in c.comparisons if x.result == "disagree"]

@@ -7,35 +7,37 @@ originating materials → the product-specific rule (or the general rule where n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.errors import InvalidRequest
+from noodlebowl.agreements.modelled import cited, form_suffix, form_template, modelled
+from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
 )
 from noodlebowl.origin.provisions_view import origin_provisions
-from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
+from noodlebowl.origin.psr import RuleSelection, answer_key, rule_table, select_rule
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
-MODELLED = ("ATIGA", "ACFTA", "RCEP")
+MODELLED = modelled()
 
-# Which agreements have the "produced exclusively from originating materials" criterion, and
-# its article: RCEP Art. 3.2(b); ACFTA Annex 1 Art. 2(b) (Form E overleaf note 3(b)). ATIGA's
-# Art. 26 has no such criterion and Form D no "PE" code: such goods meet Art. 28 directly.
-PRODUCED_EXCLUSIVELY = {"RCEP": "RCEP Art. 3.2(b)", "ACFTA": "ACFTA Annex 1 Art. 2(b)"}
-MINIMAL_OPERATIONS = {"RCEP": "RCEP Art. 3.6", "ATIGA": "ATIGA Art. 31", "ACFTA": "ACFTA Annex 1 Art. 7"}
-WHOLLY_OBTAINED = {"RCEP": "RCEP Art. 3.2(a), 3.3", "ATIGA": "ATIGA Art. 26(a), 27",
-                   "ACFTA": "ACFTA Annex 1 Art. 2(a), 3"}
-CUMULATION = {"RCEP": "RCEP Art. 3.4(1)", "ATIGA": "ATIGA Art. 30(1)", "ACFTA": "ACFTA Annex 1 Art. 5"}
+# Articles each check cites, read from the agreements' YAML (`citations`). An agreement without the
+# "produced exclusively from originating materials" criterion (ATIGA Art. 26, Form D has no "PE";
+# AKFTA) has none there: such goods meet its rules directly.
+PRODUCED_EXCLUSIVELY = {a: cited(a, "produced_exclusively") for a in MODELLED if cited(a, "produced_exclusively")}
+MINIMAL_OPERATIONS = {a: cited(a, "minimal_operations") for a in MODELLED}
+WHOLLY_OBTAINED = {a: cited(a, "wholly_obtained") for a in MODELLED}
+CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
 VERIFICATION_CAVEAT = {
     "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
                    "it is not verified against the official English text.",
-    "unverified": "The rule was transcribed from a Vietnamese implementing circular and is NOT verified; "
-                  "check it against the official text before relying on it.",
+    "unverified": "The rule is NOT verified (a transcription or extraction not checked, or one that disagrees "
+                  "with a second reading: see its source row); check it against the official text before relying on it.",
     "transcribed": "The rule was transcribed from a Vietnamese implementing circular and is not verified.",
 }
 
@@ -45,7 +47,11 @@ class Route:
     agreement: str
     in_force: bool | None
     reason: str
-    parties: frozenset[str]
+    parties: frozenset[str]                 # parties for which the agreement is in force on the date
+    uncertain: Mapping[str, str] = field(default_factory=dict)     # party → why its status is uncertain
+    pending: Mapping[str, dt.date] = field(default_factory=dict)   # party → its later entry into force
+    caveats: tuple[str, ...] = ()           # about the route itself (unverified dates, agreements not yet in force)
+    covered: bool = True      # False: the rules that apply on the route and date are not in the data
 
 
 @cache
@@ -99,8 +105,19 @@ def _material_codes(m: Material, index: int, edition: str, table_edition: str,
     return codes or None
 
 
-def _views(request: Request, agreement: str, parties: frozenset[str], table_edition: str,
-           caveats: list[str], checks: list[Check]) -> tuple[ev.MaterialView, ...]:
+def uncertain_materials(request: Request, route: Route) -> list[Material]:
+    """Materials declared originating in a party whose entry into force is uncertain (contested)."""
+    return [m for m in request.materials if m.origin != request.exporter and m.origin in route.uncertain
+            and m.originating_under(route.agreement)]
+
+
+def _views(request: Request, route: Route, table_edition: str, caveats: list[str], checks: list[Check],
+           count_uncertain: bool = False) -> tuple[ev.MaterialView, ...]:
+    """Each BOM line as the agreement sees it. A material is originating only from the exporting
+    country or a party for which the agreement is in force on the date (RCEP Art. 3.2, 3.4(1);
+    ATIGA Art. 26, 30(1); ACFTA Annex 1 Art. 5); one from a party whose entry into force is
+    uncertain counts as originating only when ``count_uncertain`` (the second of two evaluations)."""
+    agreement, parties = route.agreement, route.parties
     views = []
     edition = request.product.edition
     for i, m in enumerate(request.materials):
@@ -109,10 +126,23 @@ def _views(request: Request, agreement: str, parties: frozenset[str], table_edit
                            "(RCEP Art. 3.9; ATIGA Art. 35).")
             continue
         declared = m.originating_under(agreement)
-        originating = declared and (m.origin in parties or m.origin == request.exporter)
+        home = m.origin == request.exporter
+        originating = declared and (home or m.origin in parties or (count_uncertain and m.origin in route.uncertain))
         if declared and not originating:
-            caveats.append(f"{m.name} is declared originating, but {m.origin} is not a party to {agreement}: "
-                           "it counts as non-originating.")
+            if m.origin in route.pending:
+                checks.append(trusted_check(
+                    check="cumulation", article=CUMULATION[agreement], result=Outcome.does_not_qualify,
+                    subject=m.name, detail=f"{m.name} is declared originating in {m.origin}, but {agreement} enters "
+                                           f"into force for {m.origin} only on {route.pending[m.origin].isoformat()}: "
+                                           f"on {request.date.isoformat()} it counts as non-originating"))
+            elif m.origin in route.uncertain:
+                checks.append(trusted_check(
+                    check="cumulation", article=CUMULATION[agreement], result=Outcome.undetermined,
+                    subject=m.name, detail=f"{m.name} is declared originating in {m.origin}, but "
+                                           f"{route.uncertain[m.origin]}: it is counted as non-originating"))
+            else:
+                caveats.append(f"{m.name} is declared originating, but {m.origin} is not a party to {agreement}: "
+                               "it counts as non-originating.")
         if originating and m.origin != request.exporter:
             checks.append(trusted_check(check="cumulation", article=CUMULATION[agreement], result=Outcome.qualifies,
                                 subject=m.name, detail=f"{m.name} originates in {m.origin}, a party to {agreement}, "
@@ -170,26 +200,16 @@ def _criterion(parts: list[tuple[str, str]]) -> str | None:
 
 def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | None, cumulated: bool,
                de_minimis: bool) -> str | None:
-    """The code for the certificate's origin-criterion box.
-
-    RCEP certificate box 10 (shared rcep_form_fields.json): WO, PE, CTC, RVC, CR, plus ACU
-    (accumulation, Art. 3.4) and DMI (de minimis, Art. 3.7). ATIGA Form D box 8 (Annex 7 overleaf
-    note 3): WO, the actual RVC percentage ("40%"), the actual CTC rule, "SP", combinations such as
-    "CTSH + 35%". ACFTA Form E box 8 (overleaf note 3): WO, PE, the actual RVC percentage, "CTH"
-    under the general rule, "PSR" for a rule of Attachment B.
-    """
-    if not parts:
-        return None
+    """The code for the certificate's origin-criterion box, by the agreement's convention (YAML
+    ``proof.criterion_box``: RCEP box 10 codes with ACU/DMI, Form D/E/AHK labels such as "CTSH + 35%",
+    Form AK "RVC 45%", Form E "PSR" for a rule of Attachment B …)."""
     parts = _ordered(parts)
-    kinds = [k for k, _ in parts]
-    if agreement == "RCEP":
-        codes = list(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
-                                    "SP": "CTC"}[k] for k in kinds))
-        return ", ".join(codes + (["ACU"] if cumulated else []) + (["DMI"] if de_minimis else []))
-    if agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule is not None and rule.level != "general":
-        return "PSR"
-    labels = [f"{floor_percent(Decimal(v))}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts]
-    return " + ".join(labels)
+    template = form_template(agreement, parts, rule.level if rule else None)
+    if template is None:
+        return None
+    rvc = next((v for k, v in parts if k == "RVC"), None)
+    code = template.replace("{r}", str(floor_percent(Decimal(rvc)))) if rvc is not None else template
+    return code + form_suffix(agreement, cumulated, de_minimis)
 
 
 def _thresholds(rule) -> Decimal | None:
@@ -199,29 +219,83 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
+def _no_rules_on_date(request: Request, route: Route, why: str, table_article: str | None = None) -> Determination:
+    """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
+    2026-05-01, ACFTA before 2019-08-20, when earlier rules not in the data apply) — never judged under
+    rules not yet in force. ``table_article``: the rule-table provision that has no table for the date."""
+    why = why.removeprefix("not covered by the data: ")
+    detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                            result=Outcome.undetermined, detail=detail)]
+    if table_article:
+        checks.append(trusted_check(check="rule_table", article=table_article, result=Outcome.undetermined,
+                                    detail=f"no {route.agreement} rule table in the data for {request.date.isoformat()}"))
+    return Determination(
+        agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
+        form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
+        checks=checks, data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+
+
 def determine_one(request: Request, route: Route) -> Determination:
+    """The determination under one agreement. Materials from a party whose entry into force is
+    uncertain are counted as non-originating; if the good then fails but would qualify with them
+    originating, the answer is undetermined (never a guess either way)."""
+    first = _determine(request, route)
+    doubtful = uncertain_materials(request, route)
+    if first.outcome is Outcome.qualifies or not doubtful:
+        return first
+    if _determine(request, route, count_uncertain=True).outcome is not Outcome.qualifies:
+        return first
+    names = ", ".join(f"{m.name} ({m.origin})" for m in doubtful)
+    return first.model_copy(update={
+        "outcome": Outcome.undetermined, "criterion": None, "form_code": None,
+        "summary": f"Undetermined under {route.agreement}: it qualifies only if {names} count as originating, "
+                   f"and whether {route.agreement} is in force for {', '.join(sorted({m.origin for m in doubtful}))} "
+                   f"is uncertain ({CUMULATION[route.agreement]})."})
+
+
+def _determine(request: Request, route: Route, count_uncertain: bool = False) -> Determination:
     agreement = route.agreement
-    provisions = origin_provisions(agreement, request.date)
-    table_edition = TABLE_EDITION[agreement]
+    if not route.covered:
+        return _no_rules_on_date(request, route, route.reason)
+    table = rule_table(agreement, request.date)
+    if table.edition is None:
+        return _no_rules_on_date(request, route, table.note, table.article)
+    try:
+        provisions = origin_provisions(agreement, request.date)
+    except DateOutOfRange as exc:
+        return _no_rules_on_date(request, route, exc.what)
+    table_edition = table.edition
     checks: list[Check] = [trusted_check(check="in_force", article=f"{agreement} entry into force",
                                  result=Outcome.qualifies if route.in_force else Outcome.undetermined,
                                  detail=route.reason)]
-    caveats: list[str] = []
+    caveats: list[str] = list(route.caveats)
     needed: list[Question] = []
-    views = _views(request, agreement, route.parties, table_edition, caveats, checks)
+    views = _views(request, route, table_edition, caveats, checks, count_uncertain)
     vnm, vom = _rvc_values(request, views)
     fob = request.product.fob
     costs_total = request.costs.total() if request.costs.complete else None
+    costs_problem = _costs_problem(request, agreement, views, costs_total)
     figures = RvcFigures(build_down=ev.percent(fob - vnm, fob),
-                         build_up=None if costs_total is None else ev.percent(vom + costs_total, fob),
+                         build_up=None if costs_total is None or costs_problem else ev.percent(vom + costs_total, fob),
                          threshold=None, non_originating_value=vnm, originating_value=vom, fob=fob)
-    cumulated = any(c.check == "cumulation" for c in checks)
+    cumulated = any(c.check == "cumulation" and c.result is Outcome.qualifies for c in checks)
 
     def answer(outcome: Outcome, parts: list[tuple[str, str]], summary: str, rule: RuleRef | None = None,
                dm: DeMinimis | None = None, used_dm: bool = False) -> Determination:
+        if outcome is Outcome.qualifies:
+            changed, check, question = _direct_consignment(request, agreement)
+            checks.extend([check] if check else [])
+            needed.extend([question] if question else [])
+            if changed is not None:
+                outcome = changed
+                summary = (f"{'Not originating' if changed is Outcome.does_not_qualify else 'Undetermined'} "
+                           f"under {agreement}: {check.detail} ({check.article}).")
         if route.in_force is None and outcome is Outcome.qualifies:
             outcome = Outcome.undetermined
             caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
+            summary = (f"Undetermined under {agreement}: it would qualify by {_criterion(parts) or 'its criterion'}, but whether "
+                       f"{agreement} is in force for this route is uncertain ({route.reason}).")
         return Determination(
             agreement=agreement, in_force=route.in_force, outcome=outcome,
             criterion=_criterion(parts) if outcome is Outcome.qualifies else None,
@@ -230,23 +304,36 @@ def determine_one(request: Request, route: Route) -> Determination:
             data_version=refdata.data_version(), summary=summary)
 
     facts = request.facts
-    if facts.get("minimal_operations_only") is True:
+    minimal = ev.fact_value(facts, "minimal_operations_only")
+    wo_said = [k for k in ("wholly_obtained", *_aquatic_keys(agreement, request.date)) if ev.fact_value(facts, k)]
+    if wo_said:
+        if minimal:
+            checks.append(_minimal_ops_kept(agreement, request.date, "wholly obtained"))
+        article = (WHOLLY_OBTAINED[agreement] if wo_said[0] == "wholly_obtained"
+                   else _aquatic_article(agreement, request.date, wo_said[0]))
+        checks.append(trusted_check(check="wholly_obtained", article=article, result=Outcome.qualifies,
+                            detail="the producer states the good is wholly obtained or produced in "
+                                   f"{request.exporter}" + ("" if wo_said[0] == "wholly_obtained"
+                                                            else f" ({wo_said[0].replace('_', ' ')})")))
+        return answer(Outcome.qualifies, [("WO", "WO")], f"Originating under {agreement}: wholly obtained (WO).")
+    counted = [v for v in views if v.counts_for_ctc]
+    all_originating = bool(counted) and all(v.originating for v in counted)
+    if minimal and all_originating:
+        return _minimal_ops_on_originating(request, agreement, counted, checks, caveats, answer)
+    if minimal:
         checks.append(trusted_check(check="minimal_operations", article=MINIMAL_OPERATIONS[agreement],
                             result=Outcome.does_not_qualify,
-                            detail="only minimal operations take place in the exporting country; they confer "
-                                   "no origin, whatever the rule"))
+                            detail="only minimal operations are undertaken on non-originating materials in the "
+                                   "exporting country; they confer no origin, whatever the rule"))
         return answer(Outcome.does_not_qualify, [], f"Not originating under {agreement}: minimal operations "
                                                     f"only ({MINIMAL_OPERATIONS[agreement]}).")
-    if facts.get("wholly_obtained") is True:
-        checks.append(trusted_check(check="wholly_obtained", article=WHOLLY_OBTAINED[agreement], result=Outcome.qualifies,
-                            detail="the producer states the good is wholly obtained or produced in "
-                                   f"{request.exporter}"))
-        return answer(Outcome.qualifies, [("WO", "WO")], f"Originating under {agreement}: wholly obtained (WO).")
     product6 = _code6(request.product.hs, "product.hs", request.product.edition)
-    selection = select_rule(agreement, product6, request.product.edition, facts.get(answer_key(agreement)))
+    selection = select_rule(agreement, product6, request.product.edition, table_edition,
+                            facts.get(answer_key(table_edition)))
     caveats.extend(selection.caveats)
-    counted = [v for v in views if v.counts_for_ctc]
-    if agreement in PRODUCED_EXCLUSIVELY and counted and all(v.originating for v in counted):
+    if table.note:
+        caveats.append(f"Rule table ({table.article}): {table.note}")
+    if agreement in PRODUCED_EXCLUSIVELY and all_originating:
         checks.append(trusted_check(check="produced_exclusively", article=PRODUCED_EXCLUSIVELY[agreement],
                             result=Outcome.qualifies,
                             detail="every material is originating, so the good is produced exclusively from "
@@ -255,6 +342,13 @@ def determine_one(request: Request, route: Route) -> Determination:
             caveats.append(_minimal_ops_caveat(agreement))
         return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively "
                                                          "from originating materials (PE).", selection.rule)
+    ctx_for = lambda codes: ev.Context(  # noqa: E731 - the context of one candidate product code
+        agreement=agreement, product_codes=codes, fob=fob, weight_kg=request.product.weight_kg, materials=views,
+        vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions.for_product(codes[0]),
+        costs_problem=costs_problem)
+    split = _agreeing_split(selection, ctx_for, checks, caveats) if selection.alternatives else None
+    if split is not None:
+        selection, split_criteria_differ, split_forms_differ = split
     if selection.rule is None:
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
@@ -267,10 +361,10 @@ def determine_one(request: Request, route: Route) -> Determination:
         caveats.append(VERIFICATION_CAVEAT[rule.verified])
     if rule.level == "general":
         caveats.append(f"No product-specific rule is listed for this product; the {rule.basis} applies.")
-    ctx = ev.Context(agreement=agreement, product_codes=selection.product_codes, fob=fob,
-                     weight_kg=request.product.weight_kg, materials=views, vnm=vnm, vom=vom,
-                     costs_total=costs_total, facts=facts, provisions=provisions)
-    result = ev.evaluate(tree, ctx)
+    result = ev.evaluate(tree, ctx_for(selection.product_codes))
+    provisions = provisions.for_product(selection.product_codes[0])
+    _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
+    _ask_aquatic(request, agreement, product6, views, result)
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
@@ -281,9 +375,12 @@ def determine_one(request: Request, route: Route) -> Determination:
                        "so the build-down figure stands unless the costs do not add up to FOB.")
     if agreement == "ATIGA" and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies
                                     for c in result.checks):
-        caveats.append(f"ATIGA Art. 29(3): each Member State applies one RVC method; the importing Member State "
-                       f"verifies with {request.exporter}'s. Both are shown — use the one {request.exporter} applies.")
-    if result.outcome is Outcome.qualifies and "minimal_operations_only" not in facts:
+        method = _provision(agreement, "rvc.party_method", request.date)
+        caveats.append(f"{method.article}: each Member State applies one RVC method and the importing Member State "
+                       f"verifies with the exporting Member State's. Which method {request.exporter} applies is not "
+                       f"in the data: both are shown and the answer assumes {request.exporter} applies one that "
+                       f"is met.")
+    if result.outcome is Outcome.qualifies and minimal is None:
         caveats.append(_minimal_ops_caveat(agreement))
     dm = None
     if result.de_minimis_share is not None:
@@ -291,7 +388,241 @@ def determine_one(request: Request, route: Route) -> Determination:
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
-    return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    if split is not None and (split_criteria_differ or split_forms_differ):
+        # the candidates agree on origin but not on what to declare (the caveat says which is which)
+        determination = determination.model_copy(update={
+            "criterion": None if split_criteria_differ else determination.criterion,
+            "form_code": None if split_forms_differ else determination.form_code,
+            "needed": [*determination.needed, *selection.questions],
+            "summary": f"Originating under {agreement} whichever {selection.edition} subheading describes the "
+                       "product; what to declare on the proof depends on it."})
+    return determination
+
+
+def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
+                    caveats: list[str]) -> tuple[RuleSelection, bool, bool] | None:
+    """A product code that splits across subheadings with different rules: every candidate's rule is
+    evaluated. When they all give the same outcome, that is the answer and the first candidate's rule
+    stands for all: (selection, criteria differ, form codes differ) — where the criterion to declare
+    differs, the caveat says which is which and the question stays for the proof. None: the outcomes
+    differ (or one is undetermined), and the question stays."""
+    answers = [(c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))) for c in selection.alternatives]
+    for c, r in answers:
+        checks.append(trusted_check(
+            check="split_candidate", article=c.rule.basis, result=r.outcome, data=c.rule.row, subject=c.code,
+            detail=f"candidate {c.rule.edition} {c.code}: rule \u201c{c.rule.text}\u201d gives {r.outcome.value}"))
+    outcomes = {r.outcome for _, r in answers}
+    if len(outcomes) != 1 or Outcome.undetermined in outcomes:
+        return None
+    codes = ", ".join(c.code for c in selection.alternatives)
+    caveats.append(f"The product's code splits across {selection.edition} {codes} with different rules; each "
+                   f"gives {outcomes.pop().value}, so the outcome does not depend on which describes the product.")
+    criteria = {c.code: _criterion(r.criterion) for c, r in answers}
+    forms = {c.code: _form_code(selection.agreement, r.criterion, c.rule, False, False) for c, r in answers}
+    if len(set(criteria.values())) > 1 or len(set(forms.values())) > 1:
+        caveats.append("What to declare on the proof of origin depends on the subheading: "
+                       + "; ".join(f"{code} \u2192 {criteria[code]} (box: {forms[code]})" for code in criteria)
+                       + f" (answer facts.{answer_key(selection.edition)}).")
+    first = selection.alternatives[0]
+    return (RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule,
+                          questions=selection.questions),
+            len(set(criteria.values())) > 1, len(set(forms.values())) > 1)
+
+
+@cache
+def engine_only(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
+    """Product codes whose answer may turn on a fact the engine asks (a put-up subheading, an aquatic
+    good that may be wholly obtained): a catalog's compiled path sends them here, so the law is
+    written once."""
+    if hs6 is None or len(hs6) != 6:
+        return False
+    if hs6.startswith(tuple(_aquatic(agreement, on)["products"])):
+        return True
+    table = rule_table(agreement, on).edition
+    if table is None:
+        return False
+    codes = {hs6} | (set(_transposed(hs6, edition, table)) if edition != table else set())
+    return any(put_up_product(agreement, code, ed, on) for code in codes for ed in {edition, table})
+
+
+def _undetermine(result: ev.Result, check: Check, questions: list[Question]) -> None:
+    """A fact the law makes decisive is unanswered: the answer waits for it."""
+    result.outcome, result.criterion, result.de_minimis_used = Outcome.undetermined, [], False
+    result.checks.append(check)
+    result.questions.extend(q for q in questions if q not in result.questions)
+
+
+def put_up_product(agreement: str, code6: str, edition: str, on: dt.date) -> bool:
+    """Is the good classified by its packing or put-up (for retail sale, in measured doses)? Read from
+    the subheading's own text with the wordings of the agreement's minimal-operations provision."""
+    from noodlebowl.hs import exists, lookup
+    if not exists(code6, edition):
+        return False
+    text = lookup(code6, edition).description.lower()
+    p = _provision(agreement, "minimal_operations.put_up", on)
+    if p.is_unknown:
+        return False
+    wording = p.value
+    for phrase in wording["excludes"]:
+        text = text.replace(phrase, "")
+    return any(phrase in text for phrase in wording["includes"])
+
+
+def _ask_put_up(request: Request, agreement: str, product_codes, edition: str, views, result: ev.Result) -> None:
+    """A change of classification into a put-up subheading from a material of the same chapter may
+    come from packaging for sale alone (RCEP Art. 3.6(b); ATIGA Art. 31(1)(c)): ask, never assume."""
+    if (result.outcome is not Outcome.qualifies or "minimal_operations_only" in request.facts
+            or any(kind != "CTC" for kind, _ in result.criterion)
+            or any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
+        return  # the good does not rest on the change of classification alone
+    if not any(put_up_product(agreement, code, edition, request.date) for code in product_codes):
+        return
+    same_chapter = [v.name for v in views if v.counts_for_ctc and not v.originating and v.codes
+                    and any(c[:2] == p[:2] for c in v.codes for p in product_codes)]
+    if not same_chapter:
+        return
+    p = _provision(agreement, "minimal_operations.put_up", request.date)
+    question = Question(key="minimal_operations_only", agreements=[agreement], options=["true", "false"],
+                        question=f"Is the work in {request.exporter} only packing or putting up "
+                                 f"{', '.join(same_chapter)} for sale (or other minimal operations of "
+                                 f"{MINIMAL_OPERATIONS[agreement]})? The change of classification could come "
+                                 f"from that alone ({p.article}).")
+    _undetermine(result, trusted_check(
+        check="minimal_operations", article=p.article, result=Outcome.undetermined,
+        detail=f"the good is classified by its put-up, and {', '.join(same_chapter)} of the same chapter make the "
+               f"change of classification: packaging or presenting for sale alone would make it, and confers no "
+               f"origin — whether more is done is not stated"), [question])
+
+
+def _ask_aquatic(request: Request, agreement: str, product6: str, views, result: ev.Result) -> None:
+    """Fish farmed from imported fry or taken by the Party's vessels is wholly obtained (RCEP Art. 3.3(d),
+    (f)-(g); ATIGA Art. 27(d), (f)-(g)): the BOM alone cannot tell, so ask."""
+    if result.outcome is Outcome.qualifies:
+        return
+    rule = _aquatic(agreement, request.date)
+    if not product6.startswith(tuple(rule["products"])):
+        return
+    foreign = [v for v in views if v.counts_for_ctc and not v.originating]
+    if not foreign or not all(v.codes and all(c.startswith(tuple(rule["materials"])) for c in v.codes)
+                              for v in foreign):
+        return
+    open_questions = [q for q in rule["questions"] if ev.fact_value(request.facts, q["key"]) is None]
+    if not open_questions:
+        return
+    names = ", ".join(v.name for v in foreign)
+    # the BOM alone no longer decides "wholly obtained": its verdict gives way to the questions
+    result.checks = [c for c in result.checks
+                     if not (c.check == "wholly_obtained" and c.result is Outcome.does_not_qualify)]
+    articles = "; ".join(dict.fromkeys(q["article"] for q in open_questions))
+    _undetermine(result, trusted_check(
+        check="wholly_obtained", article=articles, result=Outcome.undetermined,
+        detail=f"the non-originating {names} may be seed stock (eggs, fry, fingerlings, larvae) of aquaculture, or "
+               f"catch of the exporting Party's vessels: the good would then be wholly obtained"),
+        [Question(key=q["key"], question=f"{q['question']} ({q['article']})", agreements=[agreement],
+                  options=["true", "false"]) for q in open_questions])
+
+
+def _direct_consignment(request: Request, agreement: str) -> tuple[Outcome | None, Check | None, Question | None]:
+    """Direct consignment (RCEP Art. 3.15; ATIGA Art. 32), asked once the good passes through another
+    country (facts.transported_directly: false): (new outcome, check, question) for a qualifying good."""
+    if ev.fact_value(request.facts, "transported_directly") is not False:
+        return None, None, None
+    p = _provision(agreement, "direct_consignment.transit_question", request.date)
+    met = ev.fact_value(request.facts, "transit_conditions_met")
+    if met is None:
+        return (Outcome.undetermined,
+                trusted_check(check="direct_consignment", article=p.article, result=Outcome.undetermined,
+                              detail="the good passes through another country: it keeps its origin only on the "
+                                     "conditions of direct consignment, not yet stated"),
+                Question(key="transit_conditions_met", question=(
+                    f"{p.value} ({p.article})" if not p.is_unknown else
+                    f"Did the good stay under customs control in the countries it passed through, with no "
+                    f"operation other than unloading, reloading or keeping it in good condition? ({p.note})"),
+                    agreements=[agreement], options=["true", "false"]))
+    if met:
+        return None, trusted_check(check="direct_consignment", article=p.article, result=Outcome.qualifies,
+                                   detail="consigned through another country on the conditions of direct "
+                                          "consignment (stated)"), None
+    return (Outcome.does_not_qualify,
+            trusted_check(check="direct_consignment", article=p.article, result=Outcome.does_not_qualify,
+                          detail="the good passed through another country without meeting the conditions of "
+                                 "direct consignment: it loses its originating status"), None)
+
+
+def _costs_problem(request: Request, agreement: str, views, costs_total: Decimal | None) -> Check | None:
+    """Materials plus costs and profit that add up to more than FOB cannot all be right (ATIGA
+    Art. 29(2)(e); RCEP Art. 3.1(e), 3.5(1)(b)): the build-up figure is refused, the fields named."""
+    if costs_total is None:
+        return None
+    materials = sum((v.full_value for v in views if v.counts_for_rvc), Decimal(0))
+    fob = request.product.fob
+    if materials + costs_total <= fob:
+        return None
+    p = _provision(agreement, "rvc.fob_composition", request.date)
+    return trusted_check(
+        check="rvc_build_up", article=p.article, result=Outcome.undetermined, subject="costs",
+        detail=f"build-up RVC refused: materials (materials[*].value) {ev.display(materials)} + costs and profit "
+               f"(costs.*) {ev.display(costs_total)} = {ev.display(materials + costs_total)}, more than the FOB "
+               f"(product.fob) {ev.display(fob)}; {p.note} — correct the costs or the FOB")
+
+
+def _provision(agreement: str, key: str, on: dt.date):
+    """A provision of the agreement's YAML; one the YAML does not hold (yet) is ``unknown``, never guessed."""
+    from noodlebowl.agreements.provisions import UNKNOWN, Provision, provision, provisions_file_has
+    if provisions_file_has(agreement, key):
+        try:
+            return provision(agreement, key, on)
+        except DateOutOfRange:
+            pass
+    return Provision(agreement=agreement, key=key, value=UNKNOWN, article=f"{agreement} rules of origin",
+                     reference="not in the data", valid_from=on, description=key,
+                     note=f"the {agreement} provision on this ({key}) is not in the data")
+
+
+def _aquatic(agreement: str, on: dt.date) -> dict:
+    p = _provision(agreement, "wholly_obtained.aquatic", on)
+    return {"products": [], "questions": []} if p.is_unknown else p.value
+
+
+def _aquatic_keys(agreement: str, on: dt.date) -> tuple[str, ...]:
+    return tuple(q["key"] for q in _aquatic(agreement, on)["questions"])
+
+
+def _aquatic_article(agreement: str, on: dt.date, key: str) -> str:
+    return next(q["article"] for q in _aquatic(agreement, on)["questions"] if q["key"] == key)
+
+
+def _minimal_ops_kept(agreement: str, on: dt.date, what: str) -> Check:
+    p = _provision(agreement, "minimal_operations.originating_goods", on)
+    return trusted_check(check="minimal_operations", article=p.article, result=Outcome.qualifies,
+                         detail=f"only minimal operations take place, but the good is {what}: minimal operations "
+                                "concern non-originating materials and do not take its origin away")
+
+
+def _minimal_ops_on_originating(request: Request, agreement: str, counted, checks: list[Check],
+                                caveats: list[str], answer) -> Determination:
+    """Minimal operations on materials that are all originating (RCEP Art. 3.6; ATIGA Art. 31(2))."""
+    p = _provision(agreement, "minimal_operations.originating_goods", request.date)
+    if p.value != "keeps_origin":
+        checks.append(trusted_check(check="minimal_operations", article=p.article, result=Outcome.undetermined,
+                                    detail=f"only minimal operations on originating materials: {p.note}"))
+        return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: only minimal operations on "
+                                                f"originating materials, and {p.note}.")
+    checks.append(_minimal_ops_kept(agreement, request.date, "made only from originating materials"))
+    firsts = sorted({v.origin for v in counted if v.origin != request.exporter})
+    if firsts:
+        caveats.append(f"The good keeps the origin it had in {', '.join(firsts)}: exported again from "
+                       f"{request.exporter}, it travels on a back-to-back proof of origin issued in {request.exporter} "
+                       f"on the basis of the first proof, naming {', '.join(firsts)} as the country of origin "
+                       f"({p.article}).")
+    if agreement in PRODUCED_EXCLUSIVELY:
+        return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively from "
+                                                         f"originating materials (PE); minimal operations do not "
+                                                         f"take that away ({p.article}).")
+    where = ", ".join(firsts) or request.exporter
+    return answer(Outcome.qualifies, [], f"Originating under {agreement}: the good keeps its originating status "
+                                         f"of {where} ({p.article}).")
 
 
 def _minimal_ops_caveat(agreement: str) -> str:
@@ -306,7 +637,12 @@ def _summary(agreement: str, result: ev.Result, rule: RuleRef) -> str:
     if result.outcome is Outcome.does_not_qualify:
         failed = [c.detail for c in result.checks if c.result is Outcome.does_not_qualify]
         return f"Not originating under {agreement} — {where}: {failed[-1] if failed else 'no option is met'}."
-    return f"Undetermined under {agreement} — {where}: {len(result.questions)} question(s) would settle it."
+    if result.questions:
+        count = len(result.questions)
+        return (f"Undetermined under {agreement} — {where}: {count} question{'s' if count > 1 else ''} "
+                f"would settle it.")
+    open_checks = [c.detail for c in result.checks if c.result is Outcome.undetermined]
+    return f"Undetermined under {agreement} — {where}: {open_checks[-1] if open_checks else 'the data cannot tell'}."
 
 
 def rank_questions(determinations: list[Determination]) -> list[Determination]:

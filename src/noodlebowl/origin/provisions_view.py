@@ -23,6 +23,9 @@ def origin_provisions(agreement: str, on: dt.date) -> Provisions:
 
     chapters = get("de_minimis.weight_chapters").value
     methods = get("rvc.methods")
+    keys = set(_keys(agreement))
+    value_chapters = get("de_minimis.value_chapters").value if "de_minimis.value_chapters" in keys else None
+    by_subheading = get("de_minimis.value_by_subheading").value if "de_minimis.value_by_subheading" in keys else {}
     return Provisions(
         agreement=agreement,
         de_minimis_value_percent=_number(get("de_minimis.value_percent").value),
@@ -33,4 +36,12 @@ def origin_provisions(agreement: str, on: dt.date) -> Provisions:
         rvc_article=methods.article,
         rvc_method_articles={m["method"]: m["article"] for m in methods.value},
         ctc_article=get("psr.ctc_non_originating_only").article,
+        de_minimis_value_chapters=None if value_chapters is None else frozenset(value_chapters),
+        de_minimis_value_by_subheading=tuple(sorted((str(k), Decimal(str(v))) for k, v in by_subheading.items())),
     )
+
+
+def _keys(agreement: str) -> tuple[str, ...]:
+    from noodlebowl.agreements.provisions import keys
+
+    return keys(agreement)

@@ -19,7 +19,7 @@ from noodlebowl.origin.answer import Determination
 from noodlebowl.origin.request import Request
 from noodlebowl.proof.draft import ProofDraft
 from noodlebowl.proof.requirements import ProofRequirements
-from noodlebowl.agreements.registry import RouteAgreements
+from noodlebowl.agreements.registry import MODELLED, RouteAgreements
 from noodlebowl.web.bomfile import BomFile
 from noodlebowl.web.errors import ERROR_SCHEMA, ApiError, status_for_errors
 
@@ -37,12 +37,18 @@ class Version(BaseModel):
 class SearchResult(BaseModel):
     query: str
     hits: list[SearchHit]
+    headings: list[dict[str, Any]] = Field(default_factory=list,
+                                           description="hits grouped by heading: code, dotted, description, "
+                                                       "share of the hits' score, subheadings")
+    check_between: list[str] = Field(default_factory=list,
+                                     description="subheadings whose scores are close to the first hit's")
+    advice: str | None = Field(None, description="what to check when the first hits are close")
 
 
 class ProofRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request: Request
-    agreement: str = Field(description="RCEP, ATIGA or ACFTA")
+    agreement: str = Field(description=f"a modelled agreement: {', '.join(MODELLED)}")
 
 
 class ProofAnswer(BaseModel):
@@ -62,11 +68,15 @@ def version() -> Version:
 @router.get("/hs/search", response_model=SearchResult, tags=["nomenclature"], responses=ERRORS)
 def hs_search(q: str = Query(..., min_length=1, max_length=200, description="the product in plain words"),
               limit: int = Query(10, ge=1, le=50)) -> SearchResult:
-    """HS2022 subheadings ranked for a plain-language description."""
-    from noodlebowl.hs import search
+    """HS2022 subheadings ranked for a plain-language description, each with why (matching words,
+    labelled examples it resembles, numbers against the text's ranges) and its heading's other
+    subheadings; hits grouped by heading, and which to check between when the first are close."""
+    from noodlebowl.hs.search import classify
 
     with status_for_errors(400):
-        return SearchResult(query=q, hits=search(q, limit))
+        answer = classify(q, limit)
+        return SearchResult(query=q, hits=answer.hits, headings=answer.headings,
+                            check_between=answer.check_between, advice=answer.advice)
 
 
 @router.get("/hs/transpose", response_model=Transposition, tags=["nomenclature"], responses=ERRORS)
@@ -180,5 +190,7 @@ async def bom_parse(file: UploadFile = File(..., description="CSV (UTF-8) or Exc
     except bomfile.UnreadableFile as exc:
         raise ApiError(422, exc.what, error="MalformedFile", where=file.filename, accepted=exc.accepted) from None
 
+
+router.include_router(__import__("noodlebowl.web.app_api", fromlist=["router"]).router)  # the web app's endpoints
 
 __all__ = ["router", "proof_answer", "InvalidRequest"]
