@@ -1,5 +1,5 @@
 """Stored products, BOM versions, immutable determinations, reruns, exports, statements and the
-audit trail — on SQLite and (when NOODLEBOWL_TEST_POSTGRES_URL is set) PostgreSQL."""
+audit trail — on SQLite and PostgreSQL (tests/pgcluster.py: $NOODLEBOWL_TEST_POSTGRES_URL or a throwaway cluster)."""
 
 from __future__ import annotations
 

@@ -32,8 +32,6 @@ _DECIMAL = dict(allow_inf_nan=False, max_digits=MAX_DIGITS, decimal_places=MAX_D
 Amount = Annotated[Decimal, Field(**_DECIMAL)]
 # A bounded decimal that must be greater than zero (FOB, customs value, quantity).
 PositiveAmount = Annotated[Decimal, Field(gt=0, **_DECIMAL)]
-# A bounded integer for paths and queries.
-BoundedInt = Annotated[int, Field(ge=1, le=MAX_INT)]
 
 ACCEPTED_AMOUNT = (f"a number such as 12.50, at most {MAX_INTEGER_DIGITS} digits before the point and "
                    f"{MAX_DECIMAL_PLACES} after (quoted strings keep every digit)")

@@ -155,3 +155,48 @@ def test_statement_import_must_match_the_bom_line(client, line, why):
                                                  "material": "Casing"}, headers=customer)
     assert r.status_code == 422 and why in r.json()["what"], r.text
     assert client.get(f"/products/{mine['id']}", headers=customer).json()["latest_version"] == 1
+
+
+def test_cli_keys_speak_json(cli, tmp_path):
+    import json
+
+    from noodlebowl.web.store import Store, make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    ids, _ = Store(engine).create_org("Json org")
+    listed = json.loads(cli("keys", "list", "--database-url", url, "--format", "json").stdout)
+    assert [k["id"] for k in listed] == [ids["user_id"]] and listed[0]["is_admin"] is True
+    rotated = json.loads(cli("keys", "rotate", ids["user_id"], "--database-url", url, "--format", "json").stdout)
+    assert rotated["key"].startswith("nb_") and Store(engine).principal(rotated["key"]) is not None
+    engine.dispose()
+
+
+def test_migration_0003_keeps_users_marks_admins_and_drops_the_stored_secret(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    from noodlebowl.web.store import Store, make_engine, migrate
+    from noodlebowl.web.store.db import MIGRATIONS
+    from noodlebowl.web.store.repository import hash_key
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisations (id, name, created_at) VALUES ('o1', 'O', '2026-01-01')"))
+        conn.execute(text("INSERT INTO users (id, org_id, name, key_hash, created_at) VALUES "
+                          f"('u1', 'o1', 'admin', '{hash_key('nb_a')}', '2026-01-01'), "
+                          f"('u2', 'o1', 'clerk', '{hash_key('nb_c')}', '2026-02-01')"))
+        conn.execute(text("INSERT INTO server_settings (key, value) VALUES ('statement_secret', 'abcd')"))
+    migrate(engine)
+    store = Store(engine)
+    assert [(k["id"], k["is_admin"]) for k in store.list_keys("o1")] == [("u1", True), ("u2", False)]
+    assert store.principal("nb_a") is not None and store.principal("nb_c") is not None   # keys still work
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM server_settings")).scalar() == 0
+    engine.dispose()

@@ -159,3 +159,39 @@ def test_request_body_nested_deeply_is_refused(client, depth):
     for path in ("/qualify", "/compare"):
         r = client.post(path, content=body, headers={"content-type": "application/json"})
         assert r.status_code == 422, (path, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_cli_number_of_thousands_of_digits_exits_2(cli, tmp_path, suffix):
+    body = json.dumps({"exporter": "VN", "importer": "JP", "product": {"hs": "8509.40", "fob": "FOB"}})
+    path = tmp_path / f"request{suffix}"
+    path.write_text(body.replace('"FOB"', "9" * 5000))
+    result = cli("qualify", str(path))
+    assert result.exit_code == 2 and "digits" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_bom_parse_time_limit_is_named(client, monkeypatch):
+    from noodlebowl.web import bomfile
+
+    monkeypatch.setattr(bomfile, "MAX_PARSE_SECONDS", 0.0)
+    r = _parse(client, csv_bytes(rows=10), "bom.csv")
+    assert r.status_code == 413 and "longer than" in r.json()["what"]
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_rows_past_the_limit_are_refused_and_blank_rows_do_not_count(client):
+    over = _parse(client, _xlsx([["name", "value"]] + [["Motor", 1]] * 5001), "bom.xlsx", XLSX)
+    assert over.status_code == 413 and "rows" in over.json()["what"]
+    sparse = [["name", "value"], ["Motor", 1]] + [[None, None]] * 6000 + [["Fan", 2]]
+    ok = _parse(client, _xlsx(sparse), "bom.xlsx", XLSX)
+    assert ok.status_code == 200 and [m["name"] for m in ok.json()["materials"]] == ["Motor", "Fan"]

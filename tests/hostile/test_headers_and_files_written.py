@@ -128,3 +128,27 @@ def test_job_files_removed_on_failure_and_after_retention(backend_url, tmp_path,
         r = c.get("/batch/jobs/00000000-0000-4000-8000-00000000000b/results", headers=h)
         assert r.status_code == 404 and "no longer" in r.json()["what"]
         c.app.state.store.engine.dispose()
+
+
+def test_a_job_past_its_time_limit_is_stopped_failed_and_its_files_removed(backend_url, tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("NOODLEBOWL_JOB_TIMEOUT", "0.05")
+    catalog = REPO / "examples" / "catalog"
+    with make_client(backend_url, jobs_folder=tmp_path / "jobs") as c:
+        h = new_org(c)
+        files = {"products": ("products.csv", (catalog / "products.csv").read_bytes()),
+                 "bom": ("bom.csv", (catalog / "bom.csv").read_bytes())}
+        job = c.post("/batch/jobs", files=files, headers=h).json()
+        for _ in range(600):
+            state = c.get(f"/batch/jobs/{job['id']}", headers=h).json()
+            if state["status"] == "failed":
+                break
+            time.sleep(0.1)
+        assert state["status"] == "failed" and state["error"]["error"] == "Timeout", state
+        for _ in range(100):                   # the sweep runs right after the job is settled
+            if not (tmp_path / "jobs" / job["id"]).exists():
+                break
+            time.sleep(0.05)
+        assert not (tmp_path / "jobs" / job["id"]).exists()
+        c.app.state.store.engine.dispose()

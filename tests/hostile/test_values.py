@@ -25,6 +25,8 @@ def test_extreme_numbers_are_422_naming_the_field(client, field, value):
         r = client.post(path, json=body)
         assert r.status_code == 422, (path, r.status_code, r.text[:300])
         where = r.json()["where"]
+        if value not in ("0.0000001", "1e-400"):     # a bound, not a sign, was broken: the bounds are named
+            assert "12 digits before the point" in r.json()["accepted"] or "greater than" in r.json()["what"]
         assert where.endswith(".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in field)
                               .replace(".[", "[")), where
 
@@ -140,3 +142,23 @@ def test_nul_in_path_or_query_is_422(client, url):
 def test_agreements_for_a_date_outside_the_data_is_400(client, date):
     r = client.get("/agreements", params={"exporter": "VN", "importer": "JP", "date": date})
     assert r.status_code == 400 and r.json()["where"] == "date" and r.json()["error"] == "DateOutOfRange"
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "1900-01-01"])
+def test_catalog_product_dated_outside_the_data_is_rejected(tmp_path, date):
+    import polars as pl
+
+    from noodlebowl.batch.run import run
+    from tests.test_web_fixtures import REPO
+
+    catalog = REPO / "examples" / "catalog"
+    products = pl.read_csv(catalog / "products.csv", infer_schema=False)
+    first = products["product_id"][0]
+    products.with_columns(pl.when(pl.col("product_id") == first).then(pl.lit(date)).otherwise(pl.col("date"))
+                          .alias("date")).write_csv(tmp_path / "products.csv")
+    summary = run(tmp_path / "products.csv", catalog / "bom.csv", tmp_path / "out.csv")
+    rejects = pl.read_csv(tmp_path / "out.csv.rejects.csv", infer_schema=False)
+    mine = rejects.filter((pl.col("field") == "date") & (pl.col("row") == "1"))
+    assert mine.height == 1 and date in mine["reason"][0]
+    assert first not in pl.read_csv(tmp_path / "out.csv", infer_schema=False)["product_id"].to_list()
+    assert summary.rejected_products >= 1

@@ -333,7 +333,11 @@ def route_problem(exporter: str, importers: tuple[str, ...], on: dt.date, agreem
     """What the engine would refuse about the route and date (e.g. a provision with no value yet)."""
     from noodlebowl.batch.kernel import _provisions_row, _route_table
     from noodlebowl.errors import NoodlebowlError
+    from noodlebowl.limits import date_problem
 
+    outside = date_problem(on)       # the same bounds as a request's date
+    if outside:
+        return outside
     try:
         for importer in importers:
             for agreement, _ in _route_table(exporter, importer, on, agreements):

@@ -12,12 +12,13 @@ import json
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from noodlebowl.errors import InvalidRequest
-from noodlebowl.limits import ACCEPTED_AMOUNT, Amount, CountryCode, CurrencyCode, PositiveAmount, ShipmentDate
+from noodlebowl.limits import (ACCEPTED_AMOUNT, Amount, CountryCode, CurrencyCode, PositiveAmount, ShipmentDate,
+                               country_code, too_deep)
 
 Money = Amount   # bounded (noodlebowl.limits): no NaN/Infinity, ≤ 12 digits before the point, ≤ 6 after
 
@@ -105,8 +106,6 @@ class Material(_Strict):
     @field_validator("origin")
     @classmethod
     def _upper(cls, v: str) -> str:
-        from noodlebowl.limits import country_code
-
         return country_code(v) if v.lower() != "unknown" else "unknown"
 
     @field_validator("originating")
@@ -216,8 +215,6 @@ def load_request(path: str | Path) -> Request:
     """Read a request from a YAML or JSON file."""
     import yaml
 
-    from noodlebowl.limits import too_deep
-
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -249,4 +246,7 @@ def load_request(path: str | Path) -> Request:
     except RecursionError:
         raise InvalidRequest("the file is nested too deeply to read", where=str(path),
                              accepted="a request as documented (noodlebowl schema request)") from None
+    except ValueError as exc:   # Python refuses integers of more than 4300 digits
+        what = "a number has thousands of digits" if "digits" in str(exc) else str(exc)
+        raise InvalidRequest(f"the file cannot be read: {what}", where=str(path), accepted=ACCEPTED_AMOUNT) from None
     return parse_request(data, source=str(path))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import typer
 
+from noodlebowl.clikit import Format, format_option
+
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
@@ -40,29 +42,38 @@ def _user_or_error(action, user_id: str):
 
 
 def keys_list(org: str = typer.Option(None, "--org", help="only this organisation's users"),
-              database_url: str = _database_option()) -> None:
+              database_url: str = _database_option(), fmt: Format = format_option()) -> None:
     """Every user's key: organisation, user, admin or not, created, revoked (never the key)."""
-    rows = _store(database_url).list_keys(org)
-    for r in rows:
-        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
-        typer.echo(f"{r['org_id']}  {r['id']}  {r['name']}{' (admin)' if r['is_admin'] else ''}  "
-                   f"created {r['created_at']}  {state}")
-    if not rows:
-        typer.echo("no keys")
+    from noodlebowl.output import emit
+
+    def text(rows: list[dict]) -> None:
+        for r in rows:
+            state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+            typer.echo(f"{r['org_id']}  {r['id']}  {r['name']}{' (admin)' if r['is_admin'] else ''}  "
+                       f"created {r['created_at']}  {state}")
+        if not rows:
+            typer.echo("no keys")
+
+    emit(_store(database_url).list_keys(org), fmt.value, text)
 
 
 def keys_revoke(user_id: str = typer.Argument(..., help="the user whose key stops working"),
-                database_url: str = _database_option()) -> None:
+                database_url: str = _database_option(), fmt: Format = format_option()) -> None:
     """Revoke a user's key: every request with it is refused from now on."""
+    from noodlebowl.output import emit
+
     user = _user_or_error(_store(database_url).revoke_key, user_id)
-    typer.echo(f"key of user {user['id']} ({user['name']}) revoked at {user['revoked_at']}")
+    emit(user, fmt.value, lambda u: typer.echo(f"key of user {u['id']} ({u['name']}) revoked at {u['revoked_at']}"))
 
 
 def keys_rotate(user_id: str = typer.Argument(..., help="the user who gets a new key"),
-                database_url: str = _database_option()) -> None:
+                database_url: str = _database_option(), fmt: Format = format_option()) -> None:
     """A new key for a user (printed once); the old one stops working at once."""
+    from noodlebowl.output import emit
+
     user, key = _user_or_error(_store(database_url).rotate_key, user_id)
-    typer.echo(f"new API key for user {user['id']} ({user['name']}), shown once: {key}")
+    emit({**user, "key": key}, fmt.value,
+         lambda u: typer.echo(f"new API key for user {u['id']} ({u['name']}), shown once: {u['key']}"))
 
 
 def serve(

@@ -64,6 +64,15 @@ def _loc(loc: tuple) -> str:
     return out
 
 
+def _accepted(kind: str) -> str:
+    """What the API takes in place of a value pydantic refused (numbers: their bounds)."""
+    if kind.startswith("decimal") or kind == "finite_number":
+        from noodlebowl.limits import ACCEPTED_AMOUNT
+
+        return ACCEPTED_AMOUNT
+    return "see the JSON Schema of this endpoint at /docs"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
@@ -83,14 +92,31 @@ def install(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"where": _loc(tuple(e.get("loc", ()))), "what": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
-        first = errors[0] if errors else {"where": None, "what": "invalid request"}
+        first = errors[0] if errors else {"where": None, "what": "invalid request", "type": ""}
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         return JSONResponse({"error": "ValidationError", "what": first["what"] + more, "where": first["where"],
-                             "accepted": "see the JSON Schema of this endpoint at /docs", "suggestions": [],
+                             "accepted": _accepted(first["type"]), "suggestions": [],
                              "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(request))
         return JSONResponse({"error": _STATUS_NAMES.get(exc.status_code, "HTTPError"), "what": str(exc.detail),
-                             "where": request.url.path, "accepted": None, "suggestions": []},
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+                             "where": request.url.path, "accepted": headers.get("Allow"), "suggestions": []},
+                            status_code=exc.status_code, headers=headers or None)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only the first
+    route's, though GET and POST of one path are separate routes)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in request.app.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)

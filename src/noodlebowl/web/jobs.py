@@ -32,6 +32,7 @@ log = logging.getLogger("noodlebowl.web.jobs")
 UNFINISHED = ("queued", "running")
 PRODUCTS, BOM, RESULTS = "products", "bom", "results"
 CHILD_NICENESS = 10
+DATABASE_ENV = "NOODLEBOWL_JOB_DATABASE_URL"
 
 
 def _env_number(name: str, default: float) -> float:
@@ -91,11 +92,12 @@ class JobRunner:
         if not self.store.update_job(job_id, status="running"):
             return
         url = self.store.engine.url.render_as_string(hide_password=False)
-        command = [sys.executable, "-m", "noodlebowl.web.jobs", url, str(self.folder_of(job_id)), job_id,
+        command = [sys.executable, "-m", "noodlebowl.web.jobs", str(self.folder_of(job_id)), job_id,
                    json.dumps(list(agreements) if agreements else None), out_format]
+        env = {**os.environ, DATABASE_ENV: url}     # not an argument: arguments are visible to `ps`
         try:
-            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, preexec_fn=lambda: os.nice(CHILD_NICENESS))
+            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
+                                     stderr=subprocess.PIPE)
             try:
                 _, err = child.communicate(timeout=job_timeout())
             except subprocess.TimeoutExpired:
@@ -105,8 +107,11 @@ class JobRunner:
                                     "was stopped", "where": None, "accepted": None,
                                     "suggestions": ["split the catalog into smaller files"]})
                 return
+            if child.returncode == 0 and err.strip():      # the child logged a failure it settled itself
+                log.warning("batch job %s: %s", job_id, err.decode(errors="replace")[-2000:])
             if child.returncode != 0:
-                log.error("batch job %s: child exited %s: %s", job_id, child.returncode, err.decode(errors="replace")[-2000:])
+                log.error("batch job %s: child exited %s: %s", job_id, child.returncode,
+                          err.decode(errors="replace")[-2000:])
                 self._fail(job_id, {"error": "InternalError", "what": "the job stopped on an internal error; "
                                     "the server log has the details", "where": None, "accepted": None,
                                     "suggestions": []})
@@ -211,10 +216,12 @@ def run_job(store: Store, folder: Path, job_id: str, agreements: tuple[str, ...]
 
 
 def main(argv: list[str]) -> int:
-    """``python -m noodlebowl.web.jobs DATABASE_URL FOLDER JOB_ID AGREEMENTS_JSON FORMAT``"""
+    """``python -m noodlebowl.web.jobs FOLDER JOB_ID AGREEMENTS_JSON FORMAT`` (database: $NOODLEBOWL_JOB_DATABASE_URL)"""
     from noodlebowl.web.store import make_engine
 
-    url, folder, job_id, agreements, out_format = argv
+    folder, job_id, agreements, out_format = argv
+    url = os.environ[DATABASE_ENV]
+    os.nice(CHILD_NICENESS)       # the API's requests come first (set here: preexec_fn is unsafe with threads)
     wanted = json.loads(agreements)
     engine = make_engine(url)
     try:

@@ -17,9 +17,10 @@ from noodlebowl.origin.request import Costs, Material, Product, Request
 from noodlebowl.web.errors import ERROR_SCHEMA, ApiError
 from noodlebowl.web.store.repository import Principal, Store
 
-router = APIRouter(tags=["storage"], responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 404: ERROR_SCHEMA, 413: ERROR_SCHEMA,
+router = APIRouter(tags=["storage"], responses={400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA,
+                                                 404: ERROR_SCHEMA, 413: ERROR_SCHEMA,
                                                  415: ERROR_SCHEMA, 422: ERROR_SCHEMA})
-public = APIRouter(tags=["statements"], responses={400: ERROR_SCHEMA, 404: ERROR_SCHEMA})
+public = APIRouter(tags=["statements"], responses={400: ERROR_SCHEMA, 404: ERROR_SCHEMA, 422: ERROR_SCHEMA})
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="your organisation's API key")
 
 
