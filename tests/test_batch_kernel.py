@@ -192,6 +192,10 @@ def assert_same(products: list[dict], lines: list[dict]) -> int:
                 assert _dec(row["rvc_build_down"]) == d.rvc.build_down, where
                 assert _dec(row["rvc_build_up"]) == d.rvc.build_up, where
                 assert _dec(row["de_minimis_share"]) == (d.de_minimis.share if d.de_minimis else None), where
+                assert row["de_minimis_used"] == (str(d.de_minimis.used).lower() if d.de_minimis else None), where
+                assert row["rule_verified"] == (d.rule.verified if d.rule else None), where
+                assert row["reason"] == d.reason, where
+                assert (row["caveats"] or "").split(";") == (list(d.caveat_codes) or [""]), where
                 compared += 1
     assert set(got) == expected_keys
     return compared

@@ -1,8 +1,8 @@
 """Every golden case through both executors: the single request (``noodlebowl.origin.determine``) and
 the batch path (``noodlebowl.batch.run.run`` on a one-product catalog written from the request).
 
-Both answers must agree field by field: outcome, criterion, form code, rule text and row, the RVC
-figures and the de minimis share. A request the engine refuses must be rejected by the batch too.
+Both answers must agree field by field: outcome, criterion, form code, rule text, row and verification
+status, the RVC figures, the de minimis share and whether it was used, the reason and the caveat codes. A request the engine refuses must be rejected by the batch too.
 
 A case the batch path answers differently today is listed in ``DIVERGES`` with the divergence named
 (a strict xfail: when the divergence is fixed the test says so, and the entry must go).
@@ -112,14 +112,19 @@ def engine_fields(d) -> dict:
             "rule_text": d.rule.text if d.rule else None, "rule_row": d.rule.row if d.rule else None,
             "rvc_build_down": d.rvc.build_down if d.rvc else None,
             "rvc_build_up": d.rvc.build_up if d.rvc else None,
-            "de_minimis_share": d.de_minimis.share if d.de_minimis else None}
+            "de_minimis_share": d.de_minimis.share if d.de_minimis else None,
+            "de_minimis_used": str(d.de_minimis.used).lower() if d.de_minimis else None,
+            "rule_verified": d.rule.verified if d.rule else None,
+            "reason": d.reason, "caveats": list(d.caveat_codes)}
 
 
 def batch_fields(row: dict) -> dict:
     return {"outcome": row["outcome"], "criterion": row["criterion"], "form_code": row["form_code"],
             "rule_text": row["rule_text"], "rule_row": row["rule_row"],
             "rvc_build_down": _number(row["rvc_build_down"]), "rvc_build_up": _number(row["rvc_build_up"]),
-            "de_minimis_share": _number(row["de_minimis_share"])}
+            "de_minimis_share": _number(row["de_minimis_share"]), "de_minimis_used": row["de_minimis_used"],
+            "rule_verified": row["rule_verified"], "reason": row["reason"],
+            "caveats": row["caveats"].split(";") if row["caveats"] else []}
 
 
 @pytest.mark.parametrize("case", list(_cases()))

@@ -41,6 +41,7 @@ from noodlebowl.batch import plancache
 from noodlebowl.batch.memo import Memo
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.psr import TABLE_EDITION, select_rule
+from noodlebowl.origin.reasons import GAP_PREFIX, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
 
 SCALE = 10**6            # money and weights are Int64 micro-units
 STAGE = 19               # digits per long-division stage: remainder (< 9.3e18) × 10¹⁹ fits Int128
@@ -48,11 +49,15 @@ SIG_DIGITS = 28          # Python's default decimal context, which the engine di
 I128 = pl.Int128
 
 OUTPUT_COLUMNS = ["product_id", "importer", "agreement", "outcome", "criterion", "form_code", "rule_text",
-                  "rule_row", "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason", "data_version"]
+                  "rule_row", "rule_verified", "rvc_build_down", "rvc_build_up", "de_minimis_share", "de_minimis_used",
+                  "reason", "caveats", "data_version"]
 OUTPUT_SCHEMA = {"product_id": pl.String, "importer": pl.String, "agreement": pl.String, "outcome": pl.String,
                  "criterion": pl.String, "form_code": pl.String, "rule_text": pl.String, "rule_row": pl.String,
-                 "rvc_build_down": pl.String, "rvc_build_up": pl.String, "de_minimis_share": pl.String,
-                 "reason": pl.String, "data_version": pl.String}
+                 "rule_verified": pl.String, "rvc_build_down": pl.String, "rvc_build_up": pl.String,
+                 "de_minimis_share": pl.String, "de_minimis_used": pl.String, "reason": pl.String,
+                 "caveats": pl.String, "data_version": pl.String}
+CAVEAT_SEPARATOR = ";"
+FLAG_TEXT = {True: "true", False: "false"}      # yes/no result columns are text, like the others
 MANY_VALUED = ("product_id", "rvc_build_down", "rvc_build_up", "de_minimis_share")   # nearly one value per row
 SHIFT_NAME = {"chapter": "CC", "heading": "CTH", "subheading": "CTSH"}
 LEVEL_DIGITS = {"chapter": 2, "heading": 4, "subheading": 6}
@@ -177,6 +182,7 @@ class Plan:
     leaves: list[Leaf] = field(default_factory=list)
     product_codes: tuple[str, ...] = ()   # every candidate (a tariff shift must agree across them)
     shape_id: int | None = None           # plans with the same shape combine leaf states the same way
+    rule_verified: str | None = None      # the rule's verification status (RuleRef.verified)
 
 
 class _Unsupported(Exception):
@@ -184,9 +190,7 @@ class _Unsupported(Exception):
 
 
 def _compile(rule, leaves: list[Leaf]) -> Node:
-    from noodlebowl.rules import (AllOf, AnyOf, ChemicalReaction, Incomplete, Noted, OriginatingWeightShare, Process,
-                                  Split, TariffShift, ValueContent, WhollyObtained)
-    from noodlebowl.rules import format_rule
+    from noodlebowl.rules import AllOf, AnyOf, Noted, Split
 
     if isinstance(rule, Noted):
         return _compile(rule.rule, leaves)
@@ -201,24 +205,12 @@ def _compile(rule, leaves: list[Leaf]) -> Node:
         if not rule.branches and rule.otherwise is not None:
             raise _Unsupported("Split without branches")   # never parsed; left to the engine
         return Node("split", children=tuple(_compile(c, leaves) for c in candidates))
-    i = len(leaves)
-    if isinstance(rule, TariffShift):
-        leaves.append(Leaf(i, "TS", rule.level, tuple((r.start, r.end) for r in rule.exceptions),
-                           label=format_rule(rule)))
-    elif isinstance(rule, ValueContent):
-        leaves.append(Leaf(i, "VC", threshold=rule.threshold, label=f"RVC{rule.threshold}"))
-    elif isinstance(rule, WhollyObtained):
-        leaves.append(Leaf(i, "WO", label="WO"))
-    elif isinstance(rule, OriginatingWeightShare):
-        leaves.append(Leaf(i, "OW", threshold=rule.min_percent, label=f"originating weight share {rule.min_percent}%"))
-    elif isinstance(rule, Process):
-        leaves.append(Leaf(i, "U", label="process requirement not stated"))
-    elif isinstance(rule, ChemicalReaction):
-        leaves.append(Leaf(i, "U", label="chemical reaction not stated"))
-    elif isinstance(rule, Incomplete):
-        leaves.append(Leaf(i, "U", label="rule incomplete in the source"))
-    else:
+    fields = leaf_fields(rule)
+    if fields is None:
         raise _Unsupported(type(rule).__name__)
+    i = len(leaves)
+    exceptions = tuple((r.start, r.end) for r in rule.exceptions) if fields["kind"] == "TS" else ()
+    leaves.append(Leaf(i, fields["kind"], fields["level"], exceptions, fields["threshold"], fields["label"]))
     return Node("leaf", leaf=i)
 
 
@@ -305,7 +297,7 @@ def adopt_tables(saved: dict) -> None:
 def plan_tuple(plan: Plan) -> tuple:
     """What a plan holds beyond its rule tree (which depends on the rule text only): for the cache file."""
     return (plan.status, plan.product_code, plan.rule_text, plan.rule_row, plan.rule_level, plan.gap,
-            plan.product_codes)
+            plan.product_codes, plan.rule_verified)
 
 
 @cache
@@ -320,9 +312,10 @@ def _compiled(text: str) -> tuple[Node, list[Leaf]] | None:
 
 
 def plan_from_tuple(t: tuple, agreement: str, pid: int) -> Plan:
-    status, product_code, rule_text, rule_row, rule_level, gap, product_codes = t
+    status, product_code, rule_text, rule_row, rule_level, gap, product_codes, verified = t
     plan = Plan(plan_id=pid, agreement=agreement, status=status, product_code=product_code, rule_text=rule_text,
-                rule_row=rule_row, rule_level=rule_level, gap=gap, product_codes=tuple(product_codes))
+                rule_row=rule_row, rule_level=rule_level, gap=gap, product_codes=tuple(product_codes),
+                rule_verified=verified)
     if status == "rule":
         plan.tree, plan.leaves = _compiled(rule_text)
     return plan
@@ -332,7 +325,8 @@ def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
     sel = select_rule(agreement, code, edition)
     rule = sel.rule
     common = dict(plan_id=pid, agreement=agreement, rule_text=rule.text if rule else None,
-                  rule_row=rule.row if rule else None, rule_level=rule.level if rule else None, gap=sel.gap)
+                  rule_row=rule.row if rule else None, rule_level=rule.level if rule else None, gap=sel.gap,
+                  rule_verified=rule.verified if rule else None)
     single = len(sel.product_codes) == 1 and len(sel.product_codes[0]) == 6
     # several candidates sharing one rule (a transposition split): the engine's tariff shift needs the
     # same verdict for every candidate, which the kernel evaluates like several material candidates
@@ -419,31 +413,15 @@ def _pattern(plan: Plan, key: int) -> tuple:
     states = states_of(key, len(plan.leaves))
     outcome, parts, dm, share = _combine(plan.tree, states, plan.leaves)
     crit, form = _templates(plan.agreement, parts, plan.rule_level) if outcome == "Q" else (None, None)
-    wanted = {"D": "D", "U": "U"}.get(outcome)
-    reasons = sorted({_leaf_reason(leaf, states[leaf.index]) for leaf in plan.leaves
-                      if states[leaf.index] == wanted}) if wanted else []
-    if outcome == "U" and any(n.op == "split" for n in _nodes(plan.tree)) and not reasons:
-        reasons = ["the rule differs by product description and its branches give different answers"]
-    return OUTCOME_NAME[outcome], crit, form, dm, "; ".join(reasons) or None, share
+    reason = rule_reason(outcome, [(leaf.kind, leaf.label, leaf.threshold) for leaf in plan.leaves], states,
+                         any(n.op == "split" for n in _nodes(plan.tree)))
+    return OUTCOME_NAME[outcome], crit, form, dm, reason, share
 
 
 def _nodes(node: Node):
     yield node
     for c in node.children:
         yield from _nodes(c)
-
-
-def _leaf_reason(leaf: Leaf, state: str) -> str:
-    if leaf.kind == "TS":
-        return f"{leaf.label} not met beyond de minimis" if state == "D" else \
-            f"{leaf.label}: material HS code or weight missing"
-    if leaf.kind == "VC":
-        return f"RVC below {leaf.threshold}%"
-    if leaf.kind == "WO":
-        return "WO required: non-originating materials used" if state == "D" else "WO: not stated"
-    if leaf.kind == "OW":
-        return f"{leaf.label} not met" if state == "D" else f"{leaf.label}: material weights missing"
-    return leaf.label
 
 
 # --- routes and provisions -------------------------------------------------------------------
@@ -520,14 +498,15 @@ def _plan_row(key: int):
     codes = [int(c) for c in plan.product_codes] or None
     yield (key, plan.shape_id, plan.status,
            int(plan.product_code) if plan.product_code and len(plan.product_code) == 6 else None,
-           codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.gap,
+           codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.rule_level, plan.rule_verified, plan.gap,
            *(_leaf_flags(plan.rule_text) if plan.status == "rule" else (False, False, False)))
 
 
 _plan_table = Memo(["plan_key"],
                     {"plan_key": pl.Int64, "shape_id": pl.Int64,
                      "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64), "pn": pl.Int64,
-                     "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String,
+                     "rule_text": pl.String, "rule_row": pl.String, "rule_level": pl.String,
+                     "rule_verified": pl.String, "gap": pl.String,
                      "has_ts": pl.Boolean, "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
 
 
@@ -704,9 +683,12 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         bu_part=c("vom") + c("costs_total"),
         dm_part=pl.when(~c("pe") & (c("status") == "rule")).then(c("share_val")),
         reason=pl.when(c("pe")).then(pl.lit(None, pl.String))
-        .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
+        .when(c("status") == "gap").then(pl.lit(GAP_PREFIX) + c("gap"))
         .otherwise(c("pattern_reason")),
+        de_minimis_used=pl.when(~c("pe") & (c("status") == "rule") & c("share_val").is_not_null())
+        .then(pl.when(c("dm_used")).then(pl.lit(FLAG_TEXT[True])).otherwise(pl.lit(FLAG_TEXT[False]))),
     )
+    pa = pa.with_columns(caveats=_caveats(pa))
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
         pa = pa[np.flatnonzero(~to_engine)]
@@ -715,9 +697,10 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     text = exact_percent(pl.concat([parts["bd_part"], parts["bu_part"], parts["dm_part"]]),
                          pl.concat([parts["fob"]] * 3))
     kernel = pa.select(
-        "pidx", "agreement", "a_idx", "outcome", "criterion", "form_code", "rule_text", "rule_row",
+        "pidx", "agreement", "a_idx", "outcome", "criterion", "form_code", "rule_text", "rule_row", "rule_verified",
         rvc_build_down=text.slice(0, pa.height), rvc_build_up=text.slice(pa.height, pa.height),
-        de_minimis_share=text.slice(2 * pa.height, pa.height), reason="reason")
+        de_minimis_share=text.slice(2 * pa.height, pa.height), de_minimis_used="de_minimis_used", reason="reason",
+        caveats="caveats")
     if engine_rows is not None:
         kernel = pl.concat([kernel, fallback(engine_rows, products, lines).drop("product_id").with_columns(
             a_idx=c("agreement").replace_strict(A_INDEX, return_dtype=pl.Int64))], how="align")
@@ -725,6 +708,21 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 7. per importer, ordered by product, importer and agreement: each row takes its (product,
     #    agreement)'s answer; an agreement whose entry into force is uncertain never qualifies outright
     return _per_importer(rows, kernel, products, version)
+
+
+def _caveats(pa: pl.DataFrame) -> pl.Series:
+    """The caveat codes (origin.reasons.caveat_codes) of each (product, agreement) row, worked out per
+    distinct (path, verification, level, outcome): a catalog has a handful. The batch has no facts; an
+    uncertain entry into force is added per importer (_per_importer)."""
+    c = pl.col
+    keys = pa.select(path=pl.when(c("pe")).then(pl.lit("pe")).when(c("status") == "gap").then(pl.lit("gap"))
+                     .otherwise(pl.lit("rule")), verified=c("rule_verified"), level=c("rule_level"),
+                     qualifies=(c("outcome") == "qualifies").fill_null(False))
+    distinct = keys.unique()
+    codes = distinct.with_columns(caveats=pl.Series(
+        [CAVEAT_SEPARATOR.join(caveat_codes(p, v, lv, q, False, False)) or None for p, v, lv, q in distinct.rows()],
+        dtype=pl.String))
+    return keys.join(codes, on=list(keys.columns), how="left", maintain_order="left", nulls_equal=True)["caveats"]
 
 
 def _engine_products(lines: pl.DataFrame, n_products: int) -> np.ndarray:
@@ -743,6 +741,10 @@ def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
     at[table_keys] = np.arange(len(table_keys))
     row = at[keys]
     return pl.Series(row).set(pl.Series(row < 0), None)
+
+
+# the code an uncertain entry into force adds to a qualifying answer's caveats
+_UNCERTAIN_CODE = caveat_codes("facts", None, None, True, True, True)[0]
 
 
 def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFrame, version: str) -> pl.DataFrame:
@@ -770,7 +772,10 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
             outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(c("outcome")),
             criterion=pl.when(uncertain).then(None).otherwise(c("criterion")),
             form_code=pl.when(uncertain).then(None).otherwise(c("form_code")),
-            reason=pl.when(uncertain).then(pl.lit("entry into force uncertain for this route")).otherwise(c("reason")))
+            reason=pl.when(uncertain).then(pl.lit(UNCERTAIN_ENTRY)).otherwise(c("reason")),
+            caveats=pl.when(uncertain).then(pl.concat_str([c("caveats"), pl.lit(_UNCERTAIN_CODE)],
+                                                          separator=CAVEAT_SEPARATOR, ignore_nulls=True))
+            .otherwise(c("caveats")))
     return out if out.schema == OUTPUT_SCHEMA else out.cast(OUTPUT_SCHEMA)
 
 
@@ -1102,8 +1107,8 @@ def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) ->
         d = determine_one(request, Route(r["agreement"], True, "batch", parties(r["agreement"])))
         out.append({"pidx": r["pidx"], **answer_row(p["product_id"], d)})
     return pl.DataFrame(out, schema={"pidx": pl.Int64} | {k: OUTPUT_SCHEMA[k] for k in (
-        "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
-        "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason")})
+        "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row", "rule_verified",
+        "rvc_build_down", "rvc_build_up", "de_minimis_share", "de_minimis_used", "reason", "caveats")})
 
 
 def _costs(product: dict) -> dict:
@@ -1126,18 +1131,9 @@ def answer_row(product_id: str, d) -> dict:
     return {"product_id": product_id, "agreement": d.agreement, "outcome": d.outcome.value,
             "criterion": d.criterion, "form_code": d.form_code,
             "rule_text": d.rule.text if d.rule else None, "rule_row": d.rule.row if d.rule else None,
+            "rule_verified": d.rule.verified if d.rule else None,
             "rvc_build_down": _plain(d.rvc.build_down) if d.rvc else None,
             "rvc_build_up": _plain(d.rvc.build_up) if d.rvc else None,
             "de_minimis_share": _plain(d.de_minimis.share) if d.de_minimis else None,
-            "reason": engine_reason(d)}
-
-
-def engine_reason(d) -> str | None:
-    """A short reason for a determination that does not qualify (from its failing checks)."""
-    if d.outcome.value == "qualifies":
-        return None
-    wanted = d.outcome
-    names = [c.check for c in d.checks if c.result == wanted and c.check not in ("in_force",)]
-    if not names:
-        return None
-    return "; ".join(dict.fromkeys(names))
+            "de_minimis_used": FLAG_TEXT[d.de_minimis.used] if d.de_minimis else None,
+            "reason": d.reason, "caveats": CAVEAT_SEPARATOR.join(d.caveat_codes) or None}

@@ -80,6 +80,8 @@ class Determination(_Model):
     caveats: list[str]
     data_version: str
     summary: str                   # one sentence a trader can read
+    reason: str | None = None      # why it does not qualify, in short (the batch `reason` column's words)
+    caveat_codes: list[str] = []   # the caveats as codes (origin.reasons.caveat_codes), as in batch results
 
 
 _CHECK_FIELDS = tuple(Check.model_fields)

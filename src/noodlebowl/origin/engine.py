@@ -19,6 +19,8 @@ from noodlebowl.origin.answer import (
 )
 from noodlebowl.origin.provisions_view import origin_provisions
 from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
+from noodlebowl.origin.reasons import VERIFICATION_CAVEAT
+from noodlebowl.origin import reasons
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
 MODELLED = ("ATIGA", "ACFTA", "RCEP")
@@ -31,15 +33,6 @@ MINIMAL_OPERATIONS = {"RCEP": "RCEP Art. 3.6", "ATIGA": "ATIGA Art. 31", "ACFTA"
 WHOLLY_OBTAINED = {"RCEP": "RCEP Art. 3.2(a), 3.3", "ATIGA": "ATIGA Art. 26(a), 27",
                    "ACFTA": "ACFTA Annex 1 Art. 2(a), 3"}
 CUMULATION = {"RCEP": "RCEP Art. 3.4(1)", "ATIGA": "ATIGA Art. 30(1)", "ACFTA": "ACFTA Annex 1 Art. 5"}
-VERIFICATION_CAVEAT = {
-    "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
-                   "it is not verified against the official English text.",
-    "unverified": "The rule was transcribed from a Vietnamese implementing circular and is NOT verified; "
-                  "check it against the official text before relying on it.",
-    "transcribed": "The rule was transcribed from a Vietnamese implementing circular and is not verified.",
-}
-
-
 @dataclass(frozen=True)
 class Route:
     agreement: str
@@ -218,11 +211,16 @@ def determine_one(request: Request, route: Route) -> Determination:
     cumulated = any(c.check == "cumulation" for c in checks)
 
     def answer(outcome: Outcome, parts: list[tuple[str, str]], summary: str, rule: RuleRef | None = None,
-               dm: DeMinimis | None = None, used_dm: bool = False) -> Determination:
+               dm: DeMinimis | None = None, used_dm: bool = False, path: str = "facts",
+               reason: str | None = None) -> Determination:
+        codes = reasons.caveat_codes(path, rule.verified if rule else None, rule.level if rule else None,
+                                     outcome is Outcome.qualifies, "minimal_operations_only" in facts,
+                                     route.in_force is None)
         if route.in_force is None and outcome is Outcome.qualifies:
             outcome = Outcome.undetermined
+            reason = reasons.UNCERTAIN_ENTRY
             caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
-        return Determination(
+        return Determination(reason=reason, caveat_codes=list(codes),
             agreement=agreement, in_force=route.in_force, outcome=outcome,
             criterion=_criterion(parts) if outcome is Outcome.qualifies else None,
             form_code=_form_code(agreement, parts, rule, cumulated, used_dm) if outcome is Outcome.qualifies else None,
@@ -236,7 +234,8 @@ def determine_one(request: Request, route: Route) -> Determination:
                             detail="only minimal operations take place in the exporting country; they confer "
                                    "no origin, whatever the rule"))
         return answer(Outcome.does_not_qualify, [], f"Not originating under {agreement}: minimal operations "
-                                                    f"only ({MINIMAL_OPERATIONS[agreement]}).")
+                                                    f"only ({MINIMAL_OPERATIONS[agreement]}).",
+                      reason=reasons.MINIMAL_OPERATIONS_ONLY)
     if facts.get("wholly_obtained") is True:
         checks.append(trusted_check(check="wholly_obtained", article=WHOLLY_OBTAINED[agreement], result=Outcome.qualifies,
                             detail="the producer states the good is wholly obtained or produced in "
@@ -254,12 +253,14 @@ def determine_one(request: Request, route: Route) -> Determination:
         if "minimal_operations_only" not in facts:
             caveats.append(_minimal_ops_caveat(agreement))
         return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively "
-                                                         "from originating materials (PE).", selection.rule)
+                                                         "from originating materials (PE).", selection.rule,
+                      path="pe")
     if selection.rule is None:
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
                             result=Outcome.undetermined, detail=selection.gap or "no rule found"))
-        return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: {selection.gap}.")
+        return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: {selection.gap}.", path="gap",
+                      reason=reasons.gap_reason(selection.gap))
     rule = selection.rule
     tree = _parse(rule.text)
     figures = figures.model_copy(update={"threshold": _thresholds(tree)})
@@ -291,7 +292,19 @@ def determine_one(request: Request, route: Route) -> Determination:
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
-    return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used, path="rule",
+                  reason=_rule_reason(result, tree))
+
+
+def _rule_reason(result: ev.Result, tree) -> str | None:
+    """The shared reason vocabulary (origin.reasons) from the states of the rule's leaves."""
+    from noodlebowl.rules import Split, walk
+
+    leaves = [reasons.leaf_fields(node) for node, _ in result.leaves]
+    return reasons.rule_reason(reasons.OUTCOME_STATE[result.outcome.value],
+                               [(f["kind"], f["label"], f["threshold"]) for f in leaves],
+                               "".join(reasons.OUTCOME_STATE[o.value] for _, o in result.leaves),
+                               any(isinstance(n, Split) for n in walk(tree)))
 
 
 def _minimal_ops_caveat(agreement: str) -> str:

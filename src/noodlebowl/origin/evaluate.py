@@ -76,6 +76,8 @@ class Result:
     de_minimis_share: Decimal | None = None
     de_minimis_weight_share: Decimal | None = None
     de_minimis_used: bool = False
+    # every leaf evaluated, in the rule's order, with its outcome (for the shared reason: origin.reasons)
+    leaves: list[tuple[object, Outcome]] = field(default_factory=list)
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -406,11 +408,12 @@ def split(node: Split, ctx: Context) -> Result:
         merged.caveats.append("The rule differs by product description, but every branch gives the same answer.")
         return merged
     descriptions = [b.description for b in node.branches]
-    return Result(Outcome.undetermined, [], [trusted_check(
+    return Result(Outcome.undetermined, [], leaves=[leaf for r in results for leaf in r.leaves], checks=[trusted_check(
         check="split_rule", article=f"{ctx.agreement} PSR", result=Outcome.undetermined,
         detail="the rule differs by product description (" + "; ".join(descriptions)
                + ") and the branches give different answers")],
-        [_question(ctx, b.key, f"Is the product {b.description}?", ["true", "false"]) for b in node.branches])
+        questions=[_question(ctx, b.key, f"Is the product {b.description}?", ["true", "false"])
+                   for b in node.branches])
 
 
 def noted(node: Noted, ctx: Context) -> Result:
@@ -422,6 +425,7 @@ def noted(node: Noted, ctx: Context) -> Result:
 def _merge(results: list[Result]) -> Result:
     merged = Result(Outcome.undetermined)
     for r in results:
+        merged.leaves.extend(r.leaves)
         merged.checks.extend(r.checks)
         merged.questions.extend(q for q in r.questions if q not in merged.questions)
         merged.caveats.extend(c for c in r.caveats if c not in merged.caveats)
@@ -442,5 +446,11 @@ DISPATCH = {
 }
 
 
+LEAVES = (WhollyObtained, TariffShift, ValueContent, ChemicalReaction, Process, OriginatingWeightShare, Incomplete)
+
+
 def evaluate(rule, ctx: Context) -> Result:
-    return DISPATCH[type(rule)](rule, ctx)
+    result = DISPATCH[type(rule)](rule, ctx)
+    if isinstance(rule, LEAVES):
+        result.leaves = [(rule, result.outcome)]
+    return result
