@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from noodlebowl.batch import catalog, kernel
 from noodlebowl.errors import NoodlebowlError
 from noodlebowl.origin import determine
-from noodlebowl.origin.request import Costs, Material, Product, Request
+from noodlebowl.origin.request import Costs, Material, Product, Request, facts_from_text
 
 EXPORTERS = ["VN", "TH", "SG", "MY", "CN", "KR", "JP", "ID"]
 IMPORTERS = ["CN", "JP", "KR", "VN", "TH", "MY", "AU", "IN", "PH"]
@@ -108,7 +108,9 @@ def random_catalog(seed: int, n: int, only: tuple[str, ...] = ()) -> tuple[list[
             "exporter": rng.choice(EXPORTERS), "importer": ";".join(rng.sample(IMPORTERS, rng.choice([1, 1, 2]))),
             "date": rng.choice(DATES), "fob": f"{fob:f}", "currency": "USD",
             "weight_kg": rng.choice(["", "1.5", "0.2", "12"]),
-            **{c: (_money(rng, fob / 10) if has_costs or rng.random() < 0.2 else "") for c in catalog.COSTS}})
+            **{c: (_money(rng, fob / 10) if has_costs or rng.random() < 0.2 else "") for c in catalog.COSTS},
+            "facts": flags.choice([""] * 12 + ["minimal_operations_only=no", "minimal_operations_only=yes",
+                                               "wholly_obtained=true", "chemical_reaction=false; wholly_obtained=0"])})
         budget = fob
         for j in range(rng.randint(0, 8)):
             value = Decimal(_money(rng, budget / 2))
@@ -155,6 +157,7 @@ def engine_request(product: dict, lines: list[dict], importer: str) -> Request:
                                   invoiced_separately=m.get("invoiced_separately") in ("true", "yes"),
                                   customary=m.get("customary") not in ("no", "0", "false")))
     return Request(exporter=product["exporter"], importer=importer, date=product["date"],
+                   facts=facts_from_text(product.get("facts") or ""),
                    product=Product(hs=product["hs"], edition=product["edition"], fob=Decimal(product["fob"]),
                                    weight_kg=Decimal(product["weight_kg"]) if product["weight_kg"] else None),
                    costs=Costs(**costs), materials=materials)

@@ -20,9 +20,10 @@ import polars as pl
 from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import InvalidRequest
 from noodlebowl.origin.engine import MODELLED
+from noodlebowl.origin.request import YES_NO
 
 PRODUCT_COLUMNS = ["product_id", "hs", "edition", "exporter", "importer", "date", "fob", "currency", "weight_kg",
-                   "direct_labour", "direct_overhead", "profit", "other"]
+                   "direct_labour", "direct_overhead", "profit", "other", "facts"]
 PRODUCT_REQUIRED = ["product_id", "hs", "exporter", "importer", "fob"]
 BOM_COLUMNS = ["product_id", "material", "hs", "origin", "originating", "value", "weight_kg", "kind",
                "regional_content_percent", "invoiced_separately", "customary"]
@@ -34,7 +35,7 @@ MAX_INTEGER_DIGITS = 12        # 10¹² currency units: sums and Int128 products
 REJECT_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "reason": pl.String}
 # yes/no columns of a BOM line (origin.request.Material), and their value when blank
 FLAGS = {"invoiced_separately": False, "customary": True}
-FLAG_TEXT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+FLAG_TEXT = YES_NO
 # ASCII digits only: a regex \d also matches other scripts' digits, which the decimal cast cannot read
 _NUMBER = r"^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$"
 
@@ -258,6 +259,18 @@ def _hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
 
 
 @cache
+def facts_read(text: str) -> tuple[str | None, str | None]:
+    """(the facts as normalised text, None) or (None, the problem) for a facts cell (request.facts_from_text)."""
+    from noodlebowl.origin.request import facts_from_text
+
+    try:
+        facts = facts_from_text(text)
+    except ValueError as exc:
+        return None, f"{exc}; write key=value pairs separated by ';'"
+    return (";".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in facts.items()) or None), None
+
+
+@cache
 def country_problem(text: str) -> str | None:
     from noodlebowl.countries import country
     from noodlebowl.errors import NoodlebowlError
@@ -322,6 +335,13 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
             .join(importer_problem, on="row", how="left")
     else:       # the usual catalog: every country known, no joins
         df = df.with_columns(exporter_problem=pl.lit(None, pl.String), importer_problem=pl.lit(None, pl.String))
+    written = df.filter(~_blank("facts"))["facts"].unique().to_list()
+    read = {text: facts_read(text) for text in written}
+    df = df.with_columns(
+        facts_text=pl.col("facts").replace_strict({t: r[0] for t, r in read.items()}, default=None,
+                                                  return_dtype=pl.String),
+        facts_problem=pl.col("facts").replace_strict({t: r[1] for t, r in read.items()}, default=None,
+                                                     return_dtype=pl.String))
     duplicate = pl.col("product_id").is_duplicated() & (pl.col("row") != pl.col("row").min().over("product_id"))
     checks = {
         "product_id": pl.when(_blank("product_id")).then(pl.lit("missing value"))
@@ -334,6 +354,7 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         .then(pl.lit("the importer is the exporter's country; a preference needs two countries"))
         .otherwise(pl.col("importer_problem")),
         "date": pl.when(pl.col("date_value").is_null()).then(pl.lit("not a date: write YYYY-MM-DD")),
+        "facts": pl.col("facts_problem"),
     }
     # numbers: one compiled pass gives the units and a "surely fine" flag; the full check (which writes
     # the reason) runs on the other rows only
@@ -366,7 +387,7 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         "row", "product_id", "hs6", "edition", "exporter", "importers", pl.col("date_value").alias("date"),
         pl.col("hs").alias("hs_text"), pl.col("_units_fob").alias("fob"), pl.col("_units_weight_kg").alias("weight"),
         pl.when(pl.all_horizontal(c.is_not_null() for c in costs)).then(pl.sum_horizontal(costs))
-        .otherwise(None).alias("costs_total"))
+        .otherwise(None).alias("costs_total"), pl.col("facts_text").alias("facts"))
     return valid, rejects
 
 

@@ -521,7 +521,7 @@ _pattern_table = Memo(["shape_id", "key"],
 
 PRODUCT_SCHEMA = {"product_id": pl.String, "hs6": pl.String, "edition": pl.String, "exporter": pl.String,
                   "importers": pl.List(pl.String), "date": pl.Date, "fob": pl.Int64, "weight": pl.Int64,
-                  "costs_total": pl.Int64}
+                  "costs_total": pl.Int64, "facts": pl.String}
 # BOM lines as the kernel reads them (catalog.validate_lines): mcode is a 6-digit code as an integer (null:
 # unknown, or ``odd`` — a code of fewer digits, left to the engine — with the text in mhs); origin_id and
 # exporter ids index ORIGINS; decl has a bit per agreement the line is declared originating under
@@ -602,7 +602,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     if products.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     products = products.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pidx"),
-                               *(c(name).cast(dtype) for name, dtype in PRODUCT_SCHEMA.items()))
+                               *((c(name) if name in products.columns else pl.lit(None)).cast(dtype).alias(name)
+                                 for name, dtype in PRODUCT_SCHEMA.items()))
 
     # 1. routes: (product, importer, agreement, in_force) — per distinct (exporter, importer, date)
     pairs = products.select("pidx", "exporter", "date", importer="importers").explode("importer")
@@ -641,7 +642,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0)
     is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
     to_engine = ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy() | (is_rule & sums["odd_code"][at]))
-    to_engine |= _engine_products(lines, products.height)[at[1]]
+    # facts (the catalog's facts column) are read by the engine alone
+    to_engine |= (_engine_products(lines, products.height) | products["facts"].is_not_null().to_numpy())[at[1]]
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
@@ -1062,9 +1064,12 @@ def build_request(product: dict, materials: list[dict], importer: str, agreement
     """The single-request :class:`Request` equivalent to a catalog product (used by the fallback and tests)."""
     from noodlebowl.origin.request import Costs, Material, Product, Request
 
+    from noodlebowl.origin.request import facts_from_text
+
     costs = product.get("costs") or {}
     return Request(
         exporter=product["exporter"], importer=importer, date=product["date"], agreements=agreements,
+        facts=facts_from_text(product.get("facts") or ""),
         product=Product(hs=product["hs6"], edition=product["edition"], fob=units_to_decimal(product["fob"]),
                         weight_kg=units_to_decimal(product.get("weight"))),
         costs=Costs(**{k: units_to_decimal(v) for k, v in costs.items()}),

@@ -94,9 +94,12 @@ def rule_for_code(agreement: str, code6: str) -> RuleChoice:
     return RuleChoice(code6, None, f"no {agreement} rule for {code6} in the data")
 
 
+ANSWER_KEY_PREFIX = "product.hs_"
+
+
 def answer_key(agreement: str) -> str:
     """The `facts` key that settles a split transposition for this agreement's table."""
-    return f"product.hs_{TABLE_EDITION[agreement].lower()}"
+    return f"{ANSWER_KEY_PREFIX}{TABLE_EDITION[agreement].lower()}"
 
 
 @cache
