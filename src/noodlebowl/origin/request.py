@@ -149,6 +149,12 @@ class Material(_Strict):
         return bool(self.originating)
 
 
+# One schema for a bill-of-materials line — the YAML request, the web upload and the catalog's BOM file
+# all read these columns (a catalog names the line's ``name`` column ``material``); a column outside
+# them is reported, never silently dropped.
+BOM_LINE_FIELDS = tuple(Material.model_fields)
+
+
 class Request(_Strict):
     exporter: str = Field(description="country of final production (ISO alpha-2)")
     importer: str

@@ -14,10 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from noodlebowl.origin.request import Material
+from noodlebowl.origin.request import BOM_LINE_FIELDS, Material
 
-COLUMNS = ("name", "hs", "origin", "originating", "value", "weight_kg", "kind", "currency",
-           "invoiced_separately", "customary", "regional_content_percent")
+COLUMNS = BOM_LINE_FIELDS       # the one BOM line schema (origin.request)
 REQUIRED = ("name", "value")
 MAX_ROWS = 5000
 CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
