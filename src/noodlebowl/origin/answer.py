@@ -27,6 +27,7 @@ class Check(_Model):
     detail: str                   # the reasoning in one sentence, figures included
     subject: str | None = None    # the material or option concerned
     data: str | None = None       # the data row relied on (file:line)
+    part: str | None = None       # the part of the rule the check tests, as the rule writes it (e.g. "CTH")
 
 
 class Question(_Model):

@@ -160,12 +160,12 @@ def tariff_shift(node: TariffShift, ctx: Context) -> Result:
             continue
         verdict = _material_shift(m, ctx, node)
         if verdict is True:
-            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.qualifies, subject=m.name,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, part=rule_text, result=Outcome.qualifies, subject=m.name,
                                 detail=f"non-originating {m.name} ({'/'.join(m.codes)}) → good "
                                        f"({'/'.join(ctx.product_codes)}): the change required by {rule_text} is made"))
         elif verdict is False:
             failing.append(m)
-            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.does_not_qualify,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, part=rule_text, result=Outcome.does_not_qualify,
                                 subject=m.name,
                                 detail=f"non-originating {m.name} ({'/'.join(m.codes)}) does not make the change "
                                        f"required by {rule_text} into the good ({'/'.join(ctx.product_codes)})"))
@@ -173,7 +173,7 @@ def tariff_shift(node: TariffShift, ctx: Context) -> Result:
             unknown.append(m)
             why = "its HS code is not given" if m.codes is None else \
                 f"its code ({'/'.join(m.codes)}) does not settle the change required by {rule_text}"
-            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.undetermined,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, part=rule_text, result=Outcome.undetermined,
                                 subject=m.name, detail=f"non-originating {m.name}: {why}"))
     result = Result(Outcome.qualifies, [("CTC", name)], checks)
     if not failing and not unknown:
