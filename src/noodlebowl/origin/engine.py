@@ -93,7 +93,7 @@ def _material_codes(m: Material, index: int, edition: str, table_edition: str,
 
 
 def _views(request: Request, agreement: str, parties: frozenset[str], table_edition: str,
-           caveats: list[str], checks: list[Check]) -> tuple[ev.MaterialView, ...]:
+           caveats: list[str], checks: list[Check], provisions: ev.Provisions) -> tuple[ev.MaterialView, ...]:
     views = []
     edition = request.product.edition
     for i, m in enumerate(request.materials):
@@ -117,11 +117,12 @@ def _views(request: Request, agreement: str, parties: frozenset[str], table_edit
         # originating, so they add nothing to VNM — nor to VOM, as their cost is already in overhead.
         counts_for_rvc = m.kind not in (MaterialKind.packing, MaterialKind.indirect)
         value = Decimal(0) if originating else m.value
-        if (not originating and agreement == "ATIGA" and m.regional_content_percent is not None
-                and Decimal(20) <= m.regional_content_percent < Decimal(40) and m.origin in parties):
-            # ATIGA Art. 30(2) and Annex 6: partial cumulation in proportion to the material's ASEAN content.
+        band = provisions.partial_cumulation
+        if (not originating and band is not None and m.regional_content_percent is not None
+                and band[0] <= m.regional_content_percent < band[1] and m.origin in parties):
+            # partial cumulation (ATIGA Art. 30(2), Annex 6) in proportion to the material's regional content
             value = m.value * (100 - m.regional_content_percent) / 100
-            checks.append(trusted_check(check="partial_cumulation", article="ATIGA Art. 30(2), Annex 6",
+            checks.append(trusted_check(check="partial_cumulation", article=provisions.partial_cumulation_article,
                                 result=Outcome.qualifies, subject=m.name,
                                 detail=f"{m.name} has {m.regional_content_percent} % ASEAN content: "
                                        f"{ev.display(m.value - value)} of its value counts as originating"))
@@ -201,7 +202,7 @@ def determine_one(request: Request, route: Route) -> Determination:
                                  detail=route.reason)]
     caveats: list[str] = []
     needed: list[Question] = []
-    views = _views(request, agreement, route.parties, table_edition, caveats, checks)
+    views = _views(request, agreement, route.parties, table_edition, caveats, checks, provisions)
     vnm, vom = _rvc_values(request, views)
     fob = request.product.fob
     costs_total = request.costs.total() if request.costs.complete else None

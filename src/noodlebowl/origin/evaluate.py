@@ -35,6 +35,10 @@ class Provisions:
     rvc_article: str
     rvc_method_articles: dict[str, str]
     ctc_article: str
+    # partial cumulation (ATIGA Art. 30(2)): a non-originating material of a party whose regional
+    # content is in [low, high) counts in proportion to it; None where the agreement has none
+    partial_cumulation: tuple[Decimal, Decimal] | None = None
+    partial_cumulation_article: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ def origin_provisions(agreement: str, on: dt.date) -> Provisions:
 
     chapters = get("de_minimis.weight_chapters").value
     methods = get("rvc.methods")
+    partial = get("cumulation.partial")
+    band = (None if not isinstance(partial.value, dict) else
+            (_number(partial.value["min_rvc_percent"]), _number(partial.value["max_rvc_percent_exclusive"])))
     return Provisions(
         agreement=agreement,
         de_minimis_value_percent=_number(get("de_minimis.value_percent").value),
@@ -33,4 +36,6 @@ def origin_provisions(agreement: str, on: dt.date) -> Provisions:
         rvc_article=methods.article,
         rvc_method_articles={m["method"]: m["article"] for m in methods.value},
         ctc_article=get("psr.ctc_non_originating_only").article,
+        partial_cumulation=band,
+        partial_cumulation_article=partial.article,
     )
