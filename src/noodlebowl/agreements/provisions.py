@@ -182,6 +182,17 @@ def provision(agreement: str, key: str, on: dt.date | str) -> Provision:
                      description=param.description, note=dated.note)
 
 
+def latest(agreement: str, key: str) -> Provision:
+    """The newest value of a provision: for wording no determination's outcome depends on (the text of
+    a question), where no date is at hand. Determinations use :func:`provision` as of their date."""
+    name = _agreement(agreement)
+    params = _file(name).parameters
+    if key not in params:
+        raise InvalidRequest(f"unknown provision key {key!r} for {name}", where="provision",
+                             accepted=", ".join(params))
+    return provision(name, key, max(params[key].values))
+
+
 def provisions(agreement: str, on: dt.date | str) -> dict[str, Provision]:
     """Every provision of ``agreement`` in force on ``on`` (keys with no value yet are left out)."""
     name = _agreement(agreement)
