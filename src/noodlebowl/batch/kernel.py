@@ -41,6 +41,7 @@ from noodlebowl.batch import plancache
 from noodlebowl.batch.memo import Memo
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.psr import TABLE_EDITION, select_rule
+from noodlebowl.origin import criteria
 from noodlebowl.origin.reasons import GAP_PREFIX, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
 
 SCALE = 10**6            # money and weights are Int64 micro-units
@@ -357,7 +358,7 @@ def _combine(node: Node, states: str, leaves: list[Leaf]
         leaf, state = leaves[node.leaf], states[node.leaf]
         share = node.leaf if leaf.kind == "TS" and state != "Q" else None
         if state in "QM":
-            part = ("CTC", SHIFT_NAME[leaf.level]) if leaf.kind == "TS" else ("RVC", "{r}")
+            part = ("CTC", SHIFT_NAME[leaf.level]) if leaf.kind == "TS" else ("RVC", criteria.PLACEHOLDER)
             return "Q", ([] if leaf.kind == "OW" else [part]), state == "M", share
         return state, [], False, share
     results = [_combine(c, states, leaves) for c in node.children]
@@ -381,26 +382,56 @@ def _combine(node: Node, states: str, leaves: list[Leaf]
     return "Q", [p for r in results for p in r[1]], any(r[2] for r in results), last_share
 
 
-_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
 OUTCOME_NAME = {"Q": "qualifies", "D": "does_not_qualify", "U": "undetermined"}
+PE_PARTS = "PE\tPE"          # the criterion parts of a good produced exclusively from originating materials
 
 
-def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> tuple[str | None, str | None]:
-    """Criterion and form-code templates (``{r}``: the RVC percentage, floored) — the engine's
-    ``_criterion`` and ``_form_code`` without the RCEP ACU/DMI suffixes."""
-    if not parts:
+def _encode_parts(parts: list[tuple[str, str]]) -> str | None:
+    """Criterion parts (kind, label) as one text (joined per distinct value, then decoded once)."""
+    return "\n".join(f"{k}\t{v}" for k, v in parts) or None
+
+
+def _decode_parts(text: str) -> list[tuple[str, str]]:
+    return [tuple(p.split("\t")) for p in text.split("\n")]
+
+
+# the proof-of-origin conventions in force (origin.criteria.CriterionBox), by id: few per process
+_BOXES: list = []
+_BOX_ID: dict = {}
+
+
+def _box_id(box) -> int:
+    with _TABLES_LOCK:
+        if box not in _BOX_ID:
+            _BOXES.append(box)
+            _BOX_ID[box] = len(_BOXES) - 1
+        return _BOX_ID[box]
+
+
+@cache
+def _templates(box_id: int, parts: str | None, rule_level: str | None, de_minimis: bool, cumulated: bool
+               ) -> tuple[str | None, str | None]:
+    """Criterion and form-code templates (``{r}``: the RVC percentage, floored), by the one function
+    every path uses (origin.criteria) with the agreement's conventions from its YAML."""
+    if parts is None:
         return None, None
-    parts = sorted(parts, key=lambda p: _ORDER[p[0]])
-    criterion = " + ".join("RVC {r}%" if k == "RVC" else v for k, v in parts)
-    kinds = [k for k, _ in parts]
-    if agreement == "RCEP":
-        form = ", ".join(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
-                                        "SP": "CTC"}[k] for k in kinds))
-    elif agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule_level != "general":
-        form = "PSR"
-    else:
-        form = " + ".join("{r}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts)
-    return criterion, form
+    box, decoded = _BOXES[box_id], _decode_parts(parts)
+    return criteria.criterion(box, decoded), criteria.form_code(box, decoded, rule_level, cumulated, de_minimis)
+
+
+def _criterion_templates(pa: pl.DataFrame) -> pl.DataFrame:
+    """crit_tpl and form_tpl of each (product, agreement) row, worked out per distinct (conventions,
+    criterion parts, rule level, de minimis used, accumulation) — a chunk has a few hundred."""
+    c = pl.col
+    keys = pa.select(box=c("box_id"), parts=pl.when(c("pe")).then(pl.lit(PE_PARTS)).otherwise(c("parts")),
+                     level=c("rule_level"), dm=c("dm_used").fill_null(False) & ~c("pe"),
+                     cumulated=c("cumulated").cast(pl.Boolean))
+    distinct = keys.unique()
+    made = [_templates(*row) for row in distinct.rows()]
+    table = distinct.with_columns(crit_tpl=pl.Series([m[0] for m in made], dtype=pl.String),
+                               form_tpl=pl.Series([m[1] for m in made], dtype=pl.String))
+    return keys.join(table, on=keys.columns, how="left", maintain_order="left", nulls_equal=True) \
+        .select("crit_tpl", "form_tpl")
 
 
 def states_of(key: int, n: int) -> str:
@@ -408,14 +439,13 @@ def states_of(key: int, n: int) -> str:
 
 
 def _pattern(plan: Plan, key: int) -> tuple:
-    """(outcome, criterion template, form template, de minimis used, reason, share leaf) for a plan and
-    a packed pattern of leaf states (2 bits per leaf)."""
+    """(outcome, criterion parts, de minimis used, reason, share leaf) for a plan and a packed pattern of
+    leaf states (2 bits per leaf)."""
     states = states_of(key, len(plan.leaves))
     outcome, parts, dm, share = _combine(plan.tree, states, plan.leaves)
-    crit, form = _templates(plan.agreement, parts, plan.rule_level) if outcome == "Q" else (None, None)
     reason = rule_reason(outcome, [(leaf.kind, leaf.label, leaf.threshold) for leaf in plan.leaves], states,
                          any(n.op == "split" for n in _nodes(plan.tree)))
-    return OUTCOME_NAME[outcome], crit, form, dm, reason, share
+    return OUTCOME_NAME[outcome], _encode_parts(parts) if outcome == "Q" else None, dm, reason, share
 
 
 def _nodes(node: Node):
@@ -451,7 +481,8 @@ def _provisions_row(agreement: str, on: dt.date) -> dict:
     wn, wd = _ratio(p.de_minimis_weight_percent) if p.de_minimis_weight_percent is not None else (None, None)
     lo, hi = p.de_minimis_weight_chapters or (None, None)
     return {"dmv_num": vn, "dmv_den": vd, "dmw_num": wn, "dmw_den": wd, "dmw_lo": lo, "dmw_hi": hi,
-            "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods}
+            "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods,
+            "box_id": _box_id(criteria.criterion_box(agreement, on))}
 
 
 _TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -511,8 +542,8 @@ _plan_table = Memo(["plan_key"],
 
 
 _pattern_table = Memo(["shape_id", "key"],
-                       {"shape_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
-                        "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String,
+                       {"shape_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "parts": pl.String,
+                        "dm_used": pl.Boolean, "pattern_reason": pl.String,
                         "share_leaf": pl.Int64},
                        lambda s, k: [(s, k, *_pattern(_SHAPE_PLANS[s], k))])
 
@@ -572,7 +603,8 @@ TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
 
 
 _PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
-                      "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean}
+                      "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean,
+                      "box_id": pl.Int64}
 
 
 def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
@@ -667,20 +699,13 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # Rows without RVC figures (no rule, no BOM) never carry the "{r}" placeholder; Polars refuses a
     # null replacement all the same, so give it an empty string.
     rvc_text = rvc_floor.cast(pl.String).fill_null("")
-    is_rcep = c("agreement") == "RCEP"
-    suffix = pl.concat_str([pl.when(c("cumulated")).then(pl.lit(", ACU")).otherwise(pl.lit("")),
-                            pl.when(c("dm_used")).then(pl.lit(", DMI")).otherwise(pl.lit(""))])
-    rule_form = pl.when(is_rcep).then(pl.concat_str([c("form_tpl"), suffix])).otherwise(c("form_tpl")) \
-        .str.replace_all("{r}", rvc_text, literal=True)
     pa = pa.hstack(per_pa.drop("pa_key").select(
-        pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy())))).with_columns(
+        pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy()))))
+    pa = pa.hstack(_criterion_templates(pa)).with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
         .when(c("status") == "gap").then(pl.lit("undetermined")).otherwise(c("outcome")),
-        criterion=pl.when(c("pe")).then(pl.lit("PE"))
-        .otherwise(c("crit_tpl").str.replace_all("{r}", rvc_text, literal=True)),
-        form_code=pl.when(c("pe")).then(
-            pl.when(is_rcep & c("cumulated")).then(pl.lit("PE, ACU")).otherwise(pl.lit("PE")))
-        .otherwise(rule_form),
+        criterion=c("crit_tpl").str.replace_all(criteria.PLACEHOLDER, rvc_text, literal=True),
+        form_code=c("form_tpl").str.replace_all(criteria.PLACEHOLDER, rvc_text, literal=True),
         bd_part=fob - c("vnm"),
         bu_part=c("vom") + c("costs_total"),
         dm_part=pl.when(~c("pe") & (c("status") == "rule")).then(c("share_val")),

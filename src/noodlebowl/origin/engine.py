@@ -8,7 +8,7 @@ originating materials → the product-specific rule (or the general rule where n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from functools import cache
 
 from noodlebowl import refdata
@@ -20,7 +20,7 @@ from noodlebowl.origin.answer import (
 from noodlebowl.origin.provisions_view import origin_provisions
 from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
 from noodlebowl.origin.reasons import VERIFICATION_CAVEAT
-from noodlebowl.origin import reasons
+from noodlebowl.origin import criteria, reasons
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
 MODELLED = ("ATIGA", "ACFTA", "RCEP")
@@ -141,51 +141,6 @@ def _rvc_values(request: Request, views: tuple[ev.MaterialView, ...]) -> tuple[D
     return vnm, vom
 
 
-def floor_percent(value: Decimal) -> Decimal:
-    """RVC as declared on a certificate: a whole number rounded down (Singapore Customs TradeNet
-    handbook, Jul 2023, Table A.2 note — see shared/data/examples/atiga_examples.json)."""
-    return value.to_integral_value(rounding=ROUND_FLOOR)
-
-
-# Combination criteria are written tariff shift first, then value content: ATIGA Form D
-# overleaf note 3(b), "CTSH + 35%".
-_CRITERION_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
-
-
-def _ordered(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return sorted(parts, key=lambda p: _CRITERION_ORDER[p[0]])
-
-
-def _criterion(parts: list[tuple[str, str]]) -> str | None:
-    parts = _ordered(parts)
-    labels = [f"RVC {floor_percent(Decimal(v))}%" if k == "RVC" else v for k, v in parts]
-    return " + ".join(labels) or None
-
-
-def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | None, cumulated: bool,
-               de_minimis: bool) -> str | None:
-    """The code for the certificate's origin-criterion box.
-
-    RCEP certificate box 10 (shared rcep_form_fields.json): WO, PE, CTC, RVC, CR, plus ACU
-    (accumulation, Art. 3.4) and DMI (de minimis, Art. 3.7). ATIGA Form D box 8 (Annex 7 overleaf
-    note 3): WO, the actual RVC percentage ("40%"), the actual CTC rule, "SP", combinations such as
-    "CTSH + 35%". ACFTA Form E box 8 (overleaf note 3): WO, PE, the actual RVC percentage, "CTH"
-    under the general rule, "PSR" for a rule of Attachment B.
-    """
-    if not parts:
-        return None
-    parts = _ordered(parts)
-    kinds = [k for k, _ in parts]
-    if agreement == "RCEP":
-        codes = list(dict.fromkeys({"CTC": "CTC", "RVC": "RVC", "WO": "WO", "PE": "PE", "CR": "CR",
-                                    "SP": "CTC"}[k] for k in kinds))
-        return ", ".join(codes + (["ACU"] if cumulated else []) + (["DMI"] if de_minimis else []))
-    if agreement == "ACFTA" and kinds[0] not in ("WO", "PE") and rule is not None and rule.level != "general":
-        return "PSR"
-    labels = [f"{floor_percent(Decimal(v))}%" if k == "RVC" else ("SP" if k == "CR" else v) for k, v in parts]
-    return " + ".join(labels)
-
-
 def _thresholds(rule) -> Decimal | None:
     from noodlebowl.rules import ValueContent, walk
     # The first value-content test in the rule's own order: for "RVC40 or CTH or RVC35+CTSH" that is
@@ -210,6 +165,7 @@ def determine_one(request: Request, route: Route) -> Determination:
                          build_up=None if costs_total is None else ev.percent(vom + costs_total, fob),
                          threshold=None, non_originating_value=vnm, originating_value=vom, fob=fob)
     cumulated = any(c.check == "cumulation" for c in checks)
+    box = criteria.criterion_box(agreement, request.date)
 
     def answer(outcome: Outcome, parts: list[tuple[str, str]], summary: str, rule: RuleRef | None = None,
                dm: DeMinimis | None = None, used_dm: bool = False, path: str = "facts",
@@ -223,8 +179,9 @@ def determine_one(request: Request, route: Route) -> Determination:
             caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
         return Determination(reason=reason, caveat_codes=list(codes),
             agreement=agreement, in_force=route.in_force, outcome=outcome,
-            criterion=_criterion(parts) if outcome is Outcome.qualifies else None,
-            form_code=_form_code(agreement, parts, rule, cumulated, used_dm) if outcome is Outcome.qualifies else None,
+            criterion=criteria.criterion(box, parts) if outcome is Outcome.qualifies else None,
+            form_code=criteria.form_code(box, parts, rule.level if rule else None, cumulated, used_dm)
+            if outcome is Outcome.qualifies else None,
             rule=rule, rvc=figures, de_minimis=dm, checks=checks, needed=needed, caveats=caveats,
             data_version=refdata.data_version(), summary=summary)
 
@@ -292,7 +249,7 @@ def determine_one(request: Request, route: Route) -> Determination:
         dm = DeMinimis(share=result.de_minimis_share, limit=provisions.de_minimis_value_percent,
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
-    summary = _summary(agreement, result, rule)
+    summary = _summary(agreement, result, rule, box)
     return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used, path="rule",
                   reason=_rule_reason(result, tree))
 
@@ -313,10 +270,10 @@ def _minimal_ops_caveat(agreement: str) -> str:
             f"{MINIMAL_OPERATIONS[agreement]} (answer facts.minimal_operations_only to confirm).")
 
 
-def _summary(agreement: str, result: ev.Result, rule: RuleRef) -> str:
+def _summary(agreement: str, result: ev.Result, rule: RuleRef, box: criteria.CriterionBox) -> str:
     where = f"rule \u201c{rule.text}\u201d ({rule.edition} {rule.hs})"
     if result.outcome is Outcome.qualifies:
-        return f"Originating under {agreement} by {_criterion(result.criterion)} — {where}."
+        return f"Originating under {agreement} by {criteria.criterion(box, result.criterion)} — {where}."
     if result.outcome is Outcome.does_not_qualify:
         failed = [c.detail for c in result.checks if c.result is Outcome.does_not_qualify]
         return f"Not originating under {agreement} — {where}: {failed[-1] if failed else 'no option is met'}."
