@@ -238,10 +238,10 @@ def determine_one(request: Request, route: Route) -> Determination:
     if costs_total is None and "build_up" in provisions.rvc_methods and _thresholds(tree) is not None:
         caveats.append("Build-up RVC not computed (costs missing). FOB comprises materials, costs and profit, "
                        "so the build-down figure stands unless the costs do not add up to FOB.")
-    if agreement == "ATIGA" and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies
-                                    for c in result.checks):
-        caveats.append(f"ATIGA Art. 29(3): each Member State applies one RVC method; the importing Member State "
-                       f"verifies with {request.exporter}'s. Both are shown — use the one {request.exporter} applies.")
+    one_method = provisions.one_method_per_party_article
+    if one_method and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks):
+        caveats.append(f"{one_method}: each party applies one RVC method; the importing party verifies with "
+                       f"{request.exporter}'s. Both are shown — use the one {request.exporter} applies.")
     if result.outcome is Outcome.qualifies and "minimal_operations_only" not in facts:
         caveats.append(_minimal_ops_caveat(agreement))
     dm = None

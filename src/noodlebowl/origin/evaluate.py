@@ -39,6 +39,8 @@ class Provisions:
     # content is in [low, high) counts in proportion to it; None where the agreement has none
     partial_cumulation: tuple[Decimal, Decimal] | None = None
     partial_cumulation_article: str = ""
+    # where each party applies one RVC method (ATIGA Art. 29(3)): its article; None where the exporter chooses
+    one_method_per_party_article: str | None = None
 
 
 @dataclass(frozen=True)

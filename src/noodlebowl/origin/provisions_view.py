@@ -38,4 +38,5 @@ def origin_provisions(agreement: str, on: dt.date) -> Provisions:
         ctc_article=get("psr.ctc_non_originating_only").article,
         partial_cumulation=band,
         partial_cumulation_article=partial.article,
+        one_method_per_party_article=None if get("rvc.party_method").value is None else get("rvc.party_method").article,
     )
