@@ -22,8 +22,10 @@ The work over lines and leaves runs in compiled loops (:mod:`noodlebowl.batch.co
 the per-code work (rule plans, transpositions, patterns) is Python, once per distinct key, kept in
 process tables and in the plan cache file (:mod:`noodlebowl.batch.plancache`).
 
-The catalog format has no ``facts``: a WO, CR or process requirement is answered "not stated",
-exactly as a request without facts.
+Products whose answer rests on what only the engine reads — facts (the catalog's ``facts`` column),
+a partial-cumulation content, an accessory invoiced separately or not customary — go to the engine
+(``fallback``) too. The criterion, form code, reason and caveat codes come from the functions both
+paths share (``origin.criteria``, ``origin.reasons``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import polars as pl
 from noodlebowl.batch import plancache
 from noodlebowl.batch.memo import Memo
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
+from noodlebowl.origin.evaluate import LEVEL_DIGITS, SHIFT_NAME
 from noodlebowl.origin.psr import TABLE_EDITION, select_rule
 from noodlebowl.origin import criteria
 from noodlebowl.origin.reasons import GAP_PREFIX, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
@@ -60,8 +63,6 @@ OUTPUT_SCHEMA = {"product_id": pl.String, "importer": pl.String, "agreement": pl
 CAVEAT_SEPARATOR = ";"
 FLAG_TEXT = {True: "true", False: "false"}      # yes/no result columns are text, like the others
 MANY_VALUED = ("product_id", "rvc_build_down", "rvc_build_up", "de_minimis_share")   # nearly one value per row
-SHIFT_NAME = {"chapter": "CC", "heading": "CTH", "subheading": "CTSH"}
-LEVEL_DIGITS = {"chapter": 2, "heading": 4, "subheading": 6}
 
 
 # --- exact percentages ----------------------------------------------------------------------
