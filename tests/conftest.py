@@ -50,4 +50,6 @@ def shared_data() -> Path:
 def _private_cache_dir(tmp_path_factory):
     """The batch plan cache of the test run lives in a temporary folder, not the user's ~/.cache."""
     os.environ["NOODLEBOWL_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    # ... and its server home (the signing-key file, default jobs folder, SQLite file) too
+    os.environ.setdefault("NOODLEBOWL_HOME", str(tmp_path_factory.mktemp("home")))
     yield

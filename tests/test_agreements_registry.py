@@ -15,17 +15,42 @@ def by_name(answer):
     return {a.agreement: a for a in answer.agreements}
 
 
-def test_vn_jp_only_rcep_modelled_and_the_others_named():
+def test_vn_jp_rcep_and_ajcep_modelled_and_the_others_named():
     answer = agreements_for_route("VN", "JP", dt.date(2026, 3, 1))
     got = by_name(answer)
     assert list(got) == list(MODELLED)
     assert got["RCEP"].in_force is True
     assert got["ATIGA"].in_force is False and got["ATIGA"].status == "not_a_party"
     assert got["ACFTA"].in_force is False
+    # AJCEP: in force from the date its rules in the data apply (VN Circular 37/2022, 2023-03-01), said so
+    assert got["AJCEP"].in_force is True
+    assert any("2023-03-01" in c and "not the agreement's entry into force" in c for c in got["AJCEP"].caveats)
+    assert got["AKFTA"].status == "not_a_party" and got["AHKFTA"].status == "not_a_party"
     ids = {u.id for u in answer.not_modelled}
-    assert {"AJCEP", "VJEPA", "CPTPP"} <= ids
-    assert "AKFTA" not in ids
-    assert "AJCEP" in answer.not_modelled_note
+    assert {"VJEPA", "CPTPP"} <= ids
+    assert not ids & set(MODELLED), "an agreement is either modelled or listed as not modelled"
+    assert "VJEPA" in answer.not_modelled_note
+
+
+def test_modelled_agreements_come_from_the_yaml_files():
+    from noodlebowl.agreements.provisions import PROVISIONS_DIR
+
+    assert set(MODELLED) == {p.stem.upper() for p in PROVISIONS_DIR.glob("*.yaml")}
+    assert MODELLED[:3] == ("ATIGA", "ACFTA", "RCEP")        # the files' `order`
+    assert {"AJCEP", "AKFTA", "AHKFTA"} <= set(MODELLED)
+
+
+def test_akfta_rules_in_the_data_apply_from_2026_05_01_only():
+    before = by_name(agreements_for_route("VN", "KR", dt.date(2026, 4, 30)))["AKFTA"]
+    assert before.in_force is None and before.status == "not_covered" and "2026-05-01" in before.reason
+    after = by_name(agreements_for_route("VN", "KR", dt.date(2026, 5, 1)))["AKFTA"]
+    assert after.in_force is True
+
+
+def test_aanzfta_parties_have_no_date_in_the_data():
+    for p in (r for r in rows("parties") if r["agreement"] == "AANZFTA"):
+        assert p["entry_into_force"] is None and p["eif_status"] == "unknown" and "Art. 5" in p["eif_note"]
+    assert {r["iso2"] for r in rows("parties") if r["agreement"] == "AANZFTA"} >= {"AU", "NZ", "VN", "SG"}
 
 
 def test_rcep_uses_each_partys_own_date():
@@ -65,7 +90,7 @@ def test_acfta_before_rules_effective_date_is_not_covered():
     assert answer["ACFTA"].status == "not_covered"
     after = by_name(agreements_for_route("VN", "CN", "2020-01-01"))["ACFTA"]
     assert after.in_force is True
-    assert any("not the agreement's original entry into force" in c for c in after.caveats)
+    assert any("not the agreement's entry into force" in c for c in after.caveats)
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", 20260301])
@@ -81,7 +106,7 @@ def test_same_country_is_an_error():
 
 def test_unknown_agreement_and_known_unmodelled():
     with pytest.raises(InvalidRequest) as err:
-        parties("AJCEP")
+        parties("AIFTA")
     assert "not modelled" in str(err.value)
     with pytest.raises(InvalidRequest):
         parties("RCPE")
@@ -122,7 +147,7 @@ def test_cli_json(cli):
     data = json.loads(result.stdout)
     assert data["on"] == "2026-03-01"
     assert {a["agreement"]: a["in_force"] for a in data["agreements"]} == {
-        "ATIGA": False, "ACFTA": True, "RCEP": True}
+        "ATIGA": False, "ACFTA": True, "RCEP": True, "AJCEP": False, "AKFTA": False, "AHKFTA": False}
 
 
 def test_cli_default_date_is_today(cli):

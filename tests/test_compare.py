@@ -59,12 +59,26 @@ def test_sausages_into_japan_stage_down_and_cheaper_unmodelled_options_are_shown
     data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
     data["date"] = day
     c = compare(parse_request(data))
-    rcep = next(o for o in c.options if o.agreement == "RCEP")
-    assert rcep.rate.ad_valorem == rcep_rate and c.mfn.ad_valorem == 9
-    assert c.best == "RCEP"
+    options = {o.agreement: o for o in c.options}
+    assert options["RCEP"].rate.ad_valorem == rcep_rate and c.mfn.ad_valorem == 9
+    # AJCEP is evaluated (rule "CC except from chapter 1 or chapter 2", VN Circular 37/2022 Phu luc I) and free
+    ajcep = options["AJCEP"]
+    assert ajcep.outcome is Outcome.qualifies and ajcep.criterion == "CC" and ajcep.rate.ad_valorem == 0
+    assert c.best == "AJCEP" and "Form AJ" in " ".join(ajcep.proof)
     unmodelled = {u.regime: u for u in c.unmodelled_cheaper}
-    assert {"AJCEP", "VJEPA"} <= set(unmodelled)
-    assert all(u.ad_valorem == 0 and "not evaluated by noodlebowl" in u.note for u in unmodelled.values())
+    assert "AJCEP" not in unmodelled and "VJEPA" not in unmodelled   # free, but not cheaper than the best
+    assert {o.agreement for o in c.options} == {"RCEP", "AJCEP"}
+
+
+def test_sausages_ajcep_asks_which_hs2017_code_when_the_answer_is_missing():
+    import yaml
+    data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
+    del data["facts"]
+    c = compare(parse_request(data))
+    ajcep = next(o for o in c.options if o.agreement == "AJCEP")
+    assert ajcep.outcome is Outcome.undetermined and c.best == "RCEP"
+    assert "product.hs_hs2017" in [q.key for q in c.needed]
+    assert {u.regime for u in c.unmodelled_cheaper} >= {"VJEPA"}
 
 
 def test_without_customs_value_rates_are_still_compared():
@@ -79,8 +93,8 @@ def test_compare_cli_json(cli):
     result = cli("compare", str(EXAMPLES / "sausages_vn_to_jp.yaml"), "--format", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["best"] == "RCEP" and data["mfn"]["rate"] == "9 %"
-    assert {u["regime"] for u in data["unmodelled_cheaper"]} >= {"AJCEP", "VJEPA"}
+    assert data["best"] == "AJCEP" and data["mfn"]["rate"] == "9 %"
+    assert {o["agreement"] for o in data["options"]} == {"RCEP", "AJCEP"}
 
 
 def test_importer_without_tariff_data_gives_unknown_rates_not_zero():
@@ -89,3 +103,46 @@ def test_importer_without_tariff_data_gives_unknown_rates_not_zero():
     assert c.mfn is None and all(o.rate is None for o in c.options)
     assert c.best == "unknown" and any("no tariff data for importer TH" in n for n in c.caveats)
     assert all(o.saving is None for o in c.options)
+
+
+def test_compare_cli_text_reads_like_a_trader_not_like_the_source_cells(cli):
+    # Japan 1601.00.100: general 12 %, WTO 9 % (the applied MFN), RCEP ASEAN column 6.2 % (2026-01-01 edition)
+    result = cli("compare", str(EXAMPLES / "sausages_vn_to_jp.yaml"))
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "customs value 5,200 JPY" in text
+    assert "12% |" not in text and "|  |" not in text  # Japan's raw general | temporary | WTO cells
+    assert "146 JPY" in text                           # saving 145.6 rounded to the yen for display
+    assert "Also: free under VJEPA" in text
+
+
+def test_date_before_every_japanese_edition_keeps_the_origin_answers():
+    import yaml
+    data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
+    data["date"] = "2025-06-01"
+    c = compare(parse_request(data))
+    rcep = next(o for o in c.options if o.agreement == "RCEP")
+    assert rcep.outcome is Outcome.qualifies and rcep.rate is None and rcep.saving is None
+    assert c.best == "unknown" and "rate unknown for 2025-06-01" in c.best_reason
+    assert any("VJEPA" in line and "for the date is not in the data" in line for line in c.also_check)
+
+
+def test_advise_no_longer_fails_for_a_date_outside_the_editions():
+    import yaml
+
+    from noodlebowl.advice import advise
+    data = yaml.safe_load((EXAMPLES / "sausages_vn_to_jp.yaml").read_text())
+    data["date"] = "2025-06-01"
+    advice = advise(parse_request(data))
+    assert any(a.agreement == "RCEP" and a.outcome is Outcome.qualifies for a in advice.agreements)
+    assert any("rate unknown for 2025-06-01" in n for n in advice.caveats)
+
+
+def test_every_unmodelled_rate_on_the_route_is_shown_not_only_the_cheaper_ones():
+    # Japan 0207.14.220 from Thailand: JTEPA 8.5 % (cheaper than MFN 11.9 %), AJCEP 11.9 % (not cheaper)
+    c = compare(parse_request({"exporter": "TH", "importer": "JP", "date": "2026-03-01",
+                               "product": {"hs": "0207.14.220", "fob": "1000"}, "facts": {"wholly_obtained": True}}))
+    every = {u.agreement: u.rate for u in c.unmodelled}
+    assert every["JTEPA"] == "8.5 %" and every["AJCEP"] == "11.9 %"
+    assert {u.agreement for u in c.unmodelled_cheaper} == {"JTEPA"}
+    assert "VJEPA" not in every  # Viet Nam's EPA with Japan is not on Thailand's route

@@ -12,7 +12,9 @@ Each file in tests/golden/ holds a list of cases:
 `expect` keys: outcome, criterion, form_code, rvc_build_down, rvc_build_up, de_minimis_share,
 de_minimis_used, needed (list of question keys that must be asked), checks (list of check names that
 must appear), article (a string that must appear among the checks' articles), error (for a request
-that must be refused: a fragment of the error message).
+that must be refused: a fragment of the error message), caveats / details (fragments that must appear
+in a caveat / a check's detail), summary (a fragment of the summary), summary_excludes (fragments it must
+not hold), not_needed (question keys that must not be asked).
 """
 
 from __future__ import annotations
@@ -74,5 +76,15 @@ def test_golden(case):
             assert name in [c.check for c in got.checks], context
         if "article" in want:
             assert any(want["article"] in c.article for c in got.checks), context
+        for fragment in want.get("caveats", []):
+            assert any(fragment in c for c in got.caveats), f"{context} | caveats: {got.caveats}"
+        for fragment in want.get("details", []):
+            assert any(fragment in c.detail for c in got.checks), context
+        for fragment in want.get("summary_excludes", []):
+            assert fragment not in got.summary, context
+        if "summary" in want:
+            assert want["summary"] in got.summary, context
+        for key in want.get("not_needed", []):
+            assert key not in [q.key for q in got.needed], context
         if "rule_text" in want:
             assert got.rule is not None and got.rule.text == want["rule_text"], context

@@ -36,6 +36,8 @@ DIVERGES: dict[str, str] = {
         "batch --agreement means 'where in force': an agreement that does not apply gives no row and no reject",
     "RCEP asked before its entry into force (VN → JP, 2021-06-01)":
         "batch --agreement means 'where in force': an agreement not yet in force gives no row and no reject",
+    "RCEP — an importer for whom RCEP is not yet in force is refused when RCEP is asked for":
+        "batch --agreement means 'where in force': an agreement not yet in force gives no row and no reject",
 }
 
 

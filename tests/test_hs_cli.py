@@ -43,9 +43,10 @@ def test_search_json_keys(cli):
     assert r.exit_code == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["query"] == "fresh durian" and len(d["hits"]) == 3
-    assert set(d["hits"][0]) == {"code", "dotted", "description", "score", "why"}
+    assert set(d) == {"query", "hits", "headings", "check_between", "advice"}
+    assert set(d["hits"][0]) == {"code", "dotted", "description", "score", "heading", "why", "siblings"}
     assert set(d["hits"][0]["why"]) == {"subheading", "ahtn", "ahtn_line", "heading", "chapter",
-                                        "synonyms", "coverage"}
+                                        "coverage", "examples", "numbers"}
 
 
 def test_search_text(cli):

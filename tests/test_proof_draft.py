@@ -165,3 +165,21 @@ def test_end_to_end_with_the_engine(agreement, importer, form):
     draft = build_draft(req, d, agreement)
     assert draft.field(*form).value == d.form_code
     assert draft.data_version == d.data_version
+
+
+def test_rcep_country_of_origin_box_follows_art_2_6():
+    """RCEP Art. 2.6.2/2.6.4: a good produced in Viet Nam exclusively from Chinese-originating material with
+    only minimal operations there (Art. 3.2(b), 2.6.5) has China as its RCEP country of origin."""
+    req = parse_request({"exporter": "VN", "importer": "JP", "date": "2026-03-01",
+                         "product": {"hs": "8509.40", "description": "Food blender", "fob": "100.00"},
+                         "materials": [{"name": "Blender", "hs": "8509.40", "origin": "CN", "originating": True,
+                                        "value": "90"}],
+                         "facts": {"rcep_beyond_minimal_operations": False}})
+    draft = build_draft(req, determination("RCEP", form_code="PE", criterion="PE"), "RCEP")
+    box = draft.field("rcep_certificate", "11")
+    assert box.value == "China" and "Art. 2.6.4" in box.note
+    # not settled (whether more than minimal operations took place is not said): left to complete, with why
+    open_req = req.model_copy(update={"facts": {}})
+    box = build_draft(open_req, determination("RCEP", form_code="PE", criterion="PE"), "RCEP").field(
+        "rcep_certificate", "11")
+    assert box.status == "to_be_completed" and "minimal operations" in box.note

@@ -34,7 +34,7 @@ def atiga_text(shared_data):
 @pytest.mark.parametrize("agreement", AGREEMENTS)
 def test_every_required_key_present_with_article(agreement):
     assert set(REQUIRED_KEYS) <= set(keys(agreement))
-    got = provisions(agreement, TODAY)
+    got = provisions(agreement, max(TODAY, provision(agreement, "origin_criteria", "2100-01-01").valid_from))
     for key in REQUIRED_KEYS:
         p = got[key]
         assert p.article and p.reference and p.description, (agreement, key)
@@ -70,7 +70,7 @@ def test_unknown_key_agreement_or_date():
         provision("RCEP", "de_minimis.value_pct", TODAY)
     assert "de_minimis.value_percent" in err.value.suggestions
     with pytest.raises(InvalidRequest):
-        provision("AJCEP", "de_minimis.value_percent", TODAY)
+        provision("AIFTA", "de_minimis.value_percent", TODAY)
     with pytest.raises(InvalidRequest):
         provision("RCEP", "de_minimis.value_percent", "not-a-date")
 
@@ -155,7 +155,7 @@ def test_acfta_cth_table_is_packaged():
 @pytest.mark.parametrize("agreement", AGREEMENTS)
 def test_shared_files_named_in_references_exist(agreement, shared_data):
     text = (PROVISIONS_DIR / AGREEMENT_FILES[agreement]).read_text(encoding="utf-8")
-    paths = set(re.findall(r"(?:agreements|examples)/[\w./-]+\.(?:md|txt|yaml|csv|json)", text))
+    paths = set(re.findall(r"(?:next_agreements|agreements|examples)/[\w./-]+\.(?:md|txt|yaml|csv|json)", text))
     assert paths, agreement
     for path in paths:
         assert (shared_data / path).is_file(), path

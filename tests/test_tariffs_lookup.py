@@ -86,11 +86,51 @@ def test_au_missing_chapter_is_unknown_not_zero():
     assert duty(ms[0].rate, Decimal(100)) is None
 
 
-def test_au_rcep_listed_and_absent_lines():
-    listed = by_regime(measures_for("AU", "0405.20.00", "CN", D), "RCEP")[0]
-    assert pct(listed) == 3 and listed.basis == "applied"
+# RCEP Annex I, Australia (rcep_annexI_AU_schedule.csv), 0405.20.00 Dairy spreads: base 4, Year 1 3,
+# Year 2 1, Year 3 onwards 0; Schedule 14 (au_fta_schedules_flat.csv) keeps only "From 1 January 2022: 3%".
+@pytest.mark.parametrize("day, percent, basis", [
+    ("2022-06-01", 3, "applied"),       # Year 1: Schedule 14 is stated for it
+    ("2023-06-01", 1, "commitment"),    # Year 2 (from 2023-01-01): the commitment for the year
+    ("2026-03-01", 0, "commitment"),    # Year 3 on: free
+])
+def test_au_rcep_schedule14_and_annex1_reconciled_by_year(day, percent, basis):
+    listed = by_regime(measures_for("AU", "0405.20.00", "CN", dt.date.fromisoformat(day)), "RCEP")[0]
+    assert pct(listed) == percent and listed.basis == basis
+    if basis == "commitment":
+        assert "earlier stage" in listed.note and "Schedule 14 (from 2022-01-01)" in listed.note
+
+
+def test_au_rcep_line_absent_from_schedule14_is_free():
     absent = by_regime(measures_for("AU", "0101.21.00", "CN", D), "RCEP")[0]
     assert absent.rate.kind == "free" and "Schedule 14" in absent.detail["inferred"]
+
+
+def test_au_rcep_later_applied_change_wins_over_the_year_commitment():
+    # 2204.10.23: Schedule 14 "From 2 February 2026: 2%, and $107.99/L of alcohol"; Annex I Year 5 = 2
+    before = by_regime(measures_for("AU", "2204.10.23", "TH", dt.date(2026, 1, 15)), "RCEP")[0]
+    after = by_regime(measures_for("AU", "2204.10.23", "TH", dt.date(2026, 3, 1)), "RCEP")[0]
+    assert after.basis == "applied" and after.rate.kind == "compound" and after.valid_from == dt.date(2026, 2, 2)
+    # before that change only the ad valorem commitment is known: the per-unit part is not, so no rate
+    assert before.basis == "commitment" and before.rate.kind == "not_computable"
+    assert "per-unit part" in before.rate.reason and "Annex I Year 5" in before.rate.reason
+
+
+def test_au_rcep_undated_per_unit_rate_against_commitment_is_not_guessed():
+    # 2402.20.20 cigarettes: Schedule 14 "$1.52829/stick" (no date) against Annex I 0
+    m = by_regime(measures_for("AU", "2402.20.20", "TH", D), "RCEP")[0]
+    assert m.rate.kind == "not_computable" and "not in the data" in m.rate.reason
+
+
+def test_jp_empty_rcep_cell_is_excluded_not_unknown():
+    # Japan 2026-01-01 edition, 1006.20.090 (husked rice): no RCEP rate in any column
+    ms = by_regime(measures_for("JP", "1006.20.090", "VN", D), "RCEP")
+    assert ms and all(m.rate.kind == "excluded" and m.raw == "" for m in ms)
+    assert ms[0].detail["empty_cell"].startswith("empty RCEP cell")
+
+
+def test_gsp_is_never_offered_as_if_every_origin_were_a_beneficiary():
+    ms = by_regime(measures_for("JP", "1601.00.100", "VN", D), "GSP")
+    assert all("beneficiary list is not in the data" in m.note for m in ms)
 
 
 def test_unknown_importer_and_bad_code():
@@ -113,3 +153,11 @@ def test_cli_show_json(cli):
 def test_cli_show_unknown_importer_one_sentence(cli):
     r = cli("tariffs", "show", "--importer", "XX", "--code", "851713")
     assert r.exit_code == 2 and "no tariff data for importer XX" in r.stderr
+
+
+def test_cli_show_names_the_agreement_of_a_regime(cli):
+    r = cli("tariffs", "show", "--importer", "JP", "--code", "0207.14.220", "--origin", "TH",
+            "--date", "2026-03-01", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    th = [m for m in json.loads(r.stdout)["measures"] if m["regime"] == "JP-TH EPA"][0]
+    assert th["agreement"] == "JTEPA" and th["words"] == "8.5 %"

@@ -74,3 +74,60 @@ def test_duty_forms():
     assert duty(parse_english_rate("$0.526/L"), None, Decimal(1000), "kl") == Decimal(526000) / 1000 * 1000
     nc = vn.parse_vn_cell("28; M: 35")[0]
     assert duty(nc, Decimal(100)) is None and "M:" in duty_with_reason(nc, Decimal(100))[1]
+
+
+def test_rates_and_duties_in_words_rounded_for_display_only():
+    from noodlebowl.tariffs.rates import (AdValorem, Excluded, Free, NotEligible, duty_text, money_text,
+                                          rate_words)
+    assert rate_words(Free()) == rate_words(AdValorem(percent=Decimal(0))) == "free"
+    assert rate_words(AdValorem(percent=Decimal("6.20"))) == "6.2 %"
+    assert rate_words(NotEligible()) == "not eligible — MFN applies"
+    assert rate_words(Excluded()).startswith("excluded from tariff concessions")
+    seven = AdValorem(percent=Decimal(7))
+    assert duty_text(seven, Decimal("1200"), "USD", Decimal("84")) == "7 % of 1,200.00 USD = 84.00 USD"
+    # the minor unit of the currency (ISO 4217): yen have none, dollars two; half up
+    assert money_text(Decimal("322.4"), "JPY") == "322 JPY" and money_text(Decimal("0.0306"), "USD") == "0.03 USD"
+    assert money_text(Decimal("0.125"), "usd") == "0.13 USD"
+    assert duty_text(seven, None, "USD", None) is None
+
+
+def test_every_packaged_regime_is_mapped_to_its_agreement():
+    """tariffs/regimes.yaml is the one table from a tariff regime to its agreement: every regime in the
+    packaged data is in it, and every agreement it names is modelled or listed as not modelled."""
+    from noodlebowl.agreements.registry import MODELLED, unmodelled_agreements
+    from noodlebowl.refdata import table
+    from noodlebowl.tariffs.regimes import agreement_of, regimes
+
+    packaged = set(table("tariff_measures")["regime"].unique().to_pylist())
+    assert packaged <= set(regimes()), packaged - set(regimes())
+    known = set(MODELLED) | {u.id for u in unmodelled_agreements()}
+    named = {r.agreement for r in regimes().values() if r.kind == "agreement"}
+    assert named <= known, named - known
+    assert agreement_of("JP-TH EPA") == "JTEPA" and agreement_of("JP-AU EPA") == "JAEPA"
+    assert agreement_of("MFN") is None and regimes()["GSP"].kind == "unilateral"
+
+
+def test_regime_sources_exist(shared_data):
+    from noodlebowl.tariffs.regimes import regimes
+
+    for r in regimes().values():
+        for s in r.sources:
+            assert (shared_data / s.file).is_file(), (r.regime, s.file)
+
+
+def test_a_malformed_regime_table_is_refused_with_its_file(tmp_path, monkeypatch):
+    import pytest
+
+    from noodlebowl.errors import DataImportError
+    from noodlebowl.tariffs import regimes as module
+
+    bad = tmp_path / "regimes.yaml"
+    bad.write_text("regimes:\n  - {regime: X, kind: treaty, sources: []}\n", encoding="utf-8")
+    monkeypatch.setattr(module, "REGIMES_FILE", bad)
+    module.regimes.cache_clear()
+    try:
+        with pytest.raises(DataImportError) as info:
+            module.regimes()
+        assert str(bad) in str(info.value) and "kind" in str(info.value)
+    finally:
+        module.regimes.cache_clear()

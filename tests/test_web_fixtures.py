@@ -1,5 +1,6 @@
 """Shared fixtures of the web tests (imported by the other test_web_* files): a TestClient on a
-fresh SQLite file, and on PostgreSQL when NOODLEBOWL_TEST_POSTGRES_URL is set (CI sets it)."""
+fresh SQLite file, and on PostgreSQL — ``$NOODLEBOWL_TEST_POSTGRES_URL`` (CI sets it), else a
+throwaway cluster the tests start themselves (tests/pgcluster.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from tests import pgcluster
 
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 
 REPO = Path(__file__).resolve().parents[1]
-PG_URL = os.environ.get("NOODLEBOWL_TEST_POSTGRES_URL")
+PG_URL = pgcluster.url()
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="NOODLEBOWL_TEST_POSTGRES_URL is not set (CI sets it)"))]
+    not PG_URL, reason="no PostgreSQL: set NOODLEBOWL_TEST_POSTGRES_URL or install postgresql (apt-get install "
+                       "postgresql); bash tests/run installs it"))]
 _pg_reset = False
 
 

@@ -17,7 +17,7 @@ def _statement():
     answer = determine(parse_request(REQUEST))
     stored = {"id": "d1", "request": REQUEST, "data_version": answer[0].data_version,
               "answer": {"determinations": [json.loads(d.model_dump_json()) for d in answer]}}
-    return statements.build(stored, "ATIGA", token_iat=1_780_000_000), answer[0]
+    return statements.build(stored, "ATIGA", token_iat=1_780_000_000, token_exp=1_790_000_000), answer[0]
 
 
 def test_figures_of_value_checks_are_withheld_and_results_kept():

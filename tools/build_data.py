@@ -16,10 +16,12 @@ import json
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+
 from tools.buildkit import DEFAULT_OUT, DEFAULT_SOURCE, BuildContext, content_hash, write_table
 
 # Order matters only for readability of the manifest; importers are independent.
-IMPORTERS = ["hs", "agreements", "tariffs"]
+IMPORTERS = ["hs", "hs_labelled", "agreements", "next_agreements", "tariffs"]
 
 
 def build(source: Path, out: Path) -> dict:
@@ -28,8 +30,10 @@ def build(source: Path, out: Path) -> dict:
     for name in IMPORTERS:
         module = importlib.import_module(f"tools.importers.{name}")
         for table_name, tbl in module.build(ctx).items():
-            if table_name in tables:
-                raise SystemExit(f"two importers produce table {table_name!r}")
+            if table_name in tables:  # rows of one table from several importers: same schema, appended
+                if tables[table_name].schema != tbl.schema:
+                    raise SystemExit(f"two importers produce table {table_name!r} with different columns")
+                tbl = pa.concat_tables([tables[table_name], tbl]).combine_chunks()
             tables[table_name] = tbl
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("*.parquet"):

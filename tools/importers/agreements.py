@@ -34,14 +34,11 @@ ATIGA_PARAMS = "agreements/atiga/atiga_roo_parameters.yaml"
 ATIGA_FULL_TEXT = "agreements/atiga/official/atiga_full_text.layout.txt"
 DATA_README = "README.md"
 
-# (agreement, table file, modelled by the engine)
+# (agreement, table file, modelled by the engine); the next agreements: tools/importers/next_agreements.py
 PSR_TABLES = [
     ("RCEP", "agreements/rcep/rcep_psr_hs2022.csv", True),
     ("ATIGA", "agreements/atiga/atiga_psr_hs2022.csv", True),
     ("ACFTA", "agreements/acfta/acfta_psr_hs2017.csv", True),
-    ("AJCEP", "next_agreements/ajcep/ajcep_psr_hs2017.csv", False),
-    ("AKFTA", "next_agreements/akfta/akfta_psr_hs2022.csv", False),
-    ("AHKFTA", "next_agreements/ahkfta/ahkfta_psr_hs2012.csv", False),
 ]
 ATIGA_EXPANDED = "agreements/atiga/atiga_psr_hs2022_expanded_6digit.csv"
 ACFTA_GENERAL = "agreements/acfta/acfta_general_rule_by_chapter.csv"
@@ -114,6 +111,8 @@ def _asean_and_atiga_parties(ctx: BuildContext, rcep: list[dict]) -> list[dict]:
 
 
 def _psr_rows(ctx: BuildContext) -> list[dict]:
+    from tools.importers import rcep_hs2012
+
     out = []
     for agreement, rel, modelled in PSR_TABLES:
         for r in ctx.read_csv(rel):
@@ -123,7 +122,11 @@ def _psr_rows(ctx: BuildContext) -> list[dict]:
                 "verification": r.get("verification") or "unverified",
                 "verification_detail": r.get("verification_detail") or r.get("note") or None,
                 "source": r["source"], "row_ref": f"{rel}:{r['_line']}", "modelled": modelled})
-    return out
+    # RCEP Annex 3A in HS2012 (in force before the HS2022 transposition), from the official PDF; the
+    # HS2022 rows that agree with it are verified against the official English text
+    official = rcep_hs2012.official_rows(ctx)
+    rcep_hs2012.verify_hs2022(ctx, [r for r in out if r["agreement"] == "RCEP"], official)
+    return out + official
 
 
 def _psr_gaps(ctx: BuildContext) -> list[dict]:

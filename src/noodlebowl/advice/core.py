@@ -176,7 +176,7 @@ def advise(request: Request, options: AdviceOptions | dict | None = None) -> Adv
     """Margins and the smallest qualifying move sets for every agreement of the comparison."""
     from noodlebowl import refdata
     from noodlebowl.advice.search import fact_answers, search
-    from noodlebowl.agreements.registry import parties
+    from noodlebowl.agreements.registry import parties_on
     from noodlebowl.compare import compare
 
     options = _options(options)
@@ -185,7 +185,9 @@ def advise(request: Request, options: AdviceOptions | dict | None = None) -> Adv
     rates = {o.agreement: o for o in comparison.options}
     out: list[AgreementAdvice] = []
     for d in comparison.determinations:
-        members = frozenset(p.iso2 for p in parties(d.agreement))
+        # only parties for which the agreement is in force on the date can supply originating materials
+        # (RCEP Art. 3.4(1); ATIGA Art. 30(1)): no move may rest on a party not yet (or not surely) in force
+        members = parties_on(d.agreement, request.date).in_force
         result = search(request, d.agreement, members, options, d)
         suggestions = [_suggestion(f, result.proven_smallest, request) for f in result.found]
         status = {"already_qualifies": "already_qualifies", "found": "moves_found",

@@ -80,7 +80,8 @@ class Bound:
         from noodlebowl.origin.provisions_view import origin_provisions
 
         self.request, self.d = request, d
-        p = self.provisions = origin_provisions(agreement, request.date)
+        p = self.provisions = origin_provisions(agreement, request.date).for_product(
+            "".join(ch for ch in request.product.hs if ch.isdigit())[:6])
         fob = request.product.fob
         self.fob = float(fob)
         self.tol = 1e-6 * self.fob

@@ -26,12 +26,14 @@ from noodlebowl.errors import DateOutOfRange, InvalidRequest, ReferenceDataMissi
 from noodlebowl.refdata import load_yaml
 
 PROVISIONS_DIR = Path(__file__).with_name("parameters")
-AGREEMENT_FILES = {"RCEP": "rcep.yaml", "ATIGA": "atiga.yaml", "ACFTA": "acfta.yaml"}
+# One file per modelled agreement, named after it in lower case (``ajcep.yaml`` → AJCEP): adding an
+# agreement is adding its file (and its PSR table), never Python.
+AGREEMENT_FILES = {p.stem.upper(): p.name for p in sorted(PROVISIONS_DIR.glob("*.yaml"))}
 UNKNOWN = "unknown"
 
 # The keys every agreement file must define (the origin evaluator reads exactly these).
 REQUIRED_KEYS = (
-    "origin_criteria", "wholly_obtained.article", "produced_exclusively.article",
+    "origin_criteria", "citations", "wholly_obtained.article", "produced_exclusively.article",
     "general_rule", "general_rule.cth_alternative_table",
     "psr.table_edition", "psr.exporter_choice", "psr.ctc_non_originating_only",
     "rvc.methods", "rvc.party_method", "rvc.value_basis", "rvc.rounding",
@@ -80,6 +82,7 @@ class ProvisionFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agreement: str
+    order: int = 100          # position among the modelled agreements in answers and listings
     description: str
     parameters: dict[str, Parameter]
 
@@ -191,6 +194,11 @@ def latest(agreement: str, key: str) -> Provision:
         raise InvalidRequest(f"unknown provision key {key!r} for {name}", where="provision",
                              accepted=", ".join(params))
     return provision(name, key, max(params[key].values))
+
+
+def provisions_file_has(agreement: str, key: str) -> bool:
+    """Does the agreement's provisions file hold ``key`` at all (whatever its dates)?"""
+    return key in _file(_agreement(agreement)).parameters
 
 
 def provisions(agreement: str, on: dt.date | str) -> dict[str, Provision]:

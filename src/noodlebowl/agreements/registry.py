@@ -1,6 +1,6 @@
 """Which agreements cover a route (exporter -> importer) on a date.
 
-The modelled agreements (ATIGA, ACFTA, RCEP) are judged from the packaged ``parties`` table:
+The modelled agreements (one YAML file each in ``parameters/``) are judged from the packaged ``parties`` table:
 an agreement is in force for a route on a date when both countries are parties and each has
 entered into force by that date (RCEP: each party's own date). The verification status of each
 date travels with the answer: an ``unverified_here`` date gives ``in_force`` with a caveat, a
@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from noodlebowl.countries import Country, asean_members, country
 from noodlebowl.errors import InvalidRequest, NoodlebowlError
+from noodlebowl.agreements.modelled import modelled
 from noodlebowl.refdata import load_yaml
 
-MODELLED = ("ATIGA", "ACFTA", "RCEP")
+MODELLED = modelled()
 UNMODELLED_FILE = Path(__file__).with_name("unmodelled.yaml")
 DATE_ACCEPTED = "a calendar date as YYYY-MM-DD, e.g. 2026-03-01"
 
@@ -220,8 +221,8 @@ def _judge(agreement: str, exporter: Country, importer: Country, on: dt.date) ->
             caveats.append(f"{c.name}'s entry-into-force date {p.entry_into_force.isoformat()} is not "
                            f"verified by a retrieved source" + (f" ({p.eif_note})" if p.eif_note else ""))
         elif p.eif_status == "rules_effective_date":
-            caveats.append(f"{p.entry_into_force.isoformat()} is the date from which the upgraded "
-                           f"rules apply, not the agreement's original entry into force (not in the data)")
+            caveats.append(f"{p.entry_into_force.isoformat()} is the date from which the data's {agreement} "
+                           f"rules of origin apply, not the agreement's entry into force (not in the data)")
     caveats = list(dict.fromkeys(caveats))
 
     if not_yet:
@@ -237,6 +238,53 @@ def _judge(agreement: str, exporter: Country, importer: Country, on: dt.date) ->
     return AgreementOnRoute(in_force=True, status="in_force", caveats=caveats,
                             reason=f"both parties in force on {on.isoformat()} "
                                    f"(later of the two dates: {since.isoformat()})", **base)
+
+
+class PartiesOnDate(NamedTuple):
+    """Which parties of an agreement its origin rules apply to on a date (RCEP Art. 3.2, 3.4(1);
+    ATIGA Art. 26, 30(1)): a material counts as originating only from a party for which the
+    agreement is in force. ``uncertain`` (contested or undated) maps a party to the reason;
+    ``pending`` maps a party not yet in force to its entry-into-force date."""
+
+    in_force: frozenset[str]
+    uncertain: dict[str, str]
+    pending: dict[str, dt.date]
+
+
+@cache
+def parties_on(agreement: str, on: dt.date) -> PartiesOnDate:
+    """Every party of ``agreement`` sorted by whether the agreement is in force for it on ``on``."""
+    surely: set[str] = set()
+    uncertain: dict[str, str] = {}
+    pending: dict[str, dt.date] = {}
+    for p in parties(agreement):
+        if p.eif_status == "contested":
+            uncertain[p.iso2] = (f"{p.name}'s entry into force of {agreement} is contested"
+                                 + (f" ({p.eif_note})" if p.eif_note else ""))
+        elif p.entry_into_force is None:
+            uncertain[p.iso2] = f"{p.name}'s entry-into-force date of {agreement} is not in the data"
+        elif on < p.entry_into_force:
+            pending[p.iso2] = p.entry_into_force
+        else:
+            surely.add(p.iso2)
+    return PartiesOnDate(frozenset(surely), uncertain, pending)
+
+
+def not_in_force_on_route(exporter: str, importer: str, on: dt.date) -> list[str]:
+    """Sentences for each modelled agreement whose parties include both countries but which is not
+    in force for the route on the date, each with the date it starts and for which party."""
+    exp, imp = _route(exporter, importer)
+    out = []
+    for agreement in MODELLED:
+        judged = _judge(agreement, exp, imp, on)
+        if judged.status != "not_in_force":
+            continue
+        later = [(p.entry_into_force, p.name) for p in (judged.exporter, judged.importer)
+                 if p is not None and p.entry_into_force is not None and on < p.entry_into_force]
+        start, name = max(later)
+        out.append(f"{agreement} also covers {exp.iso2} → {imp.iso2} but is not in force on {on.isoformat()}: "
+                   f"it enters into force for {name} on {start.isoformat()}.")
+    return out
 
 
 def _route(exporter: str, importer: str) -> tuple[Country, Country]:

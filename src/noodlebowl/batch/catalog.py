@@ -19,6 +19,7 @@ import polars as pl
 
 from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import InvalidRequest
+from noodlebowl.limits import MAX_INTEGER_DIGITS, check_zip, text_file_problem
 from noodlebowl.origin.engine import MODELLED
 from noodlebowl.origin.request import BOM_LINE_FIELDS, YES_NO, Product
 
@@ -31,7 +32,7 @@ BOM_REQUIRED = ["product_id", "value"]
 EDITIONS = ("HS2012", "HS2017", "HS2022")
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 COSTS = ("direct_labour", "direct_overhead", "profit", "other")
-MAX_INTEGER_DIGITS = 12        # 10¹² currency units: sums and Int128 products stay exact
+MAX_UNPACKED_BYTES = 8 * 1024**3     # an .xlsx catalog's parts unpacked (a million BOM lines is ≈ 150 MiB)
 REJECT_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "reason": pl.String}
 # yes/no columns of a BOM line (origin.request.Material), and their value when blank
 FLAGS = {"invoiced_separately": False, "customary": True}
@@ -71,6 +72,7 @@ def scan(path: str | Path) -> pl.LazyFrame:
 def _read_excel(path: Path) -> pl.DataFrame:
     from openpyxl import load_workbook
 
+    check_zip(path, max_unpacked=MAX_UNPACKED_BYTES)
     try:
         sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
     except (OSError, KeyError, ValueError, IndexError, zipfile.BadZipFile) as exc:   # not a workbook
@@ -91,6 +93,54 @@ def _read_excel(path: Path) -> pl.DataFrame:
 
     data = [[text(v) for v in r] for r in rows if any(v is not None for v in r)]
     return pl.DataFrame(data, schema={h: pl.String for h in header}, orient="row")
+
+
+def preflight(path: str | Path, required: list[str], known: list[str], where: str | None = None) -> None:
+    """Refuse, before anything is parsed in full, a catalog file that cannot be read: missing or
+    empty, not UTF-8 or with an unclosed quote (CSV), a decompression bomb (.xlsx), not Parquet, or
+    lacking a required column. Cheap: a streamed pass over a CSV, the zip directory and first row
+    of a workbook, a Parquet file's footer. Raises InvalidRequest or LimitExceeded."""
+    path = Path(path)
+    where = where or str(path)
+    fmt = file_format(path)
+    if not path.is_file():
+        raise InvalidRequest("file not found", where=where)
+    if path.stat().st_size == 0:
+        raise InvalidRequest("the file is empty", where=where, accepted=f"a header row: {', '.join(known)}")
+    accepted = ".csv (UTF-8, header row), .xlsx (first sheet) or .parquet"
+    try:
+        if fmt == "csv":
+            problem = text_file_problem(path)
+            if problem:
+                raise InvalidRequest(f"the CSV file cannot be read: {problem}", where=where, accepted=accepted)
+            names = pl.scan_csv(path, infer_schema=False, n_rows=1).collect_schema().names()
+        elif fmt == "xlsx":
+            check_zip(path, max_unpacked=MAX_UNPACKED_BYTES)
+            names = _excel_header(path, where)
+        else:
+            names = list(pl.read_parquet_schema(path))
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InvalidRequest(f"the file cannot be read as {fmt}: {first}", where=where, accepted=accepted) from None
+    missing = [c for c in required if c not in {n.strip().lower() for n in names}]
+    if missing:
+        raise InvalidRequest(f"missing column(s) {', '.join(missing)}", where=where,
+                             accepted=f"columns {', '.join(known)} (required: {', '.join(required)})")
+
+
+def _excel_header(path: Path, where: str) -> list[str]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+        finally:
+            book.close()
+    except (KeyError, IndexError, TypeError, zipfile.BadZipFile) as exc:
+        raise InvalidRequest(f"not a readable Excel workbook ({type(exc).__name__})", where=where,
+                             accepted="an .xlsx file saved by Excel or LibreOffice (the first sheet is read)") from None
+    return [str(h) for h in first if h is not None]
 
 
 def check_columns(lf: pl.LazyFrame, required: list[str], known: list[str], path: str) -> None:

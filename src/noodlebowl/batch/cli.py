@@ -30,8 +30,13 @@ def batch(
     Bad rows go to <out>.rejects.csv; the run goes on."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from noodlebowl.batch import catalog
     from noodlebowl.batch.run import run
     from noodlebowl.output import emit
+
+    # unreadable inputs (encoding, empty, fake, bombs, missing columns) stop here with one sentence
+    catalog.preflight(products, catalog.PRODUCT_REQUIRED, catalog.PRODUCT_COLUMNS)
+    catalog.preflight(bom, catalog.BOM_REQUIRED, catalog.BOM_COLUMNS)
 
     with Progress(TextColumn("products"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True, disable=fmt is Format.json) as bar:

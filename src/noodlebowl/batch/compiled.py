@@ -95,7 +95,8 @@ def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, export
     """The pass. Lines: ``pidx`` (row of the product), material code known?, shorter than 6 digits?,
     origin id, declaration bits, value, weight (0 when ``wnull``), kind code, the product's exporter id;
     ``table_code``/``table_count`` (table edition × line): the material's single candidate (-1: none)
-    and number of candidates in each rule-table edition. Agreements: ``table_of`` (its table edition),
+    and number of candidates in each rule-table edition. ``table_of`` (agreement × product): the edition of
+    the rule table in force on the product's date. Agreements:
     ``party`` (agreement × origin id), ``bits`` (declaration bit). Per (agreement, product): the plan
     has a tariff shift (``ts``), product code and number of candidates, exception ranges (``exc``)."""
     n_agreements = ts.shape[0]
@@ -171,7 +172,7 @@ def line_pass(pidx, known, odd, origin, decl, value, weight, wnull, kind, export
             if exc[a, p]:
                 excepted[n_excepted] = i * n_agreements + a
                 n_excepted += 1
-            t = table_of[a]
+            t = table_of[a, p]
             m, mn = table_code[t, i], table_count[t, i]
             if known[i] and (mn != 1 or pn[a, p] != 1):
                 if mn > 0:

@@ -41,9 +41,10 @@ import polars as pl
 
 from noodlebowl.batch import plancache
 from noodlebowl.batch.memo import Memo
+from noodlebowl.errors import DateOutOfRange
 from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.evaluate import LEVEL_DIGITS, SHIFT_NAME
-from noodlebowl.origin.psr import TABLE_EDITION, select_rule
+from noodlebowl.origin.psr import latest_table, rule_table, select_rule
 from noodlebowl.origin import criteria
 from noodlebowl.origin.reasons import GAP_PREFIX, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
 
@@ -174,7 +175,7 @@ class Node:
 class Plan:
     plan_id: int
     agreement: str
-    status: str                   # rule | gap | fallback
+    status: str                   # rule | gap | fallback | no_table (no rule table in the data for the date)
     product_code: str | None      # the first candidate code in the table's edition (de minimis chapter)
     rule_text: str | None
     rule_row: str | None
@@ -216,7 +217,7 @@ def _compile(rule, leaves: list[Leaf]) -> Node:
     return Node("leaf", leaf=i)
 
 
-_PLANS: dict[tuple[str, str, str], Plan] = {}
+_PLANS: dict[tuple[str, str, str, str | None], Plan] = {}
 _PLAN_LIST: list[Plan] = []
 
 
@@ -224,10 +225,13 @@ _PLAN_LIST: list[Plan] = []
 _TABLES_LOCK = threading.RLock()
 
 
-def plan_for(agreement: str, code: str, edition: str) -> Plan:
-    """The plan for a product code under an agreement (cached for the process, and across processes
-    by :mod:`noodlebowl.batch.plancache`)."""
-    key = (agreement, code, edition)
+def plan_for(agreement: str, code: str, edition: str, table_edition: str | None = "latest") -> Plan:
+    """The plan for a product code under an agreement's rule table of ``table_edition`` (the table in
+    force on the product's date, :func:`rule_table`; None: no table; "latest": the newest in the data),
+    cached for the process, and across processes by :mod:`noodlebowl.batch.plancache`."""
+    if table_edition == "latest":
+        table_edition = latest_table(agreement)
+    key = (agreement, code, edition, table_edition)
     plan = _PLANS.get(key)
     if plan is not None:
         return plan
@@ -240,7 +244,7 @@ def plan_for(agreement: str, code: str, edition: str) -> Plan:
         if cached is None:
             plancache.computed()
         plan = plan_from_tuple(cached, agreement, pid) if cached is not None \
-            else build_plan(agreement, code, edition, pid)
+            else build_plan(agreement, code, edition, table_edition, pid)
         if plan.status == "rule":
             plan.shape_id = _shape_id(plan)
         _PLANS[key] = plan
@@ -323,8 +327,12 @@ def plan_from_tuple(t: tuple, agreement: str, pid: int) -> Plan:
     return plan
 
 
-def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
-    sel = select_rule(agreement, code, edition)
+def build_plan(agreement: str, code: str, edition: str, table_edition: str | None, pid: int) -> Plan:
+    if table_edition is None:
+        # the engine answers "undetermined: the rules for the date are not in the data" (even for PE)
+        return Plan(plan_id=pid, agreement=agreement, status="no_table", product_code=None, rule_text=None,
+                    rule_row=None, rule_level=None, gap=None)
+    sel = select_rule(agreement, code, edition, table_edition)
     rule = sel.rule
     common = dict(plan_id=pid, agreement=agreement, rule_text=rule.text if rule else None,
                   rule_row=rule.row if rule else None, rule_level=rule.level if rule else None, gap=sel.gap,
@@ -333,6 +341,10 @@ def build_plan(agreement: str, code: str, edition: str, pid: int) -> Plan:
     # several candidates sharing one rule (a transposition split): the engine's tariff shift needs the
     # same verdict for every candidate, which the kernel evaluates like several material candidates
     six = len(sel.product_codes) >= 1 and all(len(c) == 6 for c in sel.product_codes)
+    if rule is None and sel.alternatives:
+        # a split whose candidates carry different rules: the engine evaluates each (and asks only if
+        # they disagree)
+        return Plan(status="fallback", product_code=None, **common)
     if rule is None:
         # A gap: undetermined unless produced exclusively from originating materials; the PE test
         # does not look at product codes, so any gap is kernel work.
@@ -477,13 +489,19 @@ def parties(agreement: str) -> frozenset[str]:
 def _provisions_row(agreement: str, on: dt.date) -> dict:
     from noodlebowl.origin.provisions_view import origin_provisions
 
-    p = origin_provisions(agreement, on)
+    table = rule_table(agreement, on).edition
+    if table is None:       # the agreement's rules for the date are not in the data (engine: undetermined)
+        return dict.fromkeys(_PROVISIONS_SCHEMA) | {"table": NO_TABLE}
+    try:
+        p = origin_provisions(agreement, on)
+    except DateOutOfRange:   # no rules of the agreement in the data for the date: the engine says so
+        return dict.fromkeys(_PROVISIONS_SCHEMA) | {"table": NO_TABLE}
     vn, vd = _ratio(p.de_minimis_value_percent) if p.de_minimis_value_percent is not None else (None, None)
     wn, wd = _ratio(p.de_minimis_weight_percent) if p.de_minimis_weight_percent is not None else (None, None)
     lo, hi = p.de_minimis_weight_chapters or (None, None)
     return {"dmv_num": vn, "dmv_den": vd, "dmw_num": wn, "dmw_den": wd, "dmw_lo": lo, "dmw_hi": hi,
             "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods,
-            "box_id": _box_id(criteria.criterion_box(agreement, on))}
+            "table": EDITION_INDEX[table], "box_id": _box_id(criteria.criterion_box(agreement, on))}
 
 
 _TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -517,16 +535,20 @@ def _leaf_flags(rule_text: str | None) -> tuple[bool, bool, bool]:
             any(leaf.kind == "OW" for leaf in leaves))
 
 
-def plan_key(hs: pl.Expr, edition: pl.Expr, a_idx: pl.Expr) -> pl.Expr:
-    """(product code, edition, agreement) as one integer: the plan table is joined on it, far cheaper
-    than on three texts. The code's length is part of it (a code of fewer than 6 digits has its plan)."""
-    return ((hs.cast(pl.Int64) * 16 + hs.str.len_bytes().cast(pl.Int64)) * 4
-            + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * 4 + a_idx
+def plan_key(hs: pl.Expr, edition: pl.Expr, a_idx: pl.Expr, table: pl.Expr) -> pl.Expr:
+    """(product code, edition, rule table's edition, agreement) as one integer: the plan table is joined
+    on it, far cheaper than on texts. The code's length is part of it (a code of fewer than 6 digits has
+    its plan); ``table`` indexes EDITIONS (NO_TABLE: none in the data for the date); the agreement takes
+    NA values, so any number of modelled agreements fits."""
+    return (((hs.cast(pl.Int64) * 16 + hs.str.len_bytes().cast(pl.Int64)) * 4
+             + edition.replace_strict(EDITION_INDEX, return_dtype=pl.Int64)) * 4 + table) * NA + a_idx
 
 
 def _plan_row(key: int):
-    agreement, edition, rest = MODELLED[key % 4], EDITIONS[key // 4 % 4], key // 16
-    plan = plan_for(agreement, str(rest // 16).zfill(rest % 16), edition)
+    agreement, table, edition, rest = (MODELLED[key % NA], key // NA % 4, EDITIONS[key // NA // 4 % 4],
+                                       key // NA // 16)
+    plan = plan_for(agreement, str(rest // 16).zfill(rest % 16), edition,
+                    None if table == NO_TABLE else EDITIONS[table])
     codes = [int(c) for c in plan.product_codes] or None
     yield (key, plan.shape_id, plan.status,
            int(plan.product_code) if plan.product_code and len(plan.product_code) == 6 else None,
@@ -569,9 +591,12 @@ LINE_DEFAULTS = {"rcp": None, "sep": False, "customary": True}
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 AGREEMENT_BIT = {a: 1 << i for i, a in enumerate(MODELLED)}
+if len(AGREEMENT_BIT) > 7:  # ``decl`` is an Int8 bit set (catalog.py, compiled.py): widen it first
+    raise RuntimeError(f"{len(AGREEMENT_BIT)} modelled agreements do not fit the Int8 'decl' bit set")
 ALL_AGREEMENTS = sum(AGREEMENT_BIT.values())
 EDITIONS = ("HS2012", "HS2017", "HS2022")
 EDITION_INDEX = {e: i for i, e in enumerate(EDITIONS)}
+NO_TABLE = len(EDITIONS)      # an agreement with no rule table in the data for the date
 
 # Country codes (and "unknown") as small integers, growing as catalogs name them
 ORIGINS: list[str] = ["unknown"]
@@ -600,16 +625,15 @@ def _party_ids(agreement: str) -> list[int]:
 A_INDEX = {a: i for i, a in enumerate(MODELLED)}
 _PE_AGREEMENT = np.array([a in PRODUCED_EXCLUSIVELY for a in MODELLED])
 NA = len(MODELLED)
-TE_SUFFIX = {"HS2022": "22", "HS2017": "17"}
 
 
 _PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
                       "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean,
-                      "box_id": pl.Int64}
+                      "table": pl.Int64, "box_id": pl.Int64}
 
 
 def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
-    """The origin provisions (de minimis, RVC methods) of each row's agreement on its date: worked out
+    """The origin provisions (de minimis, RVC methods, rule table) of each row's agreement on its date: worked out
     per distinct (agreement, date) — a chunk has a few — and gathered."""
     distinct, row = np.unique(date.cast(pl.Int32).to_numpy().astype(np.int64) * NA + a_idx.to_numpy(),
                               return_inverse=True)
@@ -617,6 +641,33 @@ def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
     table = pl.DataFrame([_provisions_row(MODELLED[k % NA], epoch + dt.timedelta(days=int(k // NA)))
                           for k in distinct.tolist()], schema=_PROVISIONS_SCHEMA)
     return table[row]
+
+
+def _for_product(pa: pl.DataFrame) -> pl.DataFrame:
+    """The value de minimis limit for each row's good (engine: ``Provisions.for_product``): only
+    agreements whose limit depends on the good's chapter or subheading (AJCEP) change anything."""
+    from noodlebowl.origin.provisions_view import origin_provisions
+
+    c = pl.col
+    code = c("pcodes").list.first()
+    keys = pa.filter(c("table") != NO_TABLE).select(c("a_idx"), c("date"), code.alias("fp_code")).unique().drop_nulls()
+    rows = []
+    for a, day, code6 in keys.iter_rows():
+        general = origin_provisions(MODELLED[a], day)
+        own = general.for_product(f"{code6:06d}")
+        if own is not general:
+            vn, vd = _ratio(own.de_minimis_value_percent) if own.de_minimis_value_percent is not None else (None, None)
+            rows.append((a, day, code6, vn, vd))
+    if not rows:
+        return pa
+    scoped = pl.DataFrame(rows, orient="row", schema={"a_idx": pl.Int64, "date": pl.Date, "fp_code": pl.Int64,
+                                                      "fp_num": pl.Int64, "fp_den": pl.Int64})
+    joined = pa.with_columns(fp_code=code).join(scoped.with_columns(fp_hit=pl.lit(True)),
+                                                  on=["a_idx", "date", "fp_code"], how="left", maintain_order="left")
+    hit = c("fp_hit").fill_null(False)
+    return joined.with_columns(dmv_num=pl.when(hit).then(c("fp_num")).otherwise(c("dmv_num")),
+                               dmv_den=pl.when(hit).then(c("fp_den")).otherwise(c("dmv_den"))
+                               ).drop("fp_code", "fp_num", "fp_den", "fp_hit")
 
 
 def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None = None,
@@ -660,23 +711,32 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     a_idx = pl.Series("a_idx", keys % NA)
     pa = products.drop("importers")[keys // NA].with_columns(
         a_idx=a_idx, agreement=pl.Series(MODELLED).gather(a_idx), pa_key=pl.Series(keys))
-    pa = _plan_table.join(pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx"))))
     pa = pa.hstack(_provisions(pa["a_idx"], pa["date"]))
+    pa = _plan_table.join(pa.with_columns(plan_key=plan_key(c("hs6"), c("edition"), c("a_idx"), c("table"))))
+    pa = _for_product(pa)
 
     # 3. per (product, agreement): which lines are originating (engine._views) and the sums the rules
     #    need, tariff shifts included — one compiled pass over the lines (batch.compiled)
     if "pidx" not in lines.columns:
         lines = lines.join(products.select("product_id", "pidx"), on="product_id")
-    ln = _line_arrays(lines, products)
+    ln = _line_arrays(lines, products, set(pa["table"].unique().to_list()) - {NO_TABLE})
     per_a = _per_product_arrays(pa, products.height)
     sums = _line_sums(ln, per_a, products.height)
     at = (pa["a_idx"].to_numpy(), pa["pidx"].to_numpy())
     # produced exclusively from originating materials; rows the engine answers (fallback)
-    pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0)
+    no_table = (pa["status"] == "no_table").fill_null(False).to_numpy()
+    pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0) & ~no_table
     is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
-    to_engine = ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy() | (is_rule & sums["odd_code"][at]))
+    to_engine = no_table | ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy()
+                                  | (is_rule & sums["odd_code"][at]))
+    # the law the kernel does not hold goes to the engine, written once there
     # facts (the catalog's facts column) are read by the engine alone
     to_engine |= (_engine_products(lines, products.height) | products["facts"].is_not_null().to_numpy())[at[1]]
+    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa)
+    # materials + costs above FOB: the engine refuses the build-up figure (ATIGA Art. 29(2)(e))
+    costed = ~pa["costs_total"].is_null().to_numpy()
+    to_engine |= costed & (sums["vnm"][at] + sums["vom"][at] + pa["costs_total"].fill_null(0).to_numpy()
+                           > pa["fob"].to_numpy())
     pa = pa.with_columns(**{name: pl.Series(sums[name][at]) for name in PER_AGREEMENT_SUMS},
                          **{name: pl.Series(sums[name][at[1]]) for name in PER_PRODUCT_SUMS},
                          pe=pl.Series(pe))
@@ -760,6 +820,46 @@ def _engine_products(lines: pl.DataFrame, n_products: int) -> np.ndarray:
     out = np.zeros(n_products, bool)
     out[lines["pidx"].to_numpy()[special]] = True
     return out
+
+
+def _dated_party_lines(ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.ndarray:
+    """(agreement, product): a line is declared originating in a party for which the agreement is not
+    (or not surely) in force on the product's date — the engine decides those (RCEP Art. 3.4(1))."""
+    from noodlebowl.agreements.registry import parties_on
+
+    out = np.zeros((NA, products.height), dtype=np.bool_)
+    dates, date_of_product = np.unique(products["date"].to_numpy(), return_inverse=True)
+    if not len(ln["pidx"]):
+        return out
+    line_date = date_of_product[ln["pidx"]]
+    foreign = ln["origin"] != ln["exporter"]
+    for a, agreement in enumerate(MODELLED):
+        doubtful = np.zeros((len(dates), len(ORIGINS)), dtype=np.bool_)
+        for d, day in enumerate(dates.tolist()):
+            status = parties_on(agreement, day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))
+            for iso2 in (*status.uncertain, *status.pending):
+                if iso2 in _ORIGIN_INDEX:
+                    doubtful[d, _ORIGIN_INDEX[iso2]] = True
+        if not doubtful.any():
+            continue
+        hit = doubtful[line_date, ln["origin"]] & foreign & ((ln["decl"] & AGREEMENT_BIT[agreement]) != 0)
+        out[a, ln["pidx"][hit]] = True
+    return out
+
+
+def _engine_codes(pa: pl.DataFrame) -> np.ndarray:
+    """(product, agreement) rows whose product code or figures bring law the kernel does not hold."""
+    from noodlebowl.origin.engine import engine_only
+
+    on = ["agreement", "hs6", "edition", "date"]
+    codes = pa.select(on).unique()
+    flagged = [row for row in codes.iter_rows() if engine_only(*row)]
+    mask = np.zeros(pa.height, dtype=np.bool_)
+    if flagged:
+        keys = pl.DataFrame(flagged, schema={"agreement": pl.String, "hs6": pl.String, "edition": pl.String,
+                                             "date": pl.Date}, orient="row").with_columns(flag=pl.lit(True))
+        mask = pa.select(on).join(keys, on=on, how="left", maintain_order="left")["flag"].fill_null(False).to_numpy()
+    return mask
 
 
 def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
@@ -856,7 +956,8 @@ def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str,
     p = ln["pidx"][line]
     exc_sums, exc_nulls, exc_present = compiled.exception_sums(
         p * NA + agreement, sums["shape_id"][agreement, p], ln["known"][line], ln["value"][line],
-        ln["weight"][line], ln["wnull"][line], *_material_candidates(ln, line, sums["table_of"][agreement]),
+        ln["weight"][line], ln["wnull"][line],
+        *_material_candidates(ln, line, sums["table_of"][agreement, ln["pidx"][line]]),
         *products_candidates, x["entry_start"], x["entry_count"], x["entry_digits"], x["range_start"],
         x["range_count"], x["range_width"], x["range_low"], x["range_high"], row_of, int(has_exc.sum()),
         int(x["entry_count"].max(initial=0)))
@@ -885,7 +986,7 @@ def _leaf_answers(work: pl.DataFrame, sums: dict[str, np.ndarray], ln: dict[str,
     return per_pa.with_columns(share_val=share_val.set(pl.Series(~has_share), None)).drop("shape_id", "key", "r")
 
 
-def _line_arrays(lines: pl.DataFrame, products: pl.DataFrame) -> dict[str, np.ndarray]:
+def _line_arrays(lines: pl.DataFrame, products: pl.DataFrame, tables: set[int]) -> dict[str, np.ndarray]:
     """The chunk's lines as numpy arrays (nulls as 0 beside a mask), with their product's edition and
     exporter; ``pidx`` is the row of the line's product."""
     c = pl.col
@@ -901,15 +1002,16 @@ def _line_arrays(lines: pl.DataFrame, products: pl.DataFrame) -> dict[str, np.nd
     arrays = {name: arrays[name].to_numpy() for name in arrays.columns}
     pidx = arrays["pidx"]
     arrays |= {"ed": per_product["ed"].to_numpy()[pidx], "exporter": per_product["exporter"].to_numpy()[pidx]}
-    arrays["table_code"], arrays["table_count"] = _table_codes(arrays["mcode"], arrays["known"], arrays["ed"])
+    arrays["table_code"], arrays["table_count"] = _table_codes(arrays["mcode"], arrays["known"], arrays["ed"], tables)
     return arrays
 
 
 def _per_product_arrays(pa: pl.DataFrame, n_products: int) -> dict[str, np.ndarray]:
     """The plan's fields as (agreement, product) arrays, for the (product, agreement) rows of ``pa``."""
-    fills = {"shape_id": -1, "pcode": -1, "pn": 0, "exc": False, "ts": False}
+    fills = {"shape_id": -1, "pcode": -1, "pn": 0, "exc": False, "ts": False, "table": 0}
     c = pl.col
     fields = pa.select("a_idx", "pidx", c("shape_id").fill_null(-1), c("pcode").fill_null(-1), c("pn").fill_null(0),
+                       c("table").clip(0, NO_TABLE - 1),
                        exc=c("has_exc").fill_null(False), ts=(c("has_ts") & (c("status") == "rule")).fill_null(False))
     at = (fields["a_idx"].to_numpy(), fields["pidx"].to_numpy())
     out = {}
@@ -922,7 +1024,6 @@ def _per_product_arrays(pa: pl.DataFrame, n_products: int) -> dict[str, np.ndarr
 
 PER_AGREEMENT_SUMS = ("vnm", "vom", "n_foreign", "cumulated", "odd_code", "w_orig")
 PER_PRODUCT_SUMS = ("n_ctc", "w_mat", "wnull_mat")
-_TABLE_INDEX = {edition: i for i, edition in enumerate(TE_SUFFIX)}
 
 
 def _line_sums(ln: dict[str, np.ndarray], per_a: dict[str, np.ndarray], n_products: int) -> dict[str, np.ndarray]:
@@ -934,7 +1035,7 @@ def _line_sums(ln: dict[str, np.ndarray], per_a: dict[str, np.ndarray], n_produc
     party = np.zeros((NA, len(ORIGINS)), dtype=np.bool_)
     for i, members in enumerate(ids):
         party[i, members] = True
-    table_of = np.array([_TABLE_INDEX[TABLE_EDITION[a]] for a in MODELLED], dtype=np.int64)
+    table_of = per_a["table"]      # (agreement, product): the EDITIONS index of the rule table on the date
     bits = np.array([AGREEMENT_BIT[a] for a in MODELLED], dtype=np.int8)
     out = compiled.line_pass(ln["pidx"], ln["known"], ln["odd"], ln["origin"], ln["decl"], ln["value"], ln["weight"],
                           ln["wnull"], ln["kind"], ln["exporter"], ln["table_code"], ln["table_count"], table_of,
@@ -963,21 +1064,21 @@ def _runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + within
 
 
-# a material code's candidates in a rule table's edition as integers, by (code · 4 + edition) · 2 + table
+# a material code's candidates in a rule table's edition as integers, by (code · 4 + edition) · 4 + table
 _CANDIDATE_CODES: dict[int, np.ndarray] = {}
 
 
 def _candidate_codes(key: int) -> np.ndarray:
     codes = _CANDIDATE_CODES.get(key)
     if codes is None:
-        text = _transposed(f"{key // 8:06d}", EDITIONS[key // 2 % 4], list(TE_SUFFIX)[key % 2])
+        text = _transposed(f"{key // 16:06d}", EDITIONS[key // 4 % 4], EDITIONS[key % 4])
         codes = _CANDIDATE_CODES[key] = np.array([int(x) for x in text], np.int64)
     return codes
 
 
 def _material_candidates(ln: dict[str, np.ndarray], line: np.ndarray, table: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate codes of the given lines' materials in the rule tables given (TE_SUFFIX order), as
+    """The candidate codes of the given lines' materials in the rule tables given (EDITIONS indexes), as
     offsets into one array: none for an unknown code, the single one, or every one of a split."""
     count = np.where(ln["known"][line], ln["table_count"][table, line], 0)
     offsets = np.zeros(len(line) + 1, np.int64)
@@ -989,7 +1090,7 @@ def _material_candidates(ln: dict[str, np.ndarray], line: np.ndarray, table: np.
     if several.size:
         # the lists per distinct (code, edition, table), then copied to each row's place
         i = line[several]
-        distinct, which = np.unique((ln["mcode"][i] * 4 + ln["ed"][i]) * 2 + table[several], return_inverse=True)
+        distinct, which = np.unique((ln["mcode"][i] * 4 + ln["ed"][i]) * 4 + table[several], return_inverse=True)
         lists = [_candidate_codes(key) for key in distinct.tolist()]
         starts = np.zeros(len(lists) + 1, np.int64)
         np.cumsum([len(x) for x in lists], out=starts[1:])
@@ -1009,7 +1110,7 @@ def _add_multi_candidate_codes(ln: dict[str, np.ndarray], sums: dict[str, np.nda
         return
     line, agreement = multi // NA, multi % NA
     keys = ln["pidx"][line] * NA + agreement
-    codes = compiled.pair_codes(*_material_candidates(ln, line, sums["table_of"][agreement]),
+    codes = compiled.pair_codes(*_material_candidates(ln, line, sums["table_of"][agreement, ln["pidx"][line]]),
                                 *products_candidates, keys)
     compiled.add_codes(sums["levels"], sums["level_nulls"], sums["rows"], keys, codes, ln["value"][line],
                        ln["weight"][line], ln["wnull"][line])
@@ -1064,12 +1165,15 @@ class _Dense:
 _DENSE: dict[tuple[str, str], _Dense] = {}
 
 
-def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each line's material code in the rule tables' editions (rows in TE_SUFFIX order): the single
-    candidate or -1, and the number of candidates — engine._material_codes."""
-    singles = np.empty((len(TE_SUFFIX), len(codes)), np.int32)
-    counts = np.ones((len(TE_SUFFIX), len(codes)), np.int32)
-    for t, table_edition in enumerate(TE_SUFFIX):
+def _table_codes(codes: np.ndarray, known: np.ndarray, eds: np.ndarray, tables: set[int]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's material code in the editions of the rule tables in use (rows indexed by EDITIONS;
+    rows of tables no product of the chunk uses are left unfilled): the single candidate or -1, and the
+    number of candidates — engine._material_codes."""
+    singles = np.full((len(EDITIONS), len(codes)), -1, np.int32)
+    counts = np.ones((len(EDITIONS), len(codes)), np.int32)
+    for t in sorted(tables):
+        table_edition = EDITIONS[t]
         singles[t] = np.where(known, codes, -1)
         for e, edition in enumerate(EDITIONS):
             lines = (eds == e) & known
@@ -1123,7 +1227,8 @@ def _declared(decl: int) -> bool | list[str]:
 
 def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Rows the kernel does not evaluate, answered by the engine's ``determine_one``."""
-    from noodlebowl.origin.engine import Route, determine_one
+    from noodlebowl.origin.engine import determine_one
+    from noodlebowl.origin.routes import dated_route
 
     ids = rows["pidx"].unique()
     by_product: dict[int, list[dict]] = {}
@@ -1135,7 +1240,7 @@ def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) ->
         p = prods[r["pidx"]]
         p = {**p, "costs": _costs(p)}
         request = build_request(p, by_product.get(r["pidx"], []), p["importers"][0], [r["agreement"]])
-        d = determine_one(request, Route(r["agreement"], True, "batch", parties(r["agreement"])))
+        d = determine_one(request, dated_route(r["agreement"], True, "batch", p["date"]))
         out.append({"pidx": r["pidx"], **answer_row(p["product_id"], d)})
     return pl.DataFrame(out, schema={"pidx": pl.Int64} | {k: OUTPUT_SCHEMA[k] for k in (
         "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row", "rule_verified",

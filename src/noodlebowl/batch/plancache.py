@@ -29,7 +29,7 @@ _SOURCES = ("origin/psr.py", "origin/engine.py", "hs", "rules", "agreements", "b
             "batch/catalog.py", "batch/plancache.py", "batch/memo.py")
 
 # filled by load(), read by kernel.plan_for, kernel._transposed and catalog.hs_problem
-PLANS: dict[tuple[str, str, str], tuple] = {}
+PLANS: dict[tuple[str, str, str, str | None], tuple] = {}   # (agreement, code, edition, table edition)
 TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
 HS_CHECKS: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 _loaded: set[str] = set()      # cache files read or written by this process

@@ -24,6 +24,7 @@ import polars as pl
 
 from noodlebowl import refdata
 from noodlebowl.batch import catalog, kernel
+from noodlebowl.limits import neutralise_frame
 
 DEFAULT_CHUNK = 20_000
 
@@ -233,9 +234,9 @@ class Writer:
             self._parquet.write_table(table)
         elif self.format == "csv":
             with self.path.open("w" if self._first else "a", encoding="utf-8", newline="") as fh:
-                df.write_csv(fh, include_header=self._first)
+                neutralise_frame(df).write_csv(fh, include_header=self._first)
         else:
-            for row in df.iter_rows():
+            for row in neutralise_frame(df).iter_rows():
                 self._xlsx_row(row)
         self._first = False
 
@@ -453,6 +454,6 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         r.filter(pl.col("file") == products_path.name).height for r in all_rejects[1:])
     if rejects.height:
         path = out.with_name(out.name + ".rejects.csv")
-        rejects.write_csv(path)
+        neutralise_frame(rejects).write_csv(path)
         summary.rejects_file = str(path)
     return summary

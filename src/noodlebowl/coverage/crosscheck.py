@@ -124,8 +124,8 @@ def _dotted(code: str) -> str:
 
 
 def _our_rule(agreement: str, code6: str):
-    from noodlebowl.origin.psr import rule_for_code
-    return rule_for_code(agreement, code6).rule
+    from noodlebowl.origin.psr import latest_table, rule_for_code
+    return rule_for_code(agreement, code6, latest_table(agreement)).rule
 
 
 def _subheadings(code: str, edition: str) -> list[str]:
@@ -140,6 +140,73 @@ def _unchanged_1to1(code6: str) -> tuple[bool, str]:
     t = transpose(code6, "HS2012", "HS2022")
     targets = [x.code for x in t.targets]
     return t.relationship == "1:1" and targets == [code6], f"{t.relationship} → {', '.join(targets) or '(none)'}"
+
+
+# --- the RCEP HS2022 table against the official English HS2012 Annex 3A --------------------------
+
+def hs2022_to_hs2012(corr_2017_2022: list[dict], corr_2012_2017: list[dict]) -> dict[str, list[str]]:
+    """Each HS2022 subheading's HS2012 source subheadings, through HS2017 (UNSD correlations)."""
+    to17: dict[str, set[str]] = {}
+    for r in corr_2017_2022:
+        to17.setdefault(r["hs2022"], set()).add(r["hs2017"])
+    to12: dict[str, set[str]] = {}
+    for r in corr_2012_2017:
+        to12.setdefault(r["hs2017"], set()).add(r["hs2012"])
+    return {new: sorted({old for mid in mids for old in to12.get(mid, ())}) for new, mids in to17.items()}
+
+
+def _governing(index: dict[str, dict], code6: str) -> dict | None:
+    """The row of a rule table that governs a subheading: most specific level first."""
+    return next((index[code6[:d]] for d in (6, 4, 2) if code6[:d] in index), None)
+
+
+@dataclass
+class RowAgreement:
+    """One HS2022 table row against the official English HS2012 rule of every HS2012 source code."""
+
+    row: dict                                    # the HS2022 row (hs_code, rule_text, …)
+    compared: list[tuple[str, str, dict]]        # (HS2022 subheading, HS2012 subheading, HS2012 row)
+    disagreeing: list[tuple[str, str, dict, str]] = field(default_factory=list)   # … and why
+    unmapped: list[str] = field(default_factory=list)                 # HS2022 subheadings without source
+
+    @property
+    def result(self) -> str:
+        if self.disagreeing:
+            return "disagree"
+        return "agree" if self.compared and not self.unmapped else "not compared"
+
+    @property
+    def pages(self) -> str:
+        """Where the official rules compared are printed ("p.57, p.58")."""
+        found = sorted({int(p) for _, _, r in self.compared for p in re.findall(r"p\.(\d+)", r["source"])})
+        return ", ".join(f"p.{p}" for p in found)
+
+
+def compare_rcep_hs2022_with_hs2012(rows_2022: list[dict], rows_2012: list[dict], subheadings_2022: list[str],
+                                    to_hs2012: dict[str, list[str]]) -> list[RowAgreement]:
+    """Every HS2022 row against the HS2012 rule of each HS2012 subheading its subheadings come from
+    (plain data in, so the build and the report compare the same way)."""
+    index_2022 = {r["hs_code"]: r for r in rows_2022}
+    index_2012 = {r["hs_code"]: r for r in rows_2012}
+    results = {r["hs_code"]: RowAgreement(r, []) for r in rows_2022}
+    for sub in subheadings_2022:
+        row = _governing(index_2022, sub)
+        if row is None:
+            continue
+        res = results[row["hs_code"]]
+        sources = to_hs2012.get(sub, [])
+        if not sources:
+            res.unmapped.append(sub)
+        for old in sources:
+            official = _governing(index_2012, old)
+            if official is None:
+                res.disagreeing.append((sub, old, {"rule_text": "(none)", "source": ""}, "no HS2012 rule"))
+                continue
+            res.compared.append((sub, old, official))
+            ok, note = same_rule(official["rule_text"], row["rule_text"], "RCEP")
+            if not ok:
+                res.disagreeing.append((sub, old, official, note))
+    return list(results.values())
 
 
 def check_rcep_hs2022(source: Path) -> Check:
@@ -234,7 +301,7 @@ def check_atiga_guidelines(source: Path) -> Check:
 
 def check_flags(source: Path) -> Check:
     from noodlebowl.coverage.report import psr_category
-    from noodlebowl.origin.psr import select_rule
+    from noodlebowl.origin.psr import latest_table, select_rule
     from noodlebowl.rules import Incomplete, walk
 
     chk = Check("flags", "Transcription flags carried into the data",
@@ -252,7 +319,7 @@ def check_flags(source: Path) -> Check:
         for code in (c.strip().replace(".", "") for c in r["hs_code_dotted"].split("/")):
             marked, unmarked = [], []
             for sub in _subheadings(code, "HS2022"):
-                sel = select_rule(agreement, sub, "HS2022")
+                sel = select_rule(agreement, sub, "HS2022", latest_table(agreement))
                 category = psr_category(sel)
                 incomplete = sel.rule is not None and any(isinstance(n, Incomplete)
                                                           for n in walk(_tree(sel.rule.text, agreement)))

@@ -1,6 +1,9 @@
 """Read an official product-specific-rule annex table from a PDF with a text layer.
 
-The layout read is that of ATIGA Annex 3 Attachment 1 (the Textile Rule list, HS2022): sections
+Two layouts are read. A *rule table* (RCEP Annex 3A): a ruled grid with the columns Chapter |
+Heading | Subheading | Product Description | Product-Specific Rule, one row per code that carries a
+rule (:func:`read_rule_table`; ``read_annex`` picks it when the header says "Specific Rule").
+A *process list*: the layout of ATIGA Annex 3 Attachment 1 (the Textile Rule list, HS2022): sections
 ("A. Fibres and yarns" …) each introduced by the working or processing that confers origin,
 then a ruled table with the columns No | Heading | Sub-heading | Product Description. A
 sub-heading prefixed "ex." covers only the part of the subheading described; "(AHTN)" marks an
@@ -206,8 +209,12 @@ def _dotted(digits: str) -> str:
     return ".".join([digits[:4], digits[4:6]] + ([digits[6:8]] if len(digits) > 6 else []))
 
 
-def read_annex(path: str | Path, *, agreement: str, edition: str) -> AnnexResult:
-    """Every item of the annex table, or :class:`DataImportError` listing what could not be read."""
+def read_annex(path: str | Path, *, agreement: str, edition: str,
+               pages: tuple[int, int] | None = None) -> AnnexResult:
+    """Every item of the annex table, or :class:`DataImportError` listing what could not be read.
+
+    ``pages`` (first, last; 1-based, inclusive) limits the reading to the annex inside a longer
+    document (the RCEP Agreement holds Annex 3A on PDF pages 54-212)."""
     import pypdfium2 as pdfium
 
     from noodlebowl.hs.codes import check_edition
@@ -225,12 +232,30 @@ def read_annex(path: str | Path, *, agreement: str, edition: str) -> AnnexResult
     except Exception as exc:  # PDFium's error for anything that is not a readable PDF
         raise DataImportError(f"not a readable PDF ({exc})", where=str(path), accepted=EXPECTED_LAYOUT) from None
     try:
-        return _read(document, path, agreement, edition)
+        indexes = _page_indexes(len(document), pages, path)
+        if any(_is_rule_table(document[i]) for i in indexes[:10]):
+            return _read_rule_table(document, path, agreement, edition, indexes)
+        return _read(document, path, agreement, edition, indexes)
     finally:
         document.close()
 
 
-def _read(document, path: Path, agreement: str, edition: str) -> AnnexResult:
+def _page_indexes(count: int, pages: tuple[int, int] | None, path: Path) -> list[int]:
+    if pages is None:
+        return list(range(count))
+    first, last = pages
+    if not 1 <= first <= last <= count:
+        raise DataImportError(f"pages {first}-{last} are not in the document", where=f"{path.name} --pages",
+                              accepted=f"FIRST-LAST within 1-{count}")
+    return list(range(first - 1, last))
+
+
+def _is_rule_table(page) -> bool:
+    segments, _, _ = _page_content(page)
+    return any({"Chapter", "Heading", "Subheading"} <= {s.text.strip() for s in line} for line in _lines(segments))
+
+
+def _read(document, path: Path, agreement: str, edition: str, indexes: list[int]) -> AnnexResult:
     result = AnnexResult(file=path.name, agreement=agreement, edition=edition, pages=len(document))
     problems: list[Unreadable] = []
     text_chars = 0
@@ -267,7 +292,7 @@ def _read(document, path: Path, agreement: str, edition: str) -> AnnexResult:
                 sep = " " if result.sections[section]["process_text"] else ""
                 result.sections[section]["process_text"] += sep + text
 
-    for page_index in range(len(document)):
+    for page_index in indexes:
         page_no = page_index + 1
         segments, xs, ys = _page_content(document[page_index])
         text_chars += sum(len(s.text.strip()) for s in segments)
@@ -402,6 +427,134 @@ def _read(document, path: Path, agreement: str, edition: str) -> AnnexResult:
         row["description"] = row.pop("_desc")
         row["process_text"] = info["process_text"]
         row["rule_text"] = "Textile Rule" if (is_textile and agreement == "ATIGA") else info["process_text"]
+    return result
+
+# --- the rule-table layout (RCEP Annex 3A) -----------------------------------------------------
+
+RULE_TABLE_LAYOUT = ("a ruled table with the columns Chapter | Heading | Subheading | Product Description | "
+                     "Product-Specific Rule (official PSR annex layout, e.g. RCEP Annex 3A)")
+_CHAPTER_CELL = re.compile(r"^(\d{2})$")
+_HEADING_CELL = re.compile(r"^(\d{2})\.(\d{2})$")
+_SUBHEADING_CELL = re.compile(r"^(\d{4})\.(\d{2})$")
+_LEVEL = {2: "chapter", 4: "heading", 6: "subheading"}
+
+
+def _rule_table_code(texts: list[str]) -> tuple[str | None, list[str]]:
+    """The most specific code of a row (digits), and what is wrong with its code cells."""
+    chapter, heading, sub = texts[:3]
+    bad = []
+    for text, pattern, name, form in ((chapter, _CHAPTER_CELL, "Chapter", "12"),
+                                      (heading, _HEADING_CELL, "Heading", "12.34"),
+                                      (sub, _SUBHEADING_CELL, "Subheading", "1234.56")):
+        if text and not pattern.match(text):
+            bad.append(f"'{name}' cell {text!r} is not a {name.lower()} ({form})")
+    if bad:
+        return None, bad
+    digits = [t.replace(".", "") for t in (chapter, heading, sub) if t]
+    if any(not longer.startswith(shorter) for shorter, longer in zip(digits, digits[1:])):
+        return None, [f"codes {', '.join(t for t in (chapter, heading, sub) if t)} of one row do not nest"]
+    return (digits[-1] if digits else None), []
+
+
+def _read_rule_table(document, path: Path, agreement: str, edition: str, indexes: list[int]) -> AnnexResult:
+    """Rows of a Chapter | Heading | Subheading | Product Description | Product-Specific Rule grid.
+
+    Each ruled row with a code becomes a row of the rule table (a heading printed only to introduce
+    its subheadings has an empty rule and is kept out). A row cut by a page break has no code on
+    the page where its rule ends (or begins): that part of the rule joins the row it belongs to."""
+    result = AnnexResult(file=path.name, agreement=agreement, edition=edition, pages=len(indexes))
+    problems: list[Unreadable] = []
+    tables = text_chars = 0
+    rows: list[dict] = []
+    pending: list[str] = []         # rule text printed above the row's code, before a page break
+
+    for page_index in indexes:
+        page_no = page_index + 1
+        segments, xs, ys = _page_content(document[page_index])
+        text_chars += sum(len(s.text.strip()) for s in segments)
+        all_lines = _lines(segments)
+        header = next((line for line in all_lines if {"Chapter", "Heading", "Subheading"}
+                       <= {s.text.strip() for s in line}), None)
+        if header is None:
+            continue
+        labels = [s for s in header if s.text.strip() == "Chapter"]
+        line_of = {id(s): n for n, line in enumerate(all_lines, 1) for s in line}
+        if len(xs) != 6 or len(ys) < 3:
+            problems.append(Unreadable(page_no, 1, "", f"table header found but a grid of {max(len(xs) - 1, 0)} "
+                                                       "columns under it (5 expected)"))
+            continue
+        tables += 1
+        bottom, top = ys[0], ys[-1]
+        floor = min(s.bottom for s in labels) - 1
+        inside = [s for s in segments if xs[0] <= s.cx <= xs[-1] and bottom <= s.cy < floor]
+        bands = [band for band in reversed(list(zip(ys[:-1], ys[1:]))) if band[0] < floor]
+        cells: dict[tuple[int, int], list[_Segment]] = {}
+        spanning: dict[int, list[_Segment]] = {}    # section titles run across the columns
+        for s in inside:
+            col = next(c for c in range(5) if xs[c] <= s.cx <= xs[c + 1])
+            band = next((b for b, (lo, hi) in enumerate(bands) if lo <= s.cy <= hi), None)
+            if band is None:
+                continue
+            if s.x0 < xs[col] - 2 or s.x1 > xs[col + 1] + 2:
+                spanning.setdefault(band, []).append(s)
+                continue
+            cells.setdefault((band, col), []).append(s)
+        used = sorted({b for b, _ in cells} | set(spanning))
+        for n, b in enumerate(used):
+            texts = [_join(cells.get((b, c), [])) for c in range(5)]
+            line = min(line_of[id(s)] for s in [*spanning.get(b, []), *(s for c in range(5)
+                                                                        for s in cells.get((b, c), []))])
+            code, bad = _rule_table_code(texts)
+            if spanning.get(b) and (code or texts[4]):
+                bad.append(f"text crosses a column boundary of the table: {_join(spanning[b])!r}")
+            if bad:
+                problems.append(Unreadable(page_no, line, " | ".join(texts), "; ".join(bad)))
+                continue
+            rule = texts[4]
+            if code is None:
+                if not rule:
+                    continue                         # a section title or a description-only line
+                if n == 0 and rows and not pending:
+                    rows[-1]["rule_text"] = f"{rows[-1]['rule_text']} {rule}".strip()
+                    rows[-1]["source"] += f"-{page_no}"
+                elif n == len(used) - 1:
+                    pending.append(rule)
+                else:
+                    problems.append(Unreadable(page_no, line, " | ".join(texts), "a rule without a code"))
+                continue
+            rule = " ".join([*pending, rule]).strip()
+            pending.clear()
+            rows.append({
+                "agreement": agreement, "hs_code": code,
+                "hs_code_dotted": code if len(code) == 2 else _dotted(code) if len(code) == 6 else f"{code[:2]}.{code[2:]}",
+                "hs_edition": edition, "level": _LEVEL[len(code)], "rule_text": rule,
+                "source": f"{path.name} p.{page_no}", "verification": "unverified",
+                "verification_detail": "read from the official PDF by `noodlebowl data import-psr`; not re-read "
+                                       "by a person",
+                "item_no": None, "section": None, "heading": texts[1] or None, "ex": False, "ahtn": False,
+                "description": texts[3], "process_text": None})
+    if text_chars == 0:
+        raise DataImportError("the PDF has no text layer (a scanned image?); run OCR first or use the "
+                              "publisher's text PDF", where=path.name, accepted=RULE_TABLE_LAYOUT)
+    if pending:
+        problems.append(Unreadable(indexes[-1] + 1, 0, " ".join(pending), "a rule without a code at the end"))
+    if problems:
+        shown = "; ".join(str(p) for p in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        error = DataImportError(f"{len(problems)} table row(s) could not be read: {shown}{more}",
+                                where=path.name, accepted=RULE_TABLE_LAYOUT)
+        error.unreadable = problems  # type: ignore[attr-defined]
+        raise error
+    seen: dict[str, dict] = {}
+    for row in rows:
+        if row["hs_code"] in seen:
+            result.notes.append(f"{row['source']}: {row['hs_code_dotted']} printed twice")
+        seen[row["hs_code"]] = row
+    # a heading or chapter printed only to introduce the codes under it carries no rule
+    result.rows = [r for r in rows if r["rule_text"]]
+    result.notes.extend(f"{r['source']}: {r['hs_code_dotted']} has no rule and no code under it"
+                        for r in rows if not r["rule_text"]
+                        and not any(o["hs_code"].startswith(r["hs_code"]) and o is not r for o in rows))
     return result
 
 

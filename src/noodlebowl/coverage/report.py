@@ -61,9 +61,9 @@ def psr_category(selection) -> str:
 
 def categorise(agreement: str, code6: str) -> str:
     """Coverage category of an HS2022 subheading under ``agreement``, by the engine's lookup."""
-    from noodlebowl.origin.psr import select_rule
+    from noodlebowl.origin.psr import latest_table, select_rule
 
-    return psr_category(select_rule(agreement, code6, EDITION))
+    return psr_category(select_rule(agreement, code6, EDITION, latest_table(agreement)))
 
 
 def _share(counts: dict[str, int], total: int, order: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -74,7 +74,7 @@ def _share(counts: dict[str, int], total: int, order: tuple[str, ...]) -> dict[s
 def psr_coverage() -> list[dict[str, Any]]:
     """Per agreement: HS2022 subheadings by category, with example codes of the rarer ones."""
     from noodlebowl.hs.nomenclature import codes
-    from noodlebowl.origin.psr import TABLE_EDITION, select_rule
+    from noodlebowl.origin.psr import latest_table, select_rule
     from noodlebowl.rules import Incomplete, parse_rule, walk
 
     subheadings = codes(EDITION)
@@ -85,7 +85,7 @@ def psr_coverage() -> list[dict[str, Any]]:
         examples: dict[str, list[str]] = {}
         incomplete = 0
         for code in subheadings:
-            selection = select_rule(agreement, code, EDITION)
+            selection = select_rule(agreement, code, EDITION, latest_table(agreement))
             category = psr_category(selection)
             counts[category] = counts.get(category, 0) + 1
             examples.setdefault(category, [])
@@ -98,7 +98,7 @@ def psr_coverage() -> list[dict[str, Any]]:
                 incomplete += parsed[text]
         total = len(subheadings)
         out.append({
-            "agreement": agreement, "edition": EDITION, "rule_table_edition": TABLE_EDITION[agreement],
+            "agreement": agreement, "edition": EDITION, "rule_table_edition": latest_table(agreement),
             "subheadings": total, "categories": _share(counts, total, PSR_CATEGORIES),
             "with_incomplete_part": incomplete,
             "examples": {k: v for k, v in examples.items() if k not in ("verified_vi", "verified_en")},

@@ -4,7 +4,8 @@ Everything heavy (pyarrow, the tables, the search index) is imported inside the 
 so that ``noodlebowl --help`` and other domains' commands start fast. JSON output is the
 ``as_dict()`` of the library objects; the keys are documented in
 :mod:`noodlebowl.hs.nomenclature` (``show``), :mod:`noodlebowl.hs.transpose`
-(``transpose``) and :mod:`noodlebowl.hs.search` (``search``: ``{"query", "hits": [...]}``).
+(``transpose``) and :mod:`noodlebowl.hs.search` (``search``: ``{"query", "hits": [...],
+"headings": [...], "check_between": [...], "advice"}``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ hs_app = typer.Typer(name="hs", help="HS nomenclature: show a code, transpose be
                      no_args_is_help=True)
 
 _MAX_ROWS = 40
+_MAX_SIBLINGS = 8
 
 
 @hs_app.command("show")
@@ -48,12 +50,11 @@ def transpose_cmd(code: str = typer.Argument(..., help="HS code in the --from ed
 def search_cmd(text: str = typer.Argument(..., help="product in plain words, e.g. 'frozen peeled shrimp'"),
                limit: int = typer.Option(10, "--limit", min=1, max=200, help="number of hits"),
                fmt: Format = format_option()) -> None:
-    """HS2022 subheadings ranked for a plain-language product description."""
-    from noodlebowl.hs.search import search
+    """HS2022 subheadings ranked for a plain-language product description, each with why."""
+    from noodlebowl.hs.search import classify
     from noodlebowl.output import emit
 
-    hits = search(text, limit)
-    emit({"query": text, "hits": [h.as_dict() for h in hits]}, fmt.value, _render_hits)
+    emit(classify(text, limit).as_dict(), fmt.value, _render_hits)
 
 
 def register(app: typer.Typer) -> None:
@@ -142,12 +143,30 @@ def _render_hits(d: dict) -> None:
     for col in ("#", "code", "score", "description", "why"):
         t.add_column(col, overflow="fold")
     for i, h in enumerate(d["hits"], 1):
-        why = h["why"]
-        parts = [f"{f}: {', '.join(why[f])}" for f in ("subheading", "ahtn", "heading", "chapter") if why[f]]
-        if why["ahtn_line"]:
-            parts.append(f"line {why['ahtn_line']}")
-        t.add_row(str(i), h["dotted"], f"{h['score']:.2f}", h["description"], "; ".join(parts))
+        t.add_row(str(i), h["dotted"], f"{h['score']:.2f}", h["description"], _why_text(h["why"]))
     con.print(t)
+    con.print("by heading: " + "; ".join(f"{g['dotted']} {g['share']:.0%} ({', '.join(g['subheadings'])})"
+                                         for g in d["headings"]))
+    if d["advice"]:
+        con.print(f"[bold]{d['advice']}[/bold]")
+    first = d["hits"][0]
+    if first["siblings"]:
+        con.print(f"other subheadings of {first['heading']['dotted']} (words that set them apart from "
+                  f"{first['dotted']}):")
+        for s in first["siblings"][:_MAX_SIBLINGS]:
+            apart = ", ".join(s["differs"]["only_this"][:6]) or "—"
+            con.print(f"  {s['dotted']}  {apart}")
+        if len(first["siblings"]) > _MAX_SIBLINGS:
+            con.print(f"  … and {len(first['siblings']) - _MAX_SIBLINGS} more (use --format json)")
+
+
+def _why_text(why: dict) -> str:
+    parts = [f"{f}: {', '.join(why[f])}" for f in ("subheading", "ahtn", "heading") if why[f]]
+    if why["ahtn_line"]:
+        parts.append(f"line {why['ahtn_line']}")
+    parts += [f"like \"{e['text'][:60]}\" ({e['source']})" for e in why["examples"][:2]]
+    parts += [f"{n['query']} {'fits' if n['fits'] else 'outside'} {n['bound']}" for n in why["numbers"]]
+    return "; ".join(parts)
 
 
 def _dot(code: str) -> str:

@@ -7,38 +7,44 @@ originating materials → the product-specific rule (or the general rule where n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.errors import InvalidRequest
+from noodlebowl.agreements.modelled import cited, modelled
+from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
 )
 from noodlebowl.origin.provisions_view import origin_provisions
-from noodlebowl.origin.psr import TABLE_EDITION, answer_key, select_rule
-from noodlebowl.origin.reasons import VERIFICATION_CAVEAT
 from noodlebowl.origin import criteria, reasons
+from noodlebowl.origin.psr import RuleSelection, answer_key, rule_table, select_rule
+from noodlebowl.origin.reasons import VERIFICATION_CAVEAT
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
-MODELLED = ("ATIGA", "ACFTA", "RCEP")
+MODELLED = modelled()
 
-# Which agreements have the "produced exclusively from originating materials" criterion, and
-# its article: RCEP Art. 3.2(b); ACFTA Annex 1 Art. 2(b) (Form E overleaf note 3(b)). ATIGA's
-# Art. 26 has no such criterion and Form D no "PE" code: such goods meet Art. 28 directly.
-PRODUCED_EXCLUSIVELY = {"RCEP": "RCEP Art. 3.2(b)", "ACFTA": "ACFTA Annex 1 Art. 2(b)"}
-MINIMAL_OPERATIONS = {"RCEP": "RCEP Art. 3.6", "ATIGA": "ATIGA Art. 31", "ACFTA": "ACFTA Annex 1 Art. 7"}
-WHOLLY_OBTAINED = {"RCEP": "RCEP Art. 3.2(a), 3.3", "ATIGA": "ATIGA Art. 26(a), 27",
-                   "ACFTA": "ACFTA Annex 1 Art. 2(a), 3"}
-CUMULATION = {"RCEP": "RCEP Art. 3.4(1)", "ATIGA": "ATIGA Art. 30(1)", "ACFTA": "ACFTA Annex 1 Art. 5"}
+# Articles each check cites, read from the agreements' YAML (`citations`). An agreement without the
+# "produced exclusively from originating materials" criterion (ATIGA Art. 26, Form D has no "PE";
+# AKFTA) has none there: such goods meet its rules directly.
+PRODUCED_EXCLUSIVELY = {a: cited(a, "produced_exclusively") for a in MODELLED if cited(a, "produced_exclusively")}
+MINIMAL_OPERATIONS = {a: cited(a, "minimal_operations") for a in MODELLED}
+WHOLLY_OBTAINED = {a: cited(a, "wholly_obtained") for a in MODELLED}
+CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
+
 @dataclass(frozen=True)
 class Route:
     agreement: str
     in_force: bool | None
     reason: str
-    parties: frozenset[str]
+    parties: frozenset[str]                 # parties for which the agreement is in force on the date
+    uncertain: Mapping[str, str] = field(default_factory=dict)     # party → why its status is uncertain
+    pending: Mapping[str, dt.date] = field(default_factory=dict)   # party → its later entry into force
+    caveats: tuple[str, ...] = ()           # about the route itself (unverified dates, agreements not yet in force)
 
 
 @cache
@@ -92,8 +98,19 @@ def _material_codes(m: Material, index: int, edition: str, table_edition: str,
     return codes or None
 
 
-def _views(request: Request, agreement: str, parties: frozenset[str], table_edition: str,
-           caveats: list[str], checks: list[Check], provisions: ev.Provisions) -> tuple[ev.MaterialView, ...]:
+def uncertain_materials(request: Request, route: Route) -> list[Material]:
+    """Materials declared originating in a party whose entry into force is uncertain (contested)."""
+    return [m for m in request.materials if m.origin != request.exporter and m.origin in route.uncertain
+            and m.originating_under(route.agreement)]
+
+
+def _views(request: Request, route: Route, table_edition: str, caveats: list[str], checks: list[Check],
+           provisions: ev.Provisions, count_uncertain: bool = False) -> tuple[ev.MaterialView, ...]:
+    """Each BOM line as the agreement sees it. A material is originating only from the exporting
+    country or a party for which the agreement is in force on the date (RCEP Art. 3.2, 3.4(1);
+    ATIGA Art. 26, 30(1); ACFTA Annex 1 Art. 5); one from a party whose entry into force is
+    uncertain counts as originating only when ``count_uncertain`` (the second of two evaluations)."""
+    agreement, parties = route.agreement, route.parties
     views = []
     edition = request.product.edition
     for i, m in enumerate(request.materials):
@@ -102,10 +119,23 @@ def _views(request: Request, agreement: str, parties: frozenset[str], table_edit
                            "(RCEP Art. 3.9; ATIGA Art. 35).")
             continue
         declared = m.originating_under(agreement)
-        originating = declared and (m.origin in parties or m.origin == request.exporter)
+        home = m.origin == request.exporter
+        originating = declared and (home or m.origin in parties or (count_uncertain and m.origin in route.uncertain))
         if declared and not originating:
-            caveats.append(f"{m.name} is declared originating, but {m.origin} is not a party to {agreement}: "
-                           "it counts as non-originating.")
+            if m.origin in route.pending:
+                checks.append(trusted_check(
+                    check="cumulation", article=CUMULATION[agreement], result=Outcome.does_not_qualify,
+                    subject=m.name, detail=f"{m.name} is declared originating in {m.origin}, but {agreement} enters "
+                                           f"into force for {m.origin} only on {route.pending[m.origin].isoformat()}: "
+                                           f"on {request.date.isoformat()} it counts as non-originating"))
+            elif m.origin in route.uncertain:
+                checks.append(trusted_check(
+                    check="cumulation", article=CUMULATION[agreement], result=Outcome.undetermined,
+                    subject=m.name, detail=f"{m.name} is declared originating in {m.origin}, but "
+                                           f"{route.uncertain[m.origin]}: it is counted as non-originating"))
+            else:
+                caveats.append(f"{m.name} is declared originating, but {m.origin} is not a party to {agreement}: "
+                               "it counts as non-originating.")
         if originating and m.origin != request.exporter:
             checks.append(trusted_check(check="cumulation", article=CUMULATION[agreement], result=Outcome.qualifies,
                                 subject=m.name, detail=f"{m.name} originates in {m.origin}, a party to {agreement}, "
@@ -148,36 +178,96 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
+def _no_rule_table(request: Request, route: Route, table) -> Determination:
+    """The agreement's rules for the date are not in the data: undetermined, saying so (never an error)."""
+    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                            result=Outcome.qualifies if route.in_force else Outcome.undetermined, detail=route.reason),
+              trusted_check(check="rule_table", article=table.article, result=Outcome.undetermined,
+                            detail=table.note)]
+    return Determination(agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined,
+                         criterion=None, form_code=None, rule=None, rvc=None, de_minimis=None, checks=checks,
+                         needed=[], caveats=[], data_version=refdata.data_version(),
+                         summary=f"Undetermined under {route.agreement}: {table.note}.")
+def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
+    """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
+    2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    return Determination(
+        agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
+        form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
+        checks=[trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                              result=Outcome.undetermined, detail=detail)],
+        data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+
+
 def determine_one(request: Request, route: Route) -> Determination:
+    """The determination under one agreement. Materials from a party whose entry into force is
+    uncertain are counted as non-originating; if the good then fails but would qualify with them
+    originating, the answer is undetermined (never a guess either way)."""
+    first = _determine(request, route)
+    doubtful = uncertain_materials(request, route)
+    if first.outcome is Outcome.qualifies or not doubtful:
+        return first
+    if _determine(request, route, count_uncertain=True).outcome is not Outcome.qualifies:
+        return first
+    names = ", ".join(f"{m.name} ({m.origin})" for m in doubtful)
+    return first.model_copy(update={
+        "outcome": Outcome.undetermined, "criterion": None, "form_code": None,
+        "summary": f"Undetermined under {route.agreement}: it qualifies only if {names} count as originating, "
+                   f"and whether {route.agreement} is in force for {', '.join(sorted({m.origin for m in doubtful}))} "
+                   f"is uncertain ({CUMULATION[route.agreement]})."})
+
+
+def _determine(request: Request, route: Route, count_uncertain: bool = False) -> Determination:
     agreement = route.agreement
-    provisions = origin_provisions(agreement, request.date)
-    table_edition = TABLE_EDITION[agreement]
+    table = rule_table(agreement, request.date)
+    if table.edition is None:
+        return _no_rule_table(request, route, table)
+    try:
+        provisions = origin_provisions(agreement, request.date)
+    except DateOutOfRange as exc:
+        return _no_rules_on_date(request, route, exc.what)
+    table_edition = table.edition
     checks: list[Check] = [trusted_check(check="in_force", article=f"{agreement} entry into force",
                                  result=Outcome.qualifies if route.in_force else Outcome.undetermined,
                                  detail=route.reason)]
-    caveats: list[str] = []
+    caveats: list[str] = list(route.caveats)
     needed: list[Question] = []
-    views = _views(request, agreement, route.parties, table_edition, caveats, checks, provisions)
+    views = _views(request, route, table_edition, caveats, checks, provisions, count_uncertain)
     vnm, vom = _rvc_values(request, views)
     fob = request.product.fob
     costs_total = request.costs.total() if request.costs.complete else None
+    costs_problem = _costs_problem(request, agreement, views, costs_total)
     figures = RvcFigures(build_down=ev.percent(fob - vnm, fob),
-                         build_up=None if costs_total is None else ev.percent(vom + costs_total, fob),
+                         build_up=None if costs_total is None or costs_problem else ev.percent(vom + costs_total, fob),
                          threshold=None, non_originating_value=vnm, originating_value=vom, fob=fob)
-    cumulated = any(c.check == "cumulation" for c in checks)
+    cumulated = any(c.check == "cumulation" and c.result is Outcome.qualifies for c in checks)
     box = criteria.criterion_box(agreement, request.date)
+    facts = request.facts
+    minimal = ev.fact_value(facts, "minimal_operations_only")
 
     def answer(outcome: Outcome, parts: list[tuple[str, str]], summary: str, rule: RuleRef | None = None,
                dm: DeMinimis | None = None, used_dm: bool = False, path: str = "facts",
                reason: str | None = None) -> Determination:
         codes = reasons.caveat_codes(path, rule.verified if rule else None, rule.level if rule else None,
-                                     outcome is Outcome.qualifies, "minimal_operations_only" in facts,
-                                     route.in_force is None)
+                                     outcome is Outcome.qualifies, minimal is not None, route.in_force is None)
+        if outcome is Outcome.qualifies:
+            changed, check, question = _direct_consignment(request, agreement)
+            checks.extend([check] if check else [])
+            needed.extend([question] if question else [])
+            if changed is not None:
+                outcome = changed
+                reason = reasons.DIRECT_CONSIGNMENT[changed.value]
+                summary = (f"{'Not originating' if changed is Outcome.does_not_qualify else 'Undetermined'} "
+                           f"under {agreement}: {check.detail} ({check.article}).")
         if route.in_force is None and outcome is Outcome.qualifies:
             outcome = Outcome.undetermined
             reason = reasons.UNCERTAIN_ENTRY
             caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
-        return Determination(reason=reason, caveat_codes=list(codes),
+            summary = (f"Undetermined under {agreement}: it would qualify by {criteria.criterion(box, parts) or 'its criterion'}, but whether "
+                       f"{agreement} is in force for this route is uncertain ({route.reason}).")
+        return Determination(
+            reason=reason, caveat_codes=list(codes),
             agreement=agreement, in_force=route.in_force, outcome=outcome,
             criterion=criteria.criterion(box, parts) if outcome is Outcome.qualifies else None,
             form_code=criteria.form_code(box, parts, rule.level if rule else None, cumulated, used_dm)
@@ -185,25 +275,36 @@ def determine_one(request: Request, route: Route) -> Determination:
             rule=rule, rvc=figures, de_minimis=dm, checks=checks, needed=needed, caveats=caveats,
             data_version=refdata.data_version(), summary=summary)
 
-    facts = request.facts
-    if facts.get("minimal_operations_only") is True:
+    wo_said = [k for k in ("wholly_obtained", *_aquatic_keys(agreement, request.date)) if ev.fact_value(facts, k)]
+    if wo_said:
+        if minimal:
+            checks.append(_minimal_ops_kept(agreement, request.date, "wholly obtained"))
+        article = (WHOLLY_OBTAINED[agreement] if wo_said[0] == "wholly_obtained"
+                   else _aquatic_article(agreement, request.date, wo_said[0]))
+        checks.append(trusted_check(check="wholly_obtained", article=article, result=Outcome.qualifies,
+                            detail="the producer states the good is wholly obtained or produced in "
+                                   f"{request.exporter}" + ("" if wo_said[0] == "wholly_obtained"
+                                                            else f" ({wo_said[0].replace('_', ' ')})")))
+        return answer(Outcome.qualifies, [("WO", "WO")], f"Originating under {agreement}: wholly obtained (WO).")
+    counted = [v for v in views if v.counts_for_ctc]
+    all_originating = bool(counted) and all(v.originating for v in counted)
+    if minimal and all_originating:
+        return _minimal_ops_on_originating(request, agreement, counted, checks, caveats, answer)
+    if minimal:
         checks.append(trusted_check(check="minimal_operations", article=MINIMAL_OPERATIONS[agreement],
                             result=Outcome.does_not_qualify,
-                            detail="only minimal operations take place in the exporting country; they confer "
-                                   "no origin, whatever the rule"))
+                            detail="only minimal operations are undertaken on non-originating materials in the "
+                                   "exporting country; they confer no origin, whatever the rule"))
         return answer(Outcome.does_not_qualify, [], f"Not originating under {agreement}: minimal operations "
                                                     f"only ({MINIMAL_OPERATIONS[agreement]}).",
                       reason=reasons.MINIMAL_OPERATIONS_ONLY)
-    if facts.get("wholly_obtained") is True:
-        checks.append(trusted_check(check="wholly_obtained", article=WHOLLY_OBTAINED[agreement], result=Outcome.qualifies,
-                            detail="the producer states the good is wholly obtained or produced in "
-                                   f"{request.exporter}"))
-        return answer(Outcome.qualifies, [("WO", "WO")], f"Originating under {agreement}: wholly obtained (WO).")
     product6 = _code6(request.product.hs, "product.hs", request.product.edition)
-    selection = select_rule(agreement, product6, request.product.edition, facts.get(answer_key(agreement)))
+    selection = select_rule(agreement, product6, request.product.edition, table_edition,
+                            facts.get(answer_key(table_edition)))
     caveats.extend(selection.caveats)
-    counted = [v for v in views if v.counts_for_ctc]
-    if agreement in PRODUCED_EXCLUSIVELY and counted and all(v.originating for v in counted):
+    if table.note:
+        caveats.append(f"Rule table ({table.article}): {table.note}")
+    if agreement in PRODUCED_EXCLUSIVELY and all_originating:
         checks.append(trusted_check(check="produced_exclusively", article=PRODUCED_EXCLUSIVELY[agreement],
                             result=Outcome.qualifies,
                             detail="every material is originating, so the good is produced exclusively from "
@@ -211,8 +312,14 @@ def determine_one(request: Request, route: Route) -> Determination:
         if "minimal_operations_only" not in facts:
             caveats.append(_minimal_ops_caveat(agreement))
         return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively "
-                                                         "from originating materials (PE).", selection.rule,
-                      path="pe")
+                                                         "from originating materials (PE).", selection.rule, path="pe")
+    ctx_for = lambda codes: ev.Context(  # noqa: E731 - the context of one candidate product code
+        agreement=agreement, product_codes=codes, fob=fob, weight_kg=request.product.weight_kg, materials=views,
+        vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions.for_product(codes[0]),
+        costs_problem=costs_problem)
+    split = _agreeing_split(selection, ctx_for, checks, caveats, box) if selection.alternatives else None
+    if split is not None:
+        selection, split_forms_differ = split
     if selection.rule is None:
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
@@ -226,10 +333,10 @@ def determine_one(request: Request, route: Route) -> Determination:
         caveats.append(VERIFICATION_CAVEAT[rule.verified])
     if rule.level == "general":
         caveats.append(f"No product-specific rule is listed for this product; the {rule.basis} applies.")
-    ctx = ev.Context(agreement=agreement, product_codes=selection.product_codes, fob=fob,
-                     weight_kg=request.product.weight_kg, materials=views, vnm=vnm, vom=vom,
-                     costs_total=costs_total, facts=facts, provisions=provisions)
-    result = ev.evaluate(tree, ctx)
+    result = ev.evaluate(tree, ctx_for(selection.product_codes))
+    provisions = provisions.for_product(selection.product_codes[0])
+    _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
+    _ask_aquatic(request, agreement, product6, views, result)
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
@@ -238,11 +345,15 @@ def determine_one(request: Request, route: Route) -> Determination:
     if costs_total is None and "build_up" in provisions.rvc_methods and _thresholds(tree) is not None:
         caveats.append("Build-up RVC not computed (costs missing). FOB comprises materials, costs and profit, "
                        "so the build-down figure stands unless the costs do not add up to FOB.")
-    one_method = provisions.one_method_per_party_article
-    if one_method and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks):
-        caveats.append(f"{one_method}: each party applies one RVC method; the importing party verifies with "
-                       f"{request.exporter}'s. Both are shown — use the one {request.exporter} applies.")
-    if result.outcome is Outcome.qualifies and "minimal_operations_only" not in facts:
+    method = _provision(agreement, "rvc.party_method", request.date)
+    if (method.value == "exporting_member_state_method"
+            and any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
+        # one RVC method per party (ATIGA Art. 29(3)): which one the exporter's country applies is not in the data
+        caveats.append(f"{method.article}: each Member State applies one RVC method and the importing Member State "
+                       f"verifies with the exporting Member State's. Which method {request.exporter} applies is not "
+                       f"in the data: both are shown and the answer assumes {request.exporter} applies one that "
+                       f"is met.")
+    if result.outcome is Outcome.qualifies and minimal is None:
         caveats.append(_minimal_ops_caveat(agreement))
     dm = None
     if result.de_minimis_share is not None:
@@ -250,8 +361,235 @@ def determine_one(request: Request, route: Route) -> Determination:
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule, box)
-    return answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used, path="rule",
-                  reason=_rule_reason(result, tree))
+    determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used, path="rule",
+                           reason=_rule_reason(result, tree))
+    if split is not None and split_forms_differ:
+        # the candidates agree on origin but not on the proof's criterion box (caveat says which is which)
+        determination = determination.model_copy(update={"form_code": None})
+    return determination
+
+
+def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
+                    caveats: list[str], box: criteria.CriterionBox) -> tuple[RuleSelection, bool] | None:
+    """A product code that splits across subheadings with different rules: every candidate's rule is
+    evaluated; when they all give the same answer (same criterion where met), no question is needed and
+    the first candidate's rule stands for all. None: they differ, and the question stays."""
+    answers = [(c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))) for c in selection.alternatives]
+    outcomes = {r.outcome for _, r in answers}
+    met = {criteria.criterion(box, r.criterion) for _, r in answers}
+    agree = len(outcomes) == 1 and Outcome.undetermined not in outcomes and (
+        Outcome.qualifies not in outcomes or len(met) == 1)
+    for c, r in answers:
+        checks.append(trusted_check(
+            check="split_candidate", article=c.rule.basis, result=r.outcome, data=c.rule.row, subject=c.code,
+            detail=f"candidate {c.rule.edition} {c.code}: rule \u201c{c.rule.text}\u201d gives {r.outcome.value}"))
+    if not agree:
+        return None
+    first = selection.alternatives[0]
+    forms = {c.code: criteria.form_code(box, r.criterion, c.rule.level, False, False) for c, r in answers}
+    if len(set(forms.values())) > 1:
+        caveats.append("The proof's origin-criterion box depends on which subheading describes the product: "
+                       + "; ".join(f"{code} \u2192 {form}" for code, form in forms.items())
+                       + f" (answer facts.{answer_key(selection.edition)}).")
+    caveats.append(f"The product's code splits across {', '.join(c.code for c in selection.alternatives)} with "
+                   "different rules; every one gives the same answer, so which of them describes the product "
+                   "does not matter.")
+    return RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule), len(set(forms.values())) > 1
+
+
+@cache
+def engine_only(agreement: str, hs6: str, edition: str, on: dt.date) -> bool:
+    """Product codes whose answer may turn on a fact the engine asks (a put-up subheading, an aquatic
+    good that may be wholly obtained): a catalog's compiled path sends them here, so the law is
+    written once."""
+    if hs6 is None or len(hs6) != 6:
+        return False
+    if hs6.startswith(tuple(_aquatic(agreement, on)["products"])):
+        return True
+    table = rule_table(agreement, on).edition
+    if table is None:
+        return False
+    codes = {hs6} | (set(_transposed(hs6, edition, table)) if edition != table else set())
+    return any(put_up_product(agreement, code, ed, on) for code in codes for ed in {edition, table})
+
+
+def _undetermine(result: ev.Result, check: Check, questions: list[Question]) -> None:
+    """A fact the law makes decisive is unanswered: the answer waits for it."""
+    result.outcome, result.criterion, result.de_minimis_used = Outcome.undetermined, [], False
+    result.checks.append(check)
+    result.questions.extend(q for q in questions if q not in result.questions)
+
+
+def put_up_product(agreement: str, code6: str, edition: str, on: dt.date) -> bool:
+    """Is the good classified by its packing or put-up (for retail sale, in measured doses)? Read from
+    the subheading's own text with the wordings of the agreement's minimal-operations provision."""
+    from noodlebowl.hs import exists, lookup
+    if not exists(code6, edition):
+        return False
+    text = lookup(code6, edition).description.lower()
+    p = _provision(agreement, "minimal_operations.put_up", on)
+    if p.is_unknown:
+        return False
+    wording = p.value
+    for phrase in wording["excludes"]:
+        text = text.replace(phrase, "")
+    return any(phrase in text for phrase in wording["includes"])
+
+
+def _ask_put_up(request: Request, agreement: str, product_codes, edition: str, views, result: ev.Result) -> None:
+    """A change of classification into a put-up subheading from a material of the same chapter may
+    come from packaging for sale alone (RCEP Art. 3.6(b); ATIGA Art. 31(1)(c)): ask, never assume."""
+    if (result.outcome is not Outcome.qualifies or "minimal_operations_only" in request.facts
+            or any(kind != "CTC" for kind, _ in result.criterion)
+            or any(c.check.startswith("rvc_") and c.result is Outcome.qualifies for c in result.checks)):
+        return  # the good does not rest on the change of classification alone
+    if not any(put_up_product(agreement, code, edition, request.date) for code in product_codes):
+        return
+    same_chapter = [v.name for v in views if v.counts_for_ctc and not v.originating and v.codes
+                    and any(c[:2] == p[:2] for c in v.codes for p in product_codes)]
+    if not same_chapter:
+        return
+    p = _provision(agreement, "minimal_operations.put_up", request.date)
+    question = Question(key="minimal_operations_only", agreements=[agreement], options=["true", "false"],
+                        question=f"Is the work in {request.exporter} only packing or putting up "
+                                 f"{', '.join(same_chapter)} for sale (or other minimal operations of "
+                                 f"{MINIMAL_OPERATIONS[agreement]})? The change of classification could come "
+                                 f"from that alone ({p.article}).")
+    _undetermine(result, trusted_check(
+        check="minimal_operations", article=p.article, result=Outcome.undetermined,
+        detail=f"the good is classified by its put-up, and {', '.join(same_chapter)} of the same chapter make the "
+               f"change of classification: packaging or presenting for sale alone would make it, and confers no "
+               f"origin — whether more is done is not stated"), [question])
+
+
+def _ask_aquatic(request: Request, agreement: str, product6: str, views, result: ev.Result) -> None:
+    """Fish farmed from imported fry or taken by the Party's vessels is wholly obtained (RCEP Art. 3.3(d),
+    (f)-(g); ATIGA Art. 27(d), (f)-(g)): the BOM alone cannot tell, so ask."""
+    if result.outcome is Outcome.qualifies:
+        return
+    rule = _aquatic(agreement, request.date)
+    if not product6.startswith(tuple(rule["products"])):
+        return
+    foreign = [v for v in views if v.counts_for_ctc and not v.originating]
+    if not foreign or not all(v.codes and all(c.startswith(tuple(rule["materials"])) for c in v.codes)
+                              for v in foreign):
+        return
+    open_questions = [q for q in rule["questions"] if ev.fact_value(request.facts, q["key"]) is None]
+    if not open_questions:
+        return
+    names = ", ".join(v.name for v in foreign)
+    # the BOM alone no longer decides "wholly obtained": its verdict gives way to the questions
+    result.checks = [c for c in result.checks
+                     if not (c.check == "wholly_obtained" and c.result is Outcome.does_not_qualify)]
+    articles = "; ".join(dict.fromkeys(q["article"] for q in open_questions))
+    _undetermine(result, trusted_check(
+        check="wholly_obtained", article=articles, result=Outcome.undetermined,
+        detail=f"the non-originating {names} may be seed stock (eggs, fry, fingerlings, larvae) of aquaculture, or "
+               f"catch of the exporting Party's vessels: the good would then be wholly obtained"),
+        [Question(key=q["key"], question=f"{q['question']} ({q['article']})", agreements=[agreement],
+                  options=["true", "false"]) for q in open_questions])
+
+
+def _direct_consignment(request: Request, agreement: str) -> tuple[Outcome | None, Check | None, Question | None]:
+    """Direct consignment (RCEP Art. 3.15; ATIGA Art. 32), asked once the good passes through another
+    country (facts.transported_directly: false): (new outcome, check, question) for a qualifying good."""
+    if ev.fact_value(request.facts, "transported_directly") is not False:
+        return None, None, None
+    p = _provision(agreement, "direct_consignment.transit_question", request.date)
+    met = ev.fact_value(request.facts, "transit_conditions_met")
+    if met is None:
+        return (Outcome.undetermined,
+                trusted_check(check="direct_consignment", article=p.article, result=Outcome.undetermined,
+                              detail="the good passes through another country: it keeps its origin only on the "
+                                     "conditions of direct consignment, not yet stated"),
+                Question(key="transit_conditions_met", question=(
+                    f"{p.value} ({p.article})" if not p.is_unknown else
+                    f"Did the good stay under customs control in the countries it passed through, with no "
+                    f"operation other than unloading, reloading or keeping it in good condition? ({p.note})"),
+                    agreements=[agreement], options=["true", "false"]))
+    if met:
+        return None, trusted_check(check="direct_consignment", article=p.article, result=Outcome.qualifies,
+                                   detail="consigned through another country on the conditions of direct "
+                                          "consignment (stated)"), None
+    return (Outcome.does_not_qualify,
+            trusted_check(check="direct_consignment", article=p.article, result=Outcome.does_not_qualify,
+                          detail="the good passed through another country without meeting the conditions of "
+                                 "direct consignment: it loses its originating status"), None)
+
+
+def _costs_problem(request: Request, agreement: str, views, costs_total: Decimal | None) -> Check | None:
+    """Materials plus costs and profit that add up to more than FOB cannot all be right (ATIGA
+    Art. 29(2)(e); RCEP Art. 3.1(e), 3.5(1)(b)): the build-up figure is refused, the fields named."""
+    if costs_total is None:
+        return None
+    materials = sum((v.full_value for v in views if v.counts_for_rvc), Decimal(0))
+    fob = request.product.fob
+    if materials + costs_total <= fob:
+        return None
+    p = _provision(agreement, "rvc.fob_composition", request.date)
+    return trusted_check(
+        check="rvc_build_up", article=p.article, result=Outcome.undetermined, subject="costs",
+        detail=f"build-up RVC refused: materials (materials[*].value) {ev.display(materials)} + costs and profit "
+               f"(costs.*) {ev.display(costs_total)} = {ev.display(materials + costs_total)}, more than the FOB "
+               f"(product.fob) {ev.display(fob)}; {p.note} — correct the costs or the FOB")
+
+
+def _provision(agreement: str, key: str, on: dt.date):
+    """A provision of the agreement's YAML; one the YAML does not hold (yet) is ``unknown``, never guessed."""
+    from noodlebowl.agreements.provisions import UNKNOWN, Provision, provision, provisions_file_has
+    if provisions_file_has(agreement, key):
+        try:
+            return provision(agreement, key, on)
+        except DateOutOfRange:
+            pass
+    return Provision(agreement=agreement, key=key, value=UNKNOWN, article=f"{agreement} rules of origin",
+                     reference="not in the data", valid_from=on, description=key,
+                     note=f"the {agreement} provision on this ({key}) is not in the data")
+
+
+def _aquatic(agreement: str, on: dt.date) -> dict:
+    p = _provision(agreement, "wholly_obtained.aquatic", on)
+    return {"products": [], "questions": []} if p.is_unknown else p.value
+
+
+def _aquatic_keys(agreement: str, on: dt.date) -> tuple[str, ...]:
+    return tuple(q["key"] for q in _aquatic(agreement, on)["questions"])
+
+
+def _aquatic_article(agreement: str, on: dt.date, key: str) -> str:
+    return next(q["article"] for q in _aquatic(agreement, on)["questions"] if q["key"] == key)
+
+
+def _minimal_ops_kept(agreement: str, on: dt.date, what: str) -> Check:
+    p = _provision(agreement, "minimal_operations.originating_goods", on)
+    return trusted_check(check="minimal_operations", article=p.article, result=Outcome.qualifies,
+                         detail=f"only minimal operations take place, but the good is {what}: minimal operations "
+                                "concern non-originating materials and do not take its origin away")
+
+
+def _minimal_ops_on_originating(request: Request, agreement: str, counted, checks: list[Check],
+                                caveats: list[str], answer) -> Determination:
+    """Minimal operations on materials that are all originating (RCEP Art. 3.6; ATIGA Art. 31(2))."""
+    p = _provision(agreement, "minimal_operations.originating_goods", request.date)
+    if p.value != "keeps_origin":
+        checks.append(trusted_check(check="minimal_operations", article=p.article, result=Outcome.undetermined,
+                                    detail=f"only minimal operations on originating materials: {p.note}"))
+        return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: only minimal operations on "
+                                                f"originating materials, and {p.note}.")
+    checks.append(_minimal_ops_kept(agreement, request.date, "made only from originating materials"))
+    firsts = sorted({v.origin for v in counted if v.origin != request.exporter})
+    if firsts:
+        caveats.append(f"The good keeps the origin it had in {', '.join(firsts)}: exported again from "
+                       f"{request.exporter}, it travels on a back-to-back proof of origin issued in {request.exporter} "
+                       f"on the basis of the first proof, naming {', '.join(firsts)} as the country of origin "
+                       f"({p.article}).")
+    if agreement in PRODUCED_EXCLUSIVELY:
+        return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively from "
+                                                         f"originating materials (PE); minimal operations do not "
+                                                         f"take that away ({p.article}).")
+    where = ", ".join(firsts) or request.exporter
+    return answer(Outcome.qualifies, [], f"Originating under {agreement}: the good keeps its originating status "
+                                         f"of {where} ({p.article}).")
 
 
 def _rule_reason(result: ev.Result, tree) -> str | None:
@@ -277,7 +615,12 @@ def _summary(agreement: str, result: ev.Result, rule: RuleRef, box: criteria.Cri
     if result.outcome is Outcome.does_not_qualify:
         failed = [c.detail for c in result.checks if c.result is Outcome.does_not_qualify]
         return f"Not originating under {agreement} — {where}: {failed[-1] if failed else 'no option is met'}."
-    return f"Undetermined under {agreement} — {where}: {len(result.questions)} question(s) would settle it."
+    if result.questions:
+        count = len(result.questions)
+        return (f"Undetermined under {agreement} — {where}: {count} question{'s' if count > 1 else ''} "
+                f"would settle it.")
+    open_checks = [c.detail for c in result.checks if c.result is Outcome.undetermined]
+    return f"Undetermined under {agreement} — {where}: {open_checks[-1] if open_checks else 'the data cannot tell'}."
 
 
 def rank_questions(determinations: list[Determination]) -> list[Determination]:

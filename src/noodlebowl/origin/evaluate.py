@@ -9,7 +9,7 @@ exactly; rounding happens only when a figure is printed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from noodlebowl.origin.answer import Check, Outcome, Question, trusted_check
 from noodlebowl.rules import (
@@ -39,8 +39,21 @@ class Provisions:
     # content is in [low, high) counts in proportion to it; None where the agreement has none
     partial_cumulation: tuple[Decimal, Decimal] | None = None
     partial_cumulation_article: str = ""
-    # where each party applies one RVC method (ATIGA Art. 29(3)): its article; None where the exporter chooses
-    one_method_per_party_article: str | None = None
+    # De minimis by value only for goods of these chapters (None: all), with limits set for single
+    # subheadings (AJCEP Art. 9.1: by chapter, with values set in the PSR annex)
+    de_minimis_value_chapters: frozenset[int] | None = None
+    de_minimis_value_by_subheading: tuple[tuple[str, Decimal], ...] = ()
+
+    def for_product(self, code6: str) -> "Provisions":
+        """These provisions with the value de minimis limit that applies to a good of ``code6``."""
+        from dataclasses import replace
+
+        override = dict(self.de_minimis_value_by_subheading).get(code6[:6])
+        if override is not None:
+            return replace(self, de_minimis_value_percent=override)
+        if self.de_minimis_value_chapters is not None and int(code6[:2]) not in self.de_minimis_value_chapters:
+            return replace(self, de_minimis_value_percent=None)
+        return self
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Context:
     costs_total: Decimal | None       # labour + overhead + profit + other; None when incomplete
     facts: dict
     provisions: Provisions
+    costs_problem: Check | None = None  # why the build-up figures cannot be used (they exceed FOB)
 
 
 @dataclass
@@ -90,9 +104,23 @@ def percent(part: Decimal, whole: Decimal) -> Decimal:
     return part * HUNDRED / whole
 
 
-def display(value: Decimal, places: int = 2) -> str:
+def display(value: Decimal, places: int = 2, rounding: str = ROUND_HALF_EVEN) -> str:
     """Figures in sentences: two decimals, trailing zeros kept short."""
-    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=rounding):f}"
+
+
+def display_against(value: Decimal, limit: Decimal | None, at_least: bool) -> str:
+    """A percentage beside the threshold it is judged against, never rounded across it: a figure that
+    must reach ``limit`` is cut down (39.996 shows 39.99, not 40.00), one that must stay within it is
+    rounded up (10.004 shows 10.01); more digits are shown while the two decimals still look equal."""
+    rounding = ROUND_FLOOR if at_least else ROUND_CEILING
+    if limit is None:
+        return display(value)
+    for places in range(2, 12):
+        text = display(value, places, rounding)
+        if (Decimal(text) >= limit) == (value >= limit) if at_least else (Decimal(text) <= limit) == (value <= limit):
+            return text
+    return f"{value:f}"
 
 
 # --- leaves ---------------------------------------------------------------------------------
@@ -218,8 +246,10 @@ def _de_minimis(node: TariffShift, ctx: Context, failing: list[MaterialView], un
     limit = (f"{p.de_minimis_value_percent} % of FOB" if p.de_minimis_value_percent is not None
              else "no de minimis allowance")
     if verdict:
-        basis = (f"{display(share)} % of FOB, within {limit}" if wshare is None else
-                 f"{display(wshare)} % of the good's weight, within {p.de_minimis_weight_percent} %")
+        basis = (f"{display_against(share, p.de_minimis_value_percent, False)} % of FOB, within {limit}"
+                 if wshare is None else
+                 f"{display_against(wshare, p.de_minimis_weight_percent, False)} % of the good's weight, "
+                 f"within {p.de_minimis_weight_percent} %")
         result.checks.append(trusted_check(check="de_minimis", article=p.de_minimis_article, result=Outcome.qualifies,
                                    detail=f"materials not making the change ({names}) are {basis}: "
                                           f"the good still meets {format_rule(node)}"))
@@ -232,11 +262,13 @@ def _de_minimis(node: TariffShift, ctx: Context, failing: list[MaterialView], un
         result.checks.append(trusted_check(
             check="de_minimis", article=p.de_minimis_article, result=Outcome.does_not_qualify,
             detail=f"materials not making the change ({', '.join(m.name for m in failing)}) are "
-                   f"{display(_de_minimis_passes(failing, ctx)[1])} % of FOB, more than {limit}"))
+                   f"{display_against(_de_minimis_passes(failing, ctx)[1], p.de_minimis_value_percent, False)} % "
+                   f"of FOB, more than {limit}"))
         return result
     result.outcome = Outcome.undetermined
     result.checks.append(trusted_check(check="de_minimis", article=p.de_minimis_article, result=Outcome.undetermined,
-                               detail=f"materials that may not make the change ({names}) are {display(share)} % "
+                               detail=f"materials that may not make the change ({names}) are "
+                                      f"{display_against(share, p.de_minimis_value_percent, False)} % "
                                       f"of FOB, more than {limit}; what is still unknown about them decides"))
     for m in unknown:
         result.questions.append(_question(
@@ -259,6 +291,9 @@ def value_content(node: ValueContent, ctx: Context) -> Result:
     for method in p.rvc_methods:
         value = figures.get(method)
         article = p.rvc_method_articles.get(method, p.rvc_article)
+        if method == "build_up" and ctx.costs_problem is not None:
+            checks.append(ctx.costs_problem)
+            continue
         if value is None:
             checks.append(trusted_check(check=f"rvc_{method}", article=article, result=Outcome.undetermined,
                                 detail=f"{method.replace('_', '-')} RVC not computed: direct labour, overhead, "
@@ -281,20 +316,27 @@ def _rvc_sentence(method: str, value: Decimal, threshold: Decimal, ctx: Context)
     else:
         formula = f"(originating {display(ctx.vom)} + costs {display(ctx.costs_total)}) / FOB {display(ctx.fob)}"
     verdict = "meets" if value >= threshold else "falls short of"
-    return f"{method.replace('_', '-')} RVC = {formula} = {display(value)} %, which {verdict} the {threshold} % required"
+    return (f"{method.replace('_', '-')} RVC = {formula} = {display_against(value, threshold, True)} %, which "
+            f"{verdict} the {threshold} % required")
 
 
 def rvc_figures(ctx: Context) -> dict[str, Decimal | None]:
     build_down = percent(ctx.fob - ctx.vnm, ctx.fob)
-    build_up = None if ctx.costs_total is None else percent(ctx.vom + ctx.costs_total, ctx.fob)
+    build_up = (None if ctx.costs_total is None or ctx.costs_problem is not None
+                else percent(ctx.vom + ctx.costs_total, ctx.fob))
     return {"build_down": build_down, "build_up": build_up}
 
 
-def _fact(node_key: str, ctx: Context) -> bool | None:
-    value = ctx.facts.get(node_key)
+def fact_value(facts: dict, key: str) -> bool | None:
+    """A yes/no fact as stated (True/False), None when unanswered."""
+    value = facts.get(key)
     if isinstance(value, str):
         value = {"true": True, "yes": True, "false": False, "no": False}.get(value.lower())
     return value if isinstance(value, bool) else None
+
+
+def _fact(node_key: str, ctx: Context) -> bool | None:
+    return fact_value(ctx.facts, node_key)
 
 
 def process(node: Process, ctx: Context) -> Result:

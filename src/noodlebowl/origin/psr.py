@@ -1,26 +1,70 @@
 """Which rule applies to a product: the product-specific rule (most specific level wins),
-else the agreement's general rule — in the edition of the agreement's rule table.
+else the agreement's general rule — in the rule table in force on the date.
 
-A product code that splits when transposed to the table's edition, and whose candidates
-carry different rules, is a question for the user, never a guess.
+Which table is in force, and in which HS edition, is the dated provision ``psr.table_edition`` of
+the agreement's YAML (RCEP: the HS2012 Annex 3A until 2022-12-31, the HS2022 transposition from
+2023-01-01). A date before the first table in the data has no table: the answer says so.
+
+A product code that splits when transposed to the table's edition, and whose candidates carry
+different rules, gives every candidate's rule (:attr:`RuleSelection.alternatives`): the engine
+evaluates each and asks which subheading describes the product only when their answers differ.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 
 from noodlebowl import refdata
+from noodlebowl.agreements.modelled import cited, general_rule, general_rule_table
 from noodlebowl.origin.answer import Question, RuleRef
 
-# Edition of each modelled agreement's PSR table (data README; agreement provisions).
-TABLE_EDITION = {"RCEP": "HS2022", "ATIGA": "HS2022", "ACFTA": "HS2017"}
+@dataclass(frozen=True)
+class RuleTable:
+    """The product-specific-rule table of an agreement in force on a date (``psr.table_edition``)."""
 
-# Where no product-specific rule is listed. RCEP lists every good in Annex 3A, so a gap there
-# is a data gap, not a general rule.
-GENERAL_RULE = {
-    "ATIGA": ("RVC40 or CTH", "general rule, ATIGA Art. 28(1)(a)"),
-}
+    agreement: str
+    edition: str | None           # None: no table of the data is in force on the date
+    valid_from: dt.date | None
+    article: str
+    note: str | None = None       # why there is no table, or what the YAML says of it
+
+
+@cache
+def rule_table(agreement: str, on: dt.date) -> RuleTable:
+    """The table in force on ``on``, from the agreement's dated provision ``psr.table_edition``."""
+    from noodlebowl.agreements.provisions import provision
+    from noodlebowl.errors import DateOutOfRange
+
+    try:
+        p = provision(agreement, "psr.table_edition", on)
+    except DateOutOfRange:
+        first = min(table_editions(agreement).values())
+        return RuleTable(agreement, None, None, f"{agreement} product-specific rules",
+                         f"the {agreement} rules of origin in force on {on.isoformat()} are not in the data "
+                         f"(the earliest in the data apply from {first.isoformat()})")
+    if p.value is None or p.is_unknown:
+        return RuleTable(agreement, None, p.valid_from, p.article,
+                         f"the {agreement} rule table in force on {on.isoformat()} is not in the data ({p.note})")
+    return RuleTable(agreement, p.value, p.valid_from, p.article, p.note)
+
+
+@cache
+def table_editions(agreement: str) -> dict[str, dt.date]:
+    """Every edition of the agreement's rule tables in the data, with the first date it applies."""
+    from noodlebowl.agreements.provisions import _file
+
+    out: dict[str, dt.date] = {}
+    for since, value in _file(agreement).parameters["psr.table_edition"].values.items():
+        if isinstance(value.value, str) and value.value.startswith("HS"):
+            out.setdefault(value.value, since)
+    return out
+
+
+def latest_table(agreement: str) -> str:
+    """The edition of the most recent rule table in the data (what a report on the data describes)."""
+    return max(table_editions(agreement).items(), key=lambda kv: kv[1])[0]
 
 
 @dataclass(frozen=True)
@@ -35,27 +79,29 @@ class RuleChoice:
 @dataclass
 class RuleSelection:
     agreement: str
-    edition: str
+    edition: str | None
     product_codes: tuple[str, ...]          # candidates in the table's edition
     rule: RuleRef | None
     caveats: list[str] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
     gap: str | None = None                  # why no rule could be chosen
+    alternatives: tuple[RuleChoice, ...] = ()   # a split with different rules: every candidate's
 
 
 @cache
-def _psr_index(agreement: str) -> dict[str, dict]:
-    return {r["hs_code"]: r for r in refdata.rows("psr") if r["agreement"] == agreement}
+def _psr_index(agreement: str, edition: str) -> dict[str, dict]:
+    return {r["hs_code"]: r for r in refdata.rows("psr")
+            if r["agreement"] == agreement and r["edition"].split()[0] == edition}
 
 
 @cache
-def _gaps(agreement: str) -> dict[str, dict]:
-    return {r["hs6"]: r for r in refdata.rows("psr_gaps") if r["agreement"] == agreement}
+def _gaps(agreement: str, edition: str) -> dict[str, dict]:
+    return {r["hs6"]: r for r in refdata.rows("psr_gaps") if r["agreement"] == agreement and r["edition"] == edition}
 
 
 @cache
-def _acfta_general() -> dict[str, dict]:
-    return {r["hs_code"]: r for r in refdata.rows("acfta_general_rules")}
+def _general_table(table: str) -> dict[str, dict]:
+    return {r["hs_code"]: r for r in refdata.rows(table)}
 
 
 def _ref_from_row(row: dict, basis: str) -> RuleRef:
@@ -64,12 +110,12 @@ def _ref_from_row(row: dict, basis: str) -> RuleRef:
                    verified=row.get("verification") or "general_rule", basis=basis)
 
 
-def rule_for_code(agreement: str, code6: str) -> RuleChoice:
+def rule_for_code(agreement: str, code6: str, table_edition: str) -> RuleChoice:
     """The rule for a 6-digit code already in the table's edition."""
-    index = _psr_index(agreement)
-    basis = {"RCEP": "RCEP Annex 3A (Product-Specific Rules)", "ATIGA": "ATIGA Annex 3 (Product Specific Rules)",
-             "ACFTA": "ACFTA Attachment B (Product Specific Rules), as in VN Circular 12/2019 Annex I"}[agreement]
-    gap = _gaps(agreement).get(code6)
+    index = _psr_index(agreement, table_edition)
+    basis = cited(agreement, "psr_annex") + ("" if table_edition == latest_table(agreement)
+                                             else f", {table_edition} edition")
+    gap = _gaps(agreement, table_edition).get(code6)
     if gap:
         return RuleChoice(code6, None, f"the {agreement} rule for {code6} is missing in the source "
                                        f"({gap['reason']}; {gap['row_ref']})")
@@ -77,29 +123,31 @@ def rule_for_code(agreement: str, code6: str) -> RuleChoice:
         row = index.get(code6[:digits])
         if row:
             return RuleChoice(code6, _ref_from_row(row, basis))
-    if agreement == "ACFTA":
-        general = _acfta_general()
+    table = general_rule_table(agreement) if table_edition == latest_table(agreement) else None
+    if table:  # general rule by chapter/heading (ACFTA Art. 4(1): CTH alternative in listed chapters)
+        general = _general_table(table)
         for digits in (4, 2):
             row = general.get(code6[:digits])
             if row:
-                ref = RuleRef(text=row["rule_text"], hs=row["hs_code"], edition="HS2017", level="general",
-                              source=row["source"], row=row["row_ref"], verified="general_rule",
-                              basis="general rule, ACFTA Annex 1 Art. 4(1) (VN Circular 12/2019 Art. 7.1)")
+                ref = RuleRef(text=row["rule_text"], hs=row["hs_code"], edition=table_edition,
+                              level="general", source=row["source"], row=row["row_ref"], verified="general_rule",
+                              basis=cited(agreement, "general_rule"))
                 return RuleChoice(code6, ref)
-    if agreement in GENERAL_RULE:
-        text, basis = GENERAL_RULE[agreement]
-        return RuleChoice(code6, RuleRef(text=text, hs=code6, edition=TABLE_EDITION[agreement], level="general",
-                                         source="ATIGA Art. 28(1)(a) (agreement text)", row=None,
+    rule = general_rule(agreement)
+    if rule:
+        text, basis, article = rule
+        return RuleChoice(code6, RuleRef(text=text, hs=code6, edition=table_edition, level="general",
+                                         source=f"{article} (agreement provisions)", row=None,
                                          verified="general_rule", basis=basis))
-    return RuleChoice(code6, None, f"no {agreement} rule for {code6} in the data")
+    return RuleChoice(code6, None, f"no {agreement} {table_edition} rule for {code6} in the data")
 
 
 ANSWER_KEY_PREFIX = "product.hs_"
 
 
-def answer_key(agreement: str) -> str:
-    """The `facts` key that settles a split transposition for this agreement's table."""
-    return f"{ANSWER_KEY_PREFIX}{TABLE_EDITION[agreement].lower()}"
+def answer_key(table_edition: str) -> str:
+    """The `facts` key that settles a split transposition to a table in this edition."""
+    return f"{ANSWER_KEY_PREFIX}{table_edition.lower()}"
 
 
 @cache
@@ -108,12 +156,15 @@ def _transposition(code6: str, edition: str, table_edition: str):
     return transpose(code6, edition, table_edition)
 
 
-def select_rule(agreement: str, product_code6: str, edition: str, chosen: str | None = None) -> RuleSelection:
-    """The rule for the product, transposing its code to the table's edition where needed.
+def select_rule(agreement: str, product_code6: str, edition: str, table_edition: str | None,
+                chosen: str | None = None) -> RuleSelection:
+    """The rule for the product in the table of ``table_edition`` (:func:`rule_table`), transposing
+    its code to that edition where needed.
 
     ``chosen`` is the user's answer to a split: the table-edition subheading that describes the product.
     """
-    table_edition = TABLE_EDITION[agreement]
+    if table_edition is None:
+        return RuleSelection(agreement, None, (), None, gap=f"no {agreement} rule table in the data for the date")
     caveats: list[str] = []
     if edition == table_edition:
         candidates = (product_code6,)
@@ -133,16 +184,17 @@ def select_rule(agreement: str, product_code6: str, edition: str, chosen: str | 
             return RuleSelection(agreement, table_edition, (), None, caveats,
                                  gap=f"{edition} {product_code6} has no {table_edition} counterpart in the "
                                      "UNSD correlation")
-    choices = [rule_for_code(agreement, c) for c in candidates]
+    choices = [rule_for_code(agreement, c, table_edition) for c in candidates]
     texts = {c.rule.text if c.rule else None for c in choices}
     if len(choices) > 1 and len(texts) > 1:
         question = Question(
-            key=answer_key(agreement),
+            key=answer_key(table_edition),
             question=f"{edition} {product_code6} corresponds to several {table_edition} subheadings with "
                      f"different {agreement} rules; which one describes the product?",
             agreements=[agreement], options=list(candidates))
         return RuleSelection(agreement, table_edition, candidates, None, caveats, [question],
-                             gap="the product's code splits across subheadings with different rules")
+                             gap="the product's code splits across subheadings with different rules",
+                             alternatives=tuple(choices) if None not in texts else ())
     choice = choices[0]
     if choice.rule is None:
         return RuleSelection(agreement, table_edition, candidates, None, caveats, gap=choice.gap)

@@ -24,6 +24,9 @@ UNCERTAIN_ENTRY = "entry into force uncertain for this route"
 SPLIT_UNDECIDED = "the rule differs by product description and its branches give different answers"
 MINIMAL_OPERATIONS_ONLY = "minimal operations only"
 GAP_PREFIX = "no rule: "
+# a qualifying good that passed through another country (direct consignment), by the new outcome
+DIRECT_CONSIGNMENT = {"does_not_qualify": "direct consignment not met",
+                      "undetermined": "direct consignment: transit conditions not stated"}
 
 # leaf kinds: TS tariff shift, VC value content, WO wholly obtained, OW originating weight share,
 # U a requirement only a stated fact settles (process, chemical reaction, a rule incomplete in the source)

@@ -17,8 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from noodlebowl.errors import InvalidRequest
+from noodlebowl.limits import ACCEPTED_AMOUNT, Amount, CountryCode, CurrencyCode, PositiveAmount, ShipmentDate
 
-Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+Money = Amount   # bounded (noodlebowl.limits): no NaN/Infinity, ≤ 12 digits before the point, ≤ 6 after
 
 # A yes/no answer written as text, read the same in every path (request facts, catalog and upload columns)
 YES_NO = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -72,8 +73,8 @@ class Product(_Strict):
     edition: Literal["HS2012", "HS2017", "HS2022"] = "HS2022"
     description: str | None = None
     fob: Money = Field(description="FOB value of the good")
-    currency: str = "USD"
-    weight_kg: Decimal | None = Field(default=None, gt=0)
+    currency: CurrencyCode = "USD"
+    weight_kg: PositiveAmount | None = None
 
     @field_validator("fob")
     @classmethod
@@ -117,12 +118,12 @@ class Material(_Strict):
         description="true: proven originating (supplier's declaration or certificate) under every agreement "
                     "its origin country is party to; a list: only under those agreements; false/null: non-originating")
     value: Money = Field(description="CIF value, or the earliest ascertainable price paid in the producing country")
-    weight_kg: Decimal | None = Field(default=None, ge=0)
+    weight_kg: Amount | None = Field(default=None, ge=0)
     kind: MaterialKind = MaterialKind.material
-    currency: str | None = None
+    currency: CurrencyCode | None = None
     invoiced_separately: bool = False     # accessories: separately invoiced ones are goods of their own
     customary: bool = True                # accessories: customary in quantity and value
-    regional_content_percent: Decimal | None = Field(
+    regional_content_percent: Amount | None = Field(
         default=None, ge=0, le=100,
         description="ATIGA partial cumulation (Art. 30(2)): the material's ASEAN value content, when 20–40 %")
 
@@ -136,7 +137,9 @@ class Material(_Strict):
     @field_validator("origin")
     @classmethod
     def _upper(cls, v: str) -> str:
-        return v.upper() if v.lower() != "unknown" else "unknown"
+        from noodlebowl.limits import country_code
+
+        return country_code(v) if v.lower() != "unknown" else "unknown"
 
     @field_validator("originating")
     @classmethod
@@ -156,16 +159,16 @@ BOM_LINE_FIELDS = tuple(Material.model_fields)
 
 
 class Request(_Strict):
-    exporter: str = Field(description="country of final production (ISO alpha-2)")
-    importer: str
-    date: dt.date = Field(default_factory=dt.date.today)
+    exporter: CountryCode = Field(description="country of final production (ISO alpha-2)")
+    importer: CountryCode
+    date: ShipmentDate = Field(default_factory=dt.date.today)
     agreements: list[str] | None = None
     product: Product
     costs: Costs = Costs()
     materials: list[Material] = []
     facts: dict[str, bool | str] = {}
-    customs_value: Money | None = None
-    quantity: Decimal | None = Field(default=None, gt=0)
+    customs_value: PositiveAmount | None = None
+    quantity: PositiveAmount | None = None
     unit: str | None = None
 
     @field_validator("exporter", "importer")
@@ -223,8 +226,8 @@ def parse_request(data: Any, *, source: str = "request") -> Request:
 
 def _accepted_hint(err: dict) -> str | None:
     kind = err.get("type", "")
-    if kind.startswith("decimal") or kind in {"greater_than", "greater_than_equal"}:
-        return "a number such as 12.50 (quoted strings keep every digit)"
+    if kind.startswith("decimal") or kind in {"greater_than", "greater_than_equal", "finite_number"}:
+        return ACCEPTED_AMOUNT
     if kind == "extra_forbidden":
         return "only the documented fields (see the JSON Schema: noodlebowl schema request)"
     if kind == "missing":
@@ -256,11 +259,25 @@ def load_request(path: str | Path) -> Request:
     """Read a request from a YAML or JSON file."""
     import yaml
 
+    from noodlebowl.limits import too_deep
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise InvalidRequest(f"cannot read the file ({exc.strerror})", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(f"the file is not UTF-8 text (byte {exc.start} cannot be read)", where=str(path),
+                             accepted="a YAML or JSON file saved as UTF-8") from None
+    if "\x00" in text:
+        raise InvalidRequest("the file contains NUL characters (UTF-16 or binary data)", where=str(path),
+                             accepted="a YAML or JSON file saved as UTF-8") from None
+    if not text.strip():
+        raise InvalidRequest("the file is empty", where=str(path), accepted="a YAML or JSON request")
+    deep = too_deep(text)
+    if deep:
+        raise InvalidRequest(f"the file is {deep}", where=str(path),
+                             accepted="a request as documented (noodlebowl schema request)")
     try:
         data = (json.loads(text, parse_float=Decimal) if path.suffix.lower() == ".json"
                 else yaml.load(text, Loader=_yaml_loader()))
@@ -272,4 +289,7 @@ def load_request(path: str | Path) -> Request:
         where = f"{path}: line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
         raise InvalidRequest(f"YAML syntax error: {getattr(exc, 'problem', None) or exc}", where=where,
                              accepted="valid YAML") from None
+    except RecursionError:
+        raise InvalidRequest("the file is nested too deeply to read", where=str(path),
+                             accepted="a request as documented (noodlebowl schema request)") from None
     return parse_request(data, source=str(path))

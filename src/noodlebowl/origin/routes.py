@@ -13,7 +13,7 @@ from noodlebowl.origin.request import Request
 @lru_cache(maxsize=4096)
 def _routes(exporter: str, importer: str, on: dt.date) -> dict[str, Route]:
     """Every modelled agreement's status for a route and date (pure: cached per process)."""
-    from noodlebowl.agreements.registry import agreements_for_route, parties
+    from noodlebowl.agreements.registry import agreements_for_route, not_in_force_on_route
     from noodlebowl.countries import country
 
     for field, code in (("exporter", exporter), ("importer", importer)):
@@ -23,8 +23,19 @@ def _routes(exporter: str, importer: str, on: dt.date) -> dict[str, Route]:
             raise InvalidRequest(exc.what, where=f"field {field}", accepted=exc.accepted,
                                  suggestions=exc.suggestions) from None
     route = agreements_for_route(exporter, importer, on)
-    return {a.agreement: Route(a.agreement, a.in_force, a.reason, frozenset(p.iso2 for p in parties(a.agreement)))
+    others = tuple(not_in_force_on_route(exporter, importer, on))
+    return {a.agreement: dated_route(a.agreement, a.in_force, a.reason, on,
+                                     tuple(a.caveats) + tuple(o for o in others if not o.startswith(a.agreement)))
             for a in route.agreements}
+
+
+def dated_route(agreement: str, in_force: bool | None, reason: str, on: dt.date,
+                caveats: tuple[str, ...] = ()) -> Route:
+    """A route whose material parties are those for which the agreement is in force on the date."""
+    from noodlebowl.agreements.registry import parties_on
+
+    status = parties_on(agreement, on)
+    return Route(agreement, in_force, reason, status.in_force, status.uncertain, status.pending, caveats)
 
 
 def routes_for(request: Request) -> list[Route]:

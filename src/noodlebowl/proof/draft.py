@@ -162,7 +162,20 @@ def _tick(on: bool) -> str:
 
 # --- RCEP -----------------------------------------------------------------------------------
 
-def _rcep(request: Request, d: Determination, hs6: str, origin_country: str) -> list[DraftForm]:
+def _rcep_origin(request: Request, d: Determination, told: str | None) -> tuple[str | None, str]:
+    """Box 11 / 3B(i): the RCEP country of origin by Art. 2.6 (the same function `compare` reads the
+    tariff column with), or what is missing to settle it."""
+    from noodlebowl.tariffs.origin_country import country_of_origin_for
+
+    if told:
+        return _country_name(told.upper()), "as given to the draft"
+    found = country_of_origin_for(request, d)
+    if found.rcep_country_of_origin:
+        return _country_name(found.rcep_country_of_origin), f"{found.article}: {found.reason}"
+    return None, "Art. 2.6 not settled — " + "; ".join(q.question for q in found.needed)
+
+
+def _rcep(request: Request, d: Determination, hs6: str, origin: tuple[str | None, str]) -> list[DraftForm]:
     exp, imp = _country_name(request.exporter), _country_name(request.importer)
     desc = request.product.description
     rvc = _rvc_used(d)
@@ -170,9 +183,8 @@ def _rcep(request: Request, d: Determination, hs6: str, origin_country: str) -> 
     edition_note = ("the HS code of the transposed PSR adopted by the Joint Committee (Art. 3.34) — HS2022 since "
                     "2023-01-01; the request's code is " + request.product.edition
                     if request.product.edition != "HS2022" else None)
-    origin_note = ("Art. 2.6 and overleaf note 8: the exporting Party unless the good falls under the tariff-"
-                   "differential cases (highest value of originating materials); set `facts.rcep_country_of_origin` "
-                   "to override")
+    origin_country, how = origin
+    origin_note = (f"Art. 2.6 and overleaf note 8; {how}; set `facts.rcep_country_of_origin` to override")
     cert = [
         _f("header", "Certificate No.", "(given by the issuing body)", "official_use", note="Annex 3B(e)"),
         _f("header", "Issued in", exp, source="request.exporter"),
@@ -194,7 +206,7 @@ def _rcep(request: Request, d: Determination, hs6: str, origin_country: str) -> 
            note="Annex 3B(d)" + (f"; {edition_note}" if edition_note else "")),
         _f("10", "Origin conferring criterion", d.form_code, source="determination.form_code",
            note="Annex 3B(f); codes WO, PE, CTC, RVC, CR, ACU, DMI (rcep_form_fields.json)"),
-        _f("11", "RCEP country of origin", origin_country, source="request.exporter or facts.rcep_country_of_origin",
+        _f("11", "RCEP country of origin", origin_country, source="RCEP Art. 2.6 (tariffs/origin_country.py)",
            note="Annex 3B(i); " + origin_note),
         _f("12", "Quantity (gross weight or other measurement), and value (FOB) where RVC is applied",
            "; ".join(x for x in [qty or f"{TBC}: quantity", _fob(request) if rvc else None] if x),
@@ -225,7 +237,8 @@ def _rcep(request: Request, d: Determination, hs6: str, origin_country: str) -> 
         _f("3B(g)", "Origin conferring criterion", d.form_code, source="determination.form_code"),
         _tbc("3B(h)", "Certification by an authorised signatory that the goods meet Chapter 3",
              "name and signature of the certifying person and the date (Art. 3.18(2)(c), (d))"),
-        _f("3B(i)", "RCEP country of origin (Art. 2.6)", origin_country, source="request.exporter"),
+        _f("3B(i)", "RCEP country of origin (Art. 2.6)", origin_country,
+           source="RCEP Art. 2.6 (tariffs/origin_country.py)", note=how),
         _f("3B(j)", "FOB value, if the RVC criterion is used", _fob(request) if rvc else "not applicable (RVC not used)",
            "filled" if rvc else "not_applicable", source="request.product.fob"),
         _f("3B(k)", "Quantity of the goods", qty, source="request.quantity"),
@@ -411,10 +424,7 @@ def build_draft(request: Request, determination: Determination, agreement: str, 
     _refuse_unless_qualifies(determination, name)
     hs6, national = _hs6(request)
     if name == "RCEP":
-        chosen = rcep_country_of_origin or request.facts.get("rcep_country_of_origin")
-        origin = _country_name(str(chosen).upper()) if isinstance(chosen, str) and chosen else \
-            _country_name(request.exporter)
-        forms = _rcep(request, determination, hs6, origin)
+        forms = _rcep(request, determination, hs6, _rcep_origin(request, determination, rcep_country_of_origin))
     elif name == "ATIGA":
         forms = _atiga(request, determination, hs6, national)
     else:

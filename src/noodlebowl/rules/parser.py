@@ -59,6 +59,8 @@ _SEMI = re.compile(r"\s*;\s*")
 # Written so no two white-space runs can match the same spaces: "\s*,?\s*" would backtrack
 # quadratically on a long run of spaces.
 _OR = re.compile(r"\s*(?:[,;]\s*)?or" + _B + r"\s*", re.IGNORECASE)
+# the official English Annex 3A lists three alternatives as "CTH, RVC40, or CR": a comma before a
+# rule keyword separates alternatives too (_COMMA_OR, below _KEYWORD)
 _AND = re.compile(r"\s*(?:\+|(?:,\s*)?and" + _B + r")\s*", re.IGNORECASE)
 _PROVIDED = re.compile(r"\s*(?:,\s*)?provided\s+that" + _B + r"\s*(?:,\s*)?", re.IGNORECASE)
 _EXCEPT_WHERE = re.compile(r"\s*(?:,\s*)?except\s+where" + _B + r"\s*", re.IGNORECASE)
@@ -77,7 +79,8 @@ WEIGHT_SHARE = re.compile(
     r"materials\s+used\s+are\s+originating" + _B, re.IGNORECASE)
 _LEVEL = re.compile(r"(chapter|heading|subheading)s?" + _B + r"\s*", re.IGNORECASE)
 _CODE = re.compile(r"(\d{4}\.\d{2}|\d{2}\.\d{2}|\d{6}|\d{4}|\d{1,2})(?!\d|\.\d)")
-_THROUGH = re.compile(r"\s*through" + _B + r"\s*", re.IGNORECASE)
+# "through" (VN circular transcriptions) or "to" (official RCEP Annex 3A: "headings 31.02 to 31.04")
+_THROUGH = re.compile(r"\s*(?:through|to)" + _B + r"\s*", re.IGNORECASE)
 _LIST_SEP = re.compile(r"\s*(?:,\s*(?:and|or)" + _B + r"|,|and" + _B + r"|or" + _B + r")\s*",
                        re.IGNORECASE)
 ITEM_START = re.compile(r"(?:chapter|heading|subheading)s?" + _B + r"|\d|\[", re.IGNORECASE)
@@ -87,6 +90,7 @@ _BRACKET_AHEAD = re.compile(r"\s*\[")
 _KEYWORD = (r"(?:WO-AK|WO|CTSH|CTH|CC|CR|RVC\s?\d+(?:\.\d+)?%?|TEXTILE_PROCESS_RULE_\d|SP\s*:"
             r"|(?i:textile\s+rule|no\s+change\s+in\s+tariff\s+classification\s+required))"
             r"(?![A-Za-z0-9_-])")
+_COMMA_OR = re.compile(r"\s*,\s*(?=" + _KEYWORD + r")")
 _FREE_TEXT_STOP = re.compile(
     r"(?:,\s*|\s+)(?i:or|and)\s+(?=" + _KEYWORD + r")"
     r"|\s*\+\s*(?=" + _KEYWORD + r")"
@@ -304,7 +308,7 @@ class _Parser:
 
     def alternatives(self) -> Rule:
         options = [self.conjunction()]
-        while self.take(_OR):
+        while self.take(_OR) or self.take(_COMMA_OR):
             options.append(self.conjunction())
         return options[0] if len(options) == 1 else AnyOf(tuple(options))
 

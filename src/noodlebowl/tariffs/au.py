@@ -11,12 +11,14 @@
   is Free for RCEP-originating goods: recorded as an inferred measure (empty ``raw``,
   ``detail.inferred``). For chapters missing from Schedule 3 no national line is known, so
   no RCEP measure is inferred there.
-* The working tariff states no validity dates (``valid_from=None`` + note).
+* The working tariff states no validity dates (``valid_from=None`` + note), except the Schedule 14
+  rows that say "From 1 January 2022:" (the first phasing step only): that is their ``valid_from``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 from noodlebowl.tariffs.model import ASEAN, OriginScope, TariffMeasure
@@ -77,6 +79,19 @@ def schedule3_measures(rows: list[dict[str, str]], source_file: str = SCHEDULE3
     return out, missing
 
 
+_STATED = re.compile(r"From\s+(\d{1,2})\s+([A-Z][a-z]+)\s+(\d{4})\s*:")
+
+
+def stated_start(description: str) -> dt.date | None:
+    """The date a Schedule 14 row says its rate applies from (``0405.20.00 From 1 January 2022:``).
+    The scraped rows keep only that one phasing step; what follows it is in RCEP Annex I (see
+    ``tariffs.lookup``, which reconciles the two)."""
+    m = _STATED.search(html.unescape(description).replace("\xa0", " "))
+    if not m or m.group(2) not in MONTHS:
+        return None
+    return dt.date(int(m.group(3)), MONTHS[m.group(2)], int(m.group(1)))
+
+
 def rcep_measures(fta_rows: list[dict[str, str]], schedule3_lines: set[str],
                   source_file: str = FTA) -> list[TariffMeasure]:
     out = []
@@ -90,9 +105,10 @@ def rcep_measures(fta_rows: list[dict[str, str]], schedule3_lines: set[str],
         line = code.replace(".", "")
         listed.add(line)
         raw = r["duty_rate_raw"].strip()
+        start = stated_start(r["description"])
         out.append(TariffMeasure(
             importer="AU", national_line=line, hs6=line[:6], regime="RCEP", scope=RCEP_SCOPE,
-            validity_note=VALIDITY_NOTE, rate=parse_english_rate(raw), raw=raw,
+            valid_from=start, validity_note=None if start else VALIDITY_NOTE, rate=parse_english_rate(raw), raw=raw,
             detail={"schedule": "Schedule 14", "description": r["description"][:200]},
             source_file=source_file, source_row=r["_line"]))
     for line in sorted(schedule3_lines - listed):

@@ -19,9 +19,11 @@ class FileFormat(str, Enum):
 
 
 def _measure_dict(m) -> dict:
-    from noodlebowl.tariffs.rates import describe
+    from noodlebowl.tariffs.rates import describe, rate_words
+    from noodlebowl.tariffs.regimes import agreement_of
     return {"national_line": m.national_line, "line_condition": m.line_condition,
-            "regime": m.regime, "rate": describe(m.rate), "rate_form": m.rate.model_dump(mode="json"),
+            "regime": m.regime, "agreement": agreement_of(m.regime), "rate": describe(m.rate),
+            "words": rate_words(m.rate), "rate_form": m.rate.model_dump(mode="json"),
             "raw": m.raw, "scope": m.scope.label(), "excluded": m.excluded, "note": m.note,
             "valid_from": m.valid_from, "valid_to": m.valid_to, "validity_note": m.validity_note,
             "basis": m.basis, "detail": m.detail, "source": f"{m.source_file}" +
@@ -61,10 +63,11 @@ def register(app: typer.Typer) -> None:
             for h in ("line", "regime", "rate", "raw", "scope", "valid", "source"):
                 t.add_column(h)
             for m in d["measures"]:
-                rate = m["rate"] + (" [EXCLUDED]" if m["excluded"] else "")
+                rate = m["words"] + (" [EXCLUDED]" if m["excluded"] else "")
                 valid = f"{m['valid_from'] or '?'} – {m['valid_to'] or 'open'}"
+                regime = m["regime"] if m["agreement"] in (None, m["regime"]) else f"{m['regime']} ({m['agreement']})"
                 t.add_row(m["national_line"] + (f" ({m['line_condition']})" if m["line_condition"] else ""),
-                          m["regime"], rate, m["raw"], m["scope"], valid, m["source"])
+                          regime, rate, m["raw"], m["scope"], valid, m["source"])
             c.print(t)
             for n in d["notes"] + sorted({m["note"] for m in d["measures"] if m["note"]}):
                 c.print(f"note: {n}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from noodlebowl.csvrows import read_rows
 from noodlebowl.errors import DataImportError
 from noodlebowl.tariffs.model import ASEAN, EU27, OriginScope, TariffMeasure
-from noodlebowl.tariffs.rates import (AdValorem, Compound, Free, MaxOf, MinOf, NotComputable,
+from noodlebowl.tariffs.rates import (AdValorem, Compound, Excluded, Free, MaxOf, MinOf, NotComputable,
                                       Rate, Specific, decimal_of, normalise_unit)
 
 EDITIONS = {dt.date(2026, 1, 1): "tariffs/jp/jp_tariff_2026-01-01_flat.csv",
@@ -47,6 +47,10 @@ COLUMNS: dict[str, tuple[str, OriginScope]] = {
     "us_japan": ("US-JP TA", _one("US")),
 }
 RCEP_COLUMN_OF = {"asean_au_nz": "RCEP ASEAN·AU·NZ", "cn": "RCEP CN", "kr": "RCEP KR"}
+RCEP_COLUMNS = ("rcep_asean_au_nz", "rcep_cn", "rcep_kr")
+# Japan's schedule leaves the RCEP cell of a line empty where Japan made no RCEP concession (the line is
+# excluded, e.g. rice): the goods pay MFN. Recorded as an "excluded" measure, never as "rate unknown".
+EMPTY_RCEP = "empty RCEP cell: the line is excluded from Japan's RCEP concessions, MFN applies"
 REQUIRED = ("code9", "desc_ja", "general", "temporary", "wto", *COLUMNS)
 
 _N = r"\d[\d,]*(?:\.\d+)?"
@@ -198,6 +202,8 @@ def measures_from_editions(editions: dict[dt.date, tuple[str, list[dict[str, str
             for column, (regime, scope) in COLUMNS.items():
                 p = parse_jp_cell(r[column] or "")
                 if p is None:
+                    if column in RCEP_COLUMNS:  # no RCEP rate on the line: excluded from Japan's concessions
+                        cells.append((regime, scope, Excluded(), "", {"column": column, "empty_cell": EMPTY_RCEP}))
                     continue
                 cells.append((regime, scope, p[0], r[column].strip(), {"column": column}))
             for regime, scope, rate, raw, detail in cells:

@@ -74,6 +74,68 @@ def _rows_for(tbl: pa.Table, lines: list[str], digits: str) -> pa.Table:
     return tbl.slice(lo, hi - lo)
 
 
+UNILATERAL = ("GSP", "LDC")
+
+
+def _same_rate(a: TariffMeasure, b: TariffMeasure) -> bool:
+    from noodlebowl.tariffs.rates import ad_valorem_equivalent
+    x, y = ad_valorem_equivalent(a.rate), ad_valorem_equivalent(b.rate)
+    return (x is not None and x == y) or a.rate == b.rate
+
+
+def _stage(m: TariffMeasure) -> str:
+    year = m.detail.get("year", "?").replace("_and_subsequent", " and after")
+    return f"Annex I Year {year} (from {m.valid_from.isoformat() if m.valid_from else '?'}): {m.raw}"
+
+
+def _applied_text(m: TariffMeasure) -> str:
+    stated = f"from {m.valid_from.isoformat()}" if m.valid_from else "undated"
+    return f"{m.detail.get('schedule', 'applied tariff')} ({stated}): {m.raw or 'free (line not listed)'}"
+
+
+def _earlier(m: TariffMeasure) -> str:
+    return "is an earlier stage" if m.valid_from else "is not stated for a date"
+
+
+def reconcile(valid: list[TariffMeasure], every: list[TariffMeasure] | None = None) -> list[TariffMeasure]:
+    """An applied tariff and an agreement commitment (RCEP Annex I) valid on the same date, for the
+    same line and regime: the applied rate wins when it is stated for the date — from the start of the
+    commitment's current year or later; otherwise the commitment for that year applies (the applied
+    source keeps an earlier phasing step: Australia's scraped Schedule 14 holds only "From 1 January
+    2022"). Where that earlier applied rate has a per-unit part the commitment does not show (excise-
+    equivalent duties), the rate for the date is not in the data: said so, never guessed."""
+    from noodlebowl.tariffs.rates import NotComputable
+
+    commitments = {(m.national_line, m.line_condition, m.regime): m for m in valid if m.basis == "commitment"}
+    applied_keys = {(m.national_line, m.line_condition, m.regime) for m in valid if m.basis == "applied"}
+    # applied rows with a per-unit part on other dates: the commitment alone would leave that part out
+    per_unit = {(m.national_line, m.line_condition, m.regime): m for m in (every or [])
+                if m.basis == "applied" and m.rate.kind not in ("free", "ad_valorem")}
+    out = []
+    for m in valid:
+        key = (m.national_line, m.line_condition, m.regime)
+        if m.basis == "commitment":
+            if key in applied_keys:
+                continue
+            if key in per_unit:
+                why = (f"{_stage(m)}; {_applied_text(per_unit[key])} adds a per-unit part whose amount for this date "
+                       "is not in the data")
+                m = m.model_copy(update={"rate": NotComputable(raw=m.raw, reason=why), "note": why})
+            out.append(m)
+            continue
+        c = commitments.get(key)
+        current = c is None or (m.valid_from is not None and c.valid_from is not None and m.valid_from >= c.valid_from)
+        if current or _same_rate(m, c):
+            out.append(m)
+        elif m.rate.kind in ("free", "ad_valorem"):
+            out.append(c.model_copy(update={"note": f"{_stage(c)} applies; {_applied_text(m)} {_earlier(m)}"}))
+        else:
+            why = (f"{_applied_text(m)} {_earlier(m)}; {_stage(c)}; the per-unit part of the rate for this "
+                   "date is not in the data")
+            out.append(m.model_copy(update={"rate": NotComputable(raw=m.raw, reason=why), "note": why}))
+    return out
+
+
 def importers() -> list[str]:
     """Importers with packaged tariff data."""
     tbl = _packaged()
@@ -150,13 +212,14 @@ def _lookup(importer: str, code: str, origin: str | None, on: dt.date, source: s
     valid = [m for m in measures if m.valid_on(on)]
     if measures and not valid:
         raise DateOutOfRange(f"no {importer} measure for {code} is valid on {on.isoformat()}")
-    # an applied tariff beats an agreement commitment for the same line and regime
-    applied = {(m.national_line, m.regime) for m in valid if m.basis == "applied"}
-    valid = [m for m in valid if m.basis == "applied" or (m.national_line, m.regime) not in applied]
+    valid = reconcile(valid, measures)
     out = []
     for m in valid:
         if origin is not None and not m.scope.covers(origin):
             continue
+        if origin is not None and m.regime in UNILATERAL:
+            m = m.model_copy(update={"note": f"{m.regime}: granted only to the beneficiary countries {importer} "
+                                             "designates; the beneficiary list is not in the data"})
         if origin is not None and origin in m.scope.excluded_origins:
             m = m.model_copy(update={
                 "excluded": True,

@@ -286,3 +286,49 @@ def parse_english_rate(raw: str, currency: str = "AUD") -> Rate:
     if re.search(r"\bplus\b", t):
         return NotComputable(raw=raw, reason="rate refers to further amounts not in the cell")
     return NotComputable(raw=raw, reason="form not recognised")
+
+
+# ---------------------------------------------------------------- words for a trader (display only)
+
+
+def percent_text(percent: Decimal) -> str:
+    """``7`` → ``7 %``, ``6.20`` → ``6.2 %`` (the exact figure stays in the JSON)."""
+    return f"{percent.normalize():f} %"
+
+
+def rate_words(rate: Rate) -> str:
+    """The rate as a trader reads it: ``free``, ``7 %``, ``not eligible — MFN applies`` …"""
+    k = rate.kind
+    if k == "ad_valorem":
+        return "free" if rate.percent == 0 else percent_text(rate.percent)
+    if k == "not_eligible":
+        return "not eligible — MFN applies"
+    if k == "excluded":
+        return "excluded from tariff concessions — MFN applies"
+    if k == "unknown":
+        return "rate unknown"
+    if k == "not_computable":
+        return f"not computable ({rate.reason})"
+    return describe(rate)
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """``1,200.00 USD``: rounded half up to the currency's minor unit (ISO 4217 via Babel), for display."""
+    from decimal import ROUND_HALF_UP
+
+    from babel.numbers import get_currency_precision
+
+    places = get_currency_precision(currency.upper())
+    rounded = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{rounded:,.{places}f} {currency.upper()}"
+
+
+def duty_text(rate: Rate, customs_value: Decimal | None, currency: str, amount: Decimal | None) -> str | None:
+    """``7 % of 1,200.00 USD = 84.00 USD``; ``free``; ``None`` when no duty is computed."""
+    if rate.kind == "free" or (rate.kind == "ad_valorem" and rate.percent == 0):
+        return "free"
+    if amount is None:
+        return None
+    if rate.kind == "ad_valorem" and customs_value is not None:
+        return f"{percent_text(rate.percent)} of {money_text(customs_value, currency)} = {money_text(amount, currency)}"
+    return f"{describe(rate)} = {money_text(amount, currency)}"

@@ -37,6 +37,12 @@ class Version(BaseModel):
 class SearchResult(BaseModel):
     query: str
     hits: list[SearchHit]
+    headings: list[dict[str, Any]] = Field(default_factory=list,
+                                           description="hits grouped by heading: code, dotted, description, "
+                                                       "share of the hits' score, subheadings")
+    check_between: list[str] = Field(default_factory=list,
+                                     description="subheadings whose scores are close to the first hit's")
+    advice: str | None = Field(None, description="what to check when the first hits are close")
 
 
 class ProofRequest(BaseModel):
@@ -62,11 +68,15 @@ def version() -> Version:
 @router.get("/hs/search", response_model=SearchResult, tags=["nomenclature"], responses=ERRORS)
 def hs_search(q: str = Query(..., min_length=1, max_length=200, description="the product in plain words"),
               limit: int = Query(10, ge=1, le=50)) -> SearchResult:
-    """HS2022 subheadings ranked for a plain-language description."""
-    from noodlebowl.hs import search
+    """HS2022 subheadings ranked for a plain-language description, each with why (matching words,
+    labelled examples it resembles, numbers against the text's ranges) and its heading's other
+    subheadings; hits grouped by heading, and which to check between when the first are close."""
+    from noodlebowl.hs.search import classify
 
     with status_for_errors(400):
-        return SearchResult(query=q, hits=search(q, limit))
+        answer = classify(q, limit)
+        return SearchResult(query=q, hits=answer.hits, headings=answer.headings,
+                            check_between=answer.check_between, advice=answer.advice)
 
 
 @router.get("/hs/transpose", response_model=Transposition, tags=["nomenclature"], responses=ERRORS)
@@ -97,7 +107,12 @@ def agreements(exporter: str = Query(..., min_length=2, max_length=3),
                date: dt.date | None = Query(None, description="YYYY-MM-DD (default: today)")) -> Any:
     """Every modelled agreement judged for the route on the date, plus the ones not modelled."""
     from noodlebowl.agreements.registry import agreements_for_route
+    from noodlebowl.limits import date_problem, earliest_date, latest_date
 
+    problem = date_problem(date) if date else None
+    if problem:
+        raise ApiError(400, problem, error="DateOutOfRange", where="date",
+                       accepted=f"a date from {earliest_date()} to {latest_date()}")
     with status_for_errors(400):
         return agreements_for_route(exporter, importer, date)
 
@@ -160,14 +175,22 @@ async def bom_parse(file: UploadFile = File(..., description="CSV (UTF-8) or Exc
     """Read a bill of materials file into materials, with an error per row and column."""
     from noodlebowl.web import bomfile
 
+    from starlette.concurrency import run_in_threadpool
+
+    from noodlebowl.limits import LimitExceeded
+
     data = await file.read()
-    try:
-        return bomfile.read(data, file.filename, file.content_type)
+    try:   # parsed in a worker thread: the event loop keeps answering other requests meanwhile
+        return await run_in_threadpool(bomfile.read, data, file.filename, file.content_type)
+    except LimitExceeded as exc:
+        raise ApiError(413, exc.what, error="PayloadTooLarge", where=file.filename, accepted=exc.limit) from None
     except bomfile.UnsupportedFile as exc:
         raise ApiError(415, exc.what, error="UnsupportedMediaType", where=file.filename,
                        accepted=exc.accepted) from None
     except bomfile.UnreadableFile as exc:
         raise ApiError(422, exc.what, error="MalformedFile", where=file.filename, accepted=exc.accepted) from None
 
+
+router.include_router(__import__("noodlebowl.web.app_api", fromlist=["router"]).router)  # the web app's endpoints
 
 __all__ = ["router", "proof_answer", "InvalidRequest"]

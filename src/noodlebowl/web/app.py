@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from noodlebowl.web import errors, limits
+from noodlebowl.web import docs, errors, limits, secret, security
 from noodlebowl.web.store import Store, database_url, make_engine, migrate
 from noodlebowl.web.store.db import home
 
@@ -19,46 +18,14 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_BATCH_BYTES = 512 * 1024 * 1024     # a catalog upload: products and BOM files together
 
 
-CSP = (b"default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'")
-PAGES = ("/", "/glossary")
-
-
-class SecurityHeaders:
-    """``X-Content-Type-Options: nosniff`` on every response, a Content-Security-Policy on the pages.
-
-    Pure ASGI: a ``@app.middleware("http")`` function would run every request through Starlette's
-    BaseHTTPMiddleware (a task group and a memory stream per request, the body re-sent in chunks).
-    """
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        page = scope["path"] in PAGES
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                names = {name.lower() for name, _ in headers}
-                if b"x-content-type-options" not in names:
-                    headers.append((b"x-content-type-options", b"nosniff"))
-                if page:
-                    headers = [(n, v) for n, v in headers if n.lower() != b"content-security-policy"]
-                    headers.append((b"content-security-policy", CSP))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BYTES,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, max_batch_bytes: int = MAX_BATCH_BYTES,
-               jobs_folder: str | Path | None = None) -> FastAPI:
+               jobs_folder: str | Path | None = None, secret_folder: str | Path | None = None,
+               body_timeout: float = security.BODY_TIMEOUT_SECONDS) -> FastAPI:
     """The app on ``database`` (default: ``$NOODLEBOWL_DATABASE_URL`` or the SQLite file in
     ``$NOODLEBOWL_HOME``); migrations run before it serves. Batch jobs keep their files in
-    ``jobs_folder`` (default: ``$NOODLEBOWL_HOME/jobs``)."""
+    ``jobs_folder`` (default: ``$NOODLEBOWL_HOME/jobs``); the signing secret comes from
+    ``$NOODLEBOWL_SECRET_KEY`` or the key file in ``secret_folder`` (default ``$NOODLEBOWL_HOME``)."""
     from contextlib import asynccontextmanager
 
     from noodlebowl import __version__
@@ -71,19 +38,24 @@ def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BY
     migrate(engine)
     store = Store(engine)
     jobs = JobRunner(store, Path(jobs_folder) if jobs_folder else home() / "jobs")
+    jobs.sweep()                       # files of failed and expired jobs (see noodlebowl.web.jobs)
 
     @asynccontextmanager
     async def lifespan(_app):
         yield
         jobs.shutdown()
 
-    app = FastAPI(title="noodlebowl", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="noodlebowl", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Which ASEAN trade agreement gives your product the lowest duty, whether it "
                               "qualifies under the rules of origin (law cited), and what proof it needs.")
     app.state.store = store
     app.state.jobs = jobs
-    app.state.secret = cache(store.secret)
+    signing = secret.signing_secret(Path(secret_folder) if secret_folder else None)      # made once, at start-up, outside the database
+    app.state.secret = lambda: signing
     errors.install(app)
+    docs.install(app)
+    security.install_log_redaction()
+    app.add_middleware(security.RefuseUnstorable)      # inside BodyLimits: sizes are checked first
     app.add_middleware(limits.BodyLimits, max_json=max_json_bytes, max_upload=max_upload_bytes,
                        max_batch=max_batch_bytes)
     app.include_router(api_router)
@@ -100,5 +72,6 @@ def create_app(database: str | None = None, *, max_json_bytes: int = MAX_JSON_BY
     def glossary() -> FileResponse:
         return FileResponse(HERE / "templates" / "glossary.html", media_type="text/html")
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(security.BodyTimeout, seconds=body_timeout)
+    app.add_middleware(security.SecurityHeaders)
     return app

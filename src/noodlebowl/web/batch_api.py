@@ -64,11 +64,16 @@ def _out(job: dict, request: HttpRequest) -> Job:
                results=f"{base}/results" if done else None, rejects=f"{base}/rejects" if done else None)
 
 
+def _printable(text: str) -> str:
+    """A file name as stored and shown: control characters (NUL included) dropped."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
 def _save(upload: UploadFile, field: str, folder: Path) -> tuple[Path, str]:
     """The upload written as ``<field>.<its extension>`` in the job folder; (path, user's file name)."""
     from noodlebowl.batch import catalog
 
-    name = Path(upload.filename or "").name or "(unnamed)"
+    name = _printable(Path(upload.filename or "").name)[:200] or "(unnamed)"
     try:
         catalog.file_format(name)
     except NoodlebowlError as exc:
@@ -81,22 +86,21 @@ def _save(upload: UploadFile, field: str, folder: Path) -> tuple[Path, str]:
 
 
 def _check_columns(path: Path, name: str, field: str) -> None:
-    """Refuse now a file the job could not start on (unreadable, required columns missing)."""
-    import polars as pl
-
+    """Refuse now a file the job could not start on (unreadable, a decompression bomb, required
+    columns missing): cheap checks only — the full parse runs in the job, not in the request."""
     from noodlebowl.batch import catalog
+    from noodlebowl.limits import LimitExceeded
 
     required, known = ((catalog.PRODUCT_REQUIRED, catalog.PRODUCT_COLUMNS) if field == PRODUCTS
                        else (catalog.BOM_REQUIRED, catalog.BOM_COLUMNS))
     where = f"{field} file {name}"
     try:
-        catalog.check_columns(catalog.scan(path), required, known, where)
+        catalog.preflight(path, required, known, where)
+    except LimitExceeded as exc:
+        raise ApiError(413, exc.what, error="PayloadTooLarge", where=where, accepted=exc.limit) from None
     except NoodlebowlError as exc:
-        raise ApiError(422, exc.what, error="InvalidCatalog", where=where, accepted=exc.accepted) from None
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise ApiError(422, f"the file could not be read: {first}", error="MalformedFile", where=where,
-                       accepted=".csv (UTF-8, header row), .xlsx (first sheet) or .parquet") from None
+        error = "InvalidCatalog" if exc.what.startswith("missing column") else "MalformedFile"
+        raise ApiError(422, exc.what, error=error, where=where, accepted=exc.accepted) from None
 
 
 def _agreements(values: list[str] | None) -> tuple[str, ...] | None:

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel, ValidationError
 
+from noodlebowl.limits import LimitExceeded, check_zip
 from noodlebowl.origin.request import BOM_LINE_FIELDS, Material
 
 COLUMNS = BOM_LINE_FIELDS       # the one BOM line schema (origin.request)
 REQUIRED = ("name", "value")
-MAX_ROWS = 5000
+MAX_ROWS = 5000                  # materials in one BOM
+MAX_COLUMNS = 50
+MAX_CELL_CHARS = 1000
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024   # an .xlsx's parts unpacked; a 5,000-line BOM is about 2 MiB
+MAX_PARSE_SECONDS = 5.0
 CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
 XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 XLS_TYPES = {"application/vnd.ms-excel"}
@@ -75,7 +81,7 @@ def _cell(value: Any) -> str | None:
     return text or None
 
 
-def _rows_csv(data: bytes) -> list[list[str | None]]:
+def _rows_csv(data: bytes) -> Iterator[list[str | None]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -87,43 +93,65 @@ def _rows_csv(data: bytes) -> list[list[str | None]]:
     except csv.Error:
         dialect = csv.excel
     try:
-        return [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        for row in csv.reader(io.StringIO(text), dialect, strict=True):
+            yield [_cell(c) for c in row]
     except csv.Error as exc:
         raise UnreadableFile(f"the CSV file cannot be read: {exc}", "a CSV file with a header row") from None
 
 
-def _rows_xlsx(data: bytes) -> list[list[str | None]]:
+def _rows_xlsx(data: bytes) -> Iterator[list[str | None]]:
+    """The first sheet's rows, streamed (openpyxl read-only) after the zip directory was checked."""
     import zipfile
 
     from openpyxl import load_workbook
 
+    check_zip(data, max_unpacked=MAX_UNPACKED_BYTES)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, TypeError) as exc:
         raise UnreadableFile(f"the Excel file cannot be opened ({type(exc).__name__})",
                              "an .xlsx workbook with the BOM on its first sheet") from None
     try:
         sheet = book.worksheets[0]
-        rows = []
-        for i, row in enumerate(sheet.iter_rows(values_only=True)):
-            if i > MAX_ROWS + 1:
-                break
-            rows.append([_cell(c) for c in row])
-        return rows
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
+            yield [_cell(c) for c in row]
     finally:
         book.close()
 
 
-def _rows_xls(data: bytes) -> list[list[str | None]]:
+def _rows_xls(data: bytes) -> Iterator[list[str | None]]:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(file_contents=data)
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        sheet = book.sheet_by_index(0)
     except Exception as exc:  # xlrd raises many types for corrupt files
         raise UnreadableFile(f"the Excel file cannot be opened ({type(exc).__name__})",
                              "an .xls workbook with the BOM on its first sheet") from None
-    sheet = book.sheet_by_index(0)
-    return [[_cell(c) for c in sheet.row_values(i)] for i in range(min(sheet.nrows, MAX_ROWS + 2))]
+    for i in range(sheet.nrows):
+        yield [_cell(c) for c in sheet.row_values(i, 0, MAX_COLUMNS + 1)]
+
+
+def bounded_rows(rows: Iterable[list[str | None]], *, started: float | None = None) -> list[list[str | None]]:
+    """The non-empty rows, refused past the row, column, cell-length and parse-time limits."""
+    started = time.monotonic() if started is None else started
+    kept: list[list[str | None]] = []
+    for i, row in enumerate(rows):
+        if i % 256 == 0 and time.monotonic() - started > MAX_PARSE_SECONDS:
+            raise LimitExceeded(f"reading the file took longer than {MAX_PARSE_SECONDS:g} s (row {i + 1})",
+                                f"a file read within {MAX_PARSE_SECONDS:g} s")
+        if not any(c is not None for c in row):
+            continue
+        if len(kept) > MAX_ROWS:       # the header and MAX_ROWS materials
+            raise LimitExceeded(f"the file has more than {MAX_ROWS} rows", f"at most {MAX_ROWS} rows")
+        if len(row) > MAX_COLUMNS and any(c is not None for c in row[MAX_COLUMNS:]):
+            raise LimitExceeded(f"row {i + 1} has more than {MAX_COLUMNS} columns", f"at most {MAX_COLUMNS} columns")
+        long = next((c for c in row if c is not None and len(c) > MAX_CELL_CHARS), None)
+        if long is not None:
+            raise LimitExceeded(f"a cell of row {i + 1} holds {len(long)} characters, more than {MAX_CELL_CHARS}",
+                                f"cells of at most {MAX_CELL_CHARS} characters")
+        kept.append(row[:MAX_COLUMNS])
+    return kept
 
 
 def _originating(text: str | None) -> bool | list[str] | None:
@@ -142,8 +170,8 @@ def read(data: bytes, filename: str | None, content_type: str | None) -> BomFile
     kind = kind_of(filename, content_type)
     if kind == "csv" and data[:4] == b"PK\x03\x04":
         kind = "xlsx"  # an Excel file sent under a .csv name or type
-    rows = {"csv": _rows_csv, "xlsx": _rows_xlsx, "xls": _rows_xls}[kind](data)
-    rows = [r for r in rows if any(c is not None for c in r)]
+    started = time.monotonic()
+    rows = bounded_rows({"csv": _rows_csv, "xlsx": _rows_xlsx, "xls": _rows_xls}[kind](data), started=started)
     if not rows:
         raise UnreadableFile("the file is empty", "a header row (name, hs, origin, originating, value …) and "
                                                   "one row per material")
@@ -153,8 +181,6 @@ def read(data: bytes, filename: str | None, content_type: str | None) -> BomFile
     if missing:
         raise UnreadableFile(f"the header row lacks the column(s) {', '.join(missing)}",
                              "columns " + ", ".join(COLUMNS))
-    if len(rows) - 1 > MAX_ROWS:
-        raise UnreadableFile(f"the file has {len(rows) - 1} rows, more than {MAX_ROWS}", f"at most {MAX_ROWS} rows")
     errors = [RowError(row=1, column=h, what="unknown column, ignored", value=h) for h in unknown]
     materials: list[Material] = []
     for n, raw in enumerate(rows[1:], start=2):

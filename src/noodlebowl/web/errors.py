@@ -53,7 +53,7 @@ ERROR_SCHEMA = {
                        "errors": {"type": "array", "items": {"type": "object"}}}}}},
 }
 
-_STATUS_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
+_STATUS_NAMES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
                  413: "PayloadTooLarge", 415: "UnsupportedMediaType"}
 
 

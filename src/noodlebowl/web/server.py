@@ -38,8 +38,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, log_leve
     """Serve :func:`noodlebowl.web.app.create_app` with ``workers`` processes (as ``uvicorn.run``)."""
     from uvicorn.supervisors import Multiprocess
 
+    # idle keep-alive connections closed after 5 s; the request-body timeout is the app's (BodyTimeout)
     config = NoDelayConfig(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                           access_log=access_log)
+                           access_log=access_log, timeout_keep_alive=5, h11_max_incomplete_event_size=64 * 1024)
     server = uvicorn.Server(config=config)
     sock = config.bind_socket()
     try:

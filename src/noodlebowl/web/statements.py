@@ -1,7 +1,9 @@
 """Origin statements: what a supplier shares with a customer about one agreement's answer —
 product, agreement, outcome, criterion, rule and the trace of checks — without any cost or value
-figure. The link carries an HMAC-SHA256 signature made with the server's secret; the customer
-imports it as proof that a BOM line is originating under that agreement."""
+figure. The link carries an HMAC-SHA256 signature made with the server's secret and names its
+share-link row, so it lives until it expires (``days`` when made: default ``$NOODLEBOWL_LINK_DAYS``
+or 90, at most 365) or is revoked; the customer imports it as proof that a BOM line is
+originating under that agreement."""
 
 from __future__ import annotations
 
@@ -10,18 +12,26 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 from typing import Any
 
 from pydantic import BaseModel
 
-VALIDITY_DAYS = 365
+MAX_LINK_DAYS = 365
+
+
+def default_link_days() -> int:
+    """``$NOODLEBOWL_LINK_DAYS`` (1–365), else 90."""
+    text = os.environ.get("NOODLEBOWL_LINK_DAYS", "90")
+    return min(max(int(text), 1), MAX_LINK_DAYS) if text.strip().isdigit() else 90
 # Checks whose sentences carry no value, cost or weight of the supplier's (codes, origins, the rule):
 # shown as they are. Every other check — RVC, de minimis, partial cumulation, weight shares and any
 # check added later — is withheld, its result kept. Decided by the check's name, never by reading
 # its sentence.
-FIGURE_FREE_CHECKS = frozenset({"in_force", "rule", "rule_lookup", "tariff_shift", "cumulation", "wholly_obtained",
-                                "produced_exclusively", "minimal_operations", "process", "chemical_reaction",
-                                "split_rule", "rule_incomplete"})
+FIGURE_FREE_CHECKS = frozenset({"in_force", "rule", "rule_lookup", "rule_table", "tariff_shift", "cumulation",
+                                "wholly_obtained", "produced_exclusively", "minimal_operations", "process",
+                                "chemical_reaction", "split_rule", "split_candidate", "rule_incomplete",
+                                "direct_consignment"})
 WITHHELD = "figures withheld by the supplier; the result of this check stands"
 
 
@@ -65,16 +75,18 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(secret: bytes, determination_id: str, agreement: str, now: dt.datetime | None = None) -> str:
+def sign(secret: bytes, link_id: str, determination_id: str, agreement: str, expires: dt.datetime,
+         now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.timezone.utc)
-    payload = json.dumps({"d": determination_id, "a": agreement, "iat": int(now.timestamp())},
-                         separators=(",", ":"), sort_keys=True).encode()
+    payload = json.dumps({"l": link_id, "d": determination_id, "a": agreement, "iat": int(now.timestamp()),
+                          "exp": int(expires.timestamp())}, separators=(",", ":"), sort_keys=True).encode()
     mac = hmac.new(secret, payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(mac)}"
 
 
 def verify(secret: bytes, token: str, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The token's payload if the signature holds and it has not expired; else :class:`BadToken`."""
+    """The token's payload if the signature holds and it has not expired; else :class:`BadToken`.
+    (Whether its link was revoked is the store's to say.)"""
     try:
         payload_text, mac_text = token.split(".")
         payload, mac = _unb64(payload_text), _unb64(mac_text)
@@ -83,8 +95,10 @@ def verify(secret: bytes, token: str, now: dt.datetime | None = None) -> dict[st
     if not hmac.compare_digest(hmac.new(secret, payload, hashlib.sha256).digest(), mac):
         raise BadToken("the statement link's signature does not match")
     data = json.loads(payload)
+    if not isinstance(data, dict) or not {"l", "d", "a", "iat", "exp"} <= set(data):
+        raise BadToken("the statement link is of an older kind that cannot be revoked; ask for a new one")
     now = now or dt.datetime.now(dt.timezone.utc)
-    if now.timestamp() > data["iat"] + VALIDITY_DAYS * 86400:
+    if now.timestamp() > data["exp"]:
         raise BadToken("the statement link has expired")
     return data
 
@@ -93,7 +107,7 @@ def _strip_detail(check: dict[str, Any]) -> str:
     return check["detail"] if check["check"] in FIGURE_FREE_CHECKS else WITHHELD
 
 
-def build(determination: dict[str, Any], agreement: str, token_iat: int) -> Statement:
+def build(determination: dict[str, Any], agreement: str, token_iat: int, token_exp: int) -> Statement:
     """The cost-free statement for one agreement of a stored determination."""
     request, answer = determination["request"], determination["answer"]
     det = next((d for d in answer["determinations"] if d["agreement"] == agreement), None)
@@ -112,4 +126,4 @@ def build(determination: dict[str, Any], agreement: str, token_iat: int) -> Stat
         checks=[StatementCheck(check=c["check"], article=c["article"], result=c["result"], detail=_strip_detail(c),
                                subject=c.get("subject")) for c in det["checks"]],
         data_version=determination["data_version"], issued_at=issued.isoformat(),
-        expires_at=(issued + dt.timedelta(days=VALIDITY_DAYS)).isoformat())
+        expires_at=dt.datetime.fromtimestamp(token_exp, dt.timezone.utc).isoformat())

@@ -7,16 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request as HttpRequest
+from fastapi import APIRouter, Depends, Query, Request as HttpRequest
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
-from noodlebowl.origin.request import Costs, Material, Money, Product, Request
+from noodlebowl.limits import MAX_INT, CountryCode, PositiveAmount, ShipmentDate
+from noodlebowl.origin.request import Costs, Material, Product, Request
 from noodlebowl.web.errors import ERROR_SCHEMA, ApiError
 from noodlebowl.web.store.repository import Principal, Store
 
-router = APIRouter(tags=["storage"], responses={401: ERROR_SCHEMA, 404: ERROR_SCHEMA, 413: ERROR_SCHEMA,
+router = APIRouter(tags=["storage"], responses={401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 404: ERROR_SCHEMA, 413: ERROR_SCHEMA,
                                                  415: ERROR_SCHEMA, 422: ERROR_SCHEMA})
 public = APIRouter(tags=["statements"], responses={400: ERROR_SCHEMA, 404: ERROR_SCHEMA})
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="your organisation's API key")
@@ -48,14 +49,14 @@ class BomIn(_In):
 class RouteIn(_In):
     """The route and date to determine a stored product's origin for."""
 
-    exporter: str = Field(min_length=2, max_length=3)
-    importer: str = Field(min_length=2, max_length=3)
-    date: dt.date = Field(default_factory=dt.date.today)
-    agreements: list[str] | None = None
-    customs_value: Money | None = None
-    quantity: Money | None = Field(default=None, gt=0)
+    exporter: CountryCode
+    importer: CountryCode
+    date: ShipmentDate = Field(default_factory=dt.date.today)
+    agreements: list[str] | None = Field(default=None, max_length=20)
+    customs_value: PositiveAmount | None = None
+    quantity: PositiveAmount | None = None
     unit: str | None = Field(default=None, max_length=20)
-    bom_version: int | None = Field(default=None, ge=1, description="default: the latest version")
+    bom_version: int | None = Field(default=None, ge=1, le=MAX_INT, description="default: the latest version")
 
 
 class StatementImport(_In):
@@ -113,7 +114,7 @@ def get_product(product_id: str, who: Principal = Depends(principal),
 
 
 @router.get("/products/{product_id}/bom")
-def get_bom(product_id: str, version: int | None = None, who: Principal = Depends(principal),
+def get_bom(product_id: str, version: int | None = Query(None, ge=1, le=MAX_INT), who: Principal = Depends(principal),
             store: Store = Depends(store_of)) -> dict[str, Any]:
     """One BOM version (default: the latest)."""
     return store.get_bom(who, product_id, version)
@@ -199,9 +200,12 @@ def export(http: HttpRequest, determination_id: str, format: Literal["json", "pd
 
 
 @router.get("/determinations/{determination_id}/statement")
-def statement_link(http: HttpRequest, determination_id: str, agreement: str, who: Principal = Depends(principal),
-                   store: Store = Depends(store_of)) -> dict[str, Any]:
-    """A signed link to the cost-free origin statement of one agreement, to send to a customer."""
+def statement_link(http: HttpRequest, determination_id: str, agreement: str = Query(..., max_length=20),
+                   days: int | None = Query(None, ge=1, le=365, description="how long the link works "
+                                            "(default: $NOODLEBOWL_LINK_DAYS or 90)"),
+                   who: Principal = Depends(principal), store: Store = Depends(store_of)) -> dict[str, Any]:
+    """A signed link to the cost-free origin statement of one agreement, to send to a customer;
+    it works until it expires or is revoked (``DELETE /share-links/{id}``)."""
     from noodlebowl.agreements.registry import agreement_id
     from noodlebowl.web import statements
 
@@ -210,39 +214,84 @@ def statement_link(http: HttpRequest, determination_id: str, agreement: str, who
     if not any(d["agreement"] == name for d in record["answer"]["determinations"]):
         raise ApiError(422, f"the determination has no {name} answer", error="InvalidRequest", where="agreement",
                        accepted=", ".join(d["agreement"] for d in record["answer"]["determinations"]))
-    token = statements.sign(http.app.state.secret(), determination_id, name)
+    now = dt.datetime.now(dt.timezone.utc)
+    expires = now + dt.timedelta(days=days or statements.default_link_days())
+    link = store.add_share_link(who, determination_id, name, expires)
+    token = statements.sign(http.app.state.secret(), link["id"], determination_id, name, expires, now)
     payload = statements.verify(http.app.state.secret(), token)
-    store.log(who, "share_statement", "determination", determination_id, {"agreement": name})
-    return {"token": token, "url": str(http.url_for("read_statement", token=token)),
-            "statement": statements.build(record, name, payload["iat"]).model_dump(mode="json")}
+    return {"token": token, "url": str(http.url_for("read_statement", token=token)), "link": link,
+            "statement": statements.build(record, name, payload["iat"], payload["exp"]).model_dump(mode="json")}
+
+
+@router.get("/share-links")
+def share_links(who: Principal = Depends(principal), store: Store = Depends(store_of)) -> list[dict[str, Any]]:
+    """The organisation's statement links (never the tokens), newest first."""
+    return store.list_share_links(who)
+
+
+@router.delete("/share-links/{link_id}")
+def revoke_share_link(link_id: str, who: Principal = Depends(principal),
+                      store: Store = Depends(store_of)) -> dict[str, Any]:
+    """The link stops working at once, for whoever holds it."""
+    return store.revoke_share_link(who, link_id)
 
 
 def _statement(http: HttpRequest, token: str):
     from noodlebowl.web import statements
 
     store: Store = http.app.state.store
+    gone = {"error": "NotFound", "where": "statement link", "accepted": "a live link issued on this server"}
     try:
         payload = statements.verify(http.app.state.secret(), token)
     except statements.BadToken as exc:
-        raise ApiError(404, str(exc), error="NotFound", where="statement link",
-                       accepted="a link issued by a supplier on this server") from None
+        raise ApiError(404, str(exc), **gone) from None
+    link = store.share_link(str(payload["l"]))
+    if link is None or link["revoked_at"] is not None:
+        raise ApiError(404, "the statement link was revoked", **gone)
     record = store.determination_by_id(payload["d"])
     if record is None:
         raise ApiError(404, "the statement's determination no longer exists", error="NotFound")
-    return statements.build(record, payload["a"], payload["iat"])
+    return statements.build(record, payload["a"], payload["iat"], payload["exp"])
 
 
 @public.get("/statements/{token}", name="read_statement")
 def read_statement(http: HttpRequest, token: str) -> dict[str, Any]:
     """The origin statement behind a signed link (no API key: the signature is the access)."""
+    if len(token) > 2000:
+        raise ApiError(404, "the statement link is malformed", error="NotFound", where="statement link")
     return _statement(http, token).model_dump(mode="json")
+
+
+def statement_mismatch(statement, line: dict, edition: str | None) -> str | None:
+    """Why a supplier's statement cannot prove this BOM line originating (None when it can): the
+    good it covers must be the line's material — same HS subheading in the same edition, made in
+    the line's country of origin."""
+    from noodlebowl.errors import NoodlebowlError
+    from noodlebowl.hs.codes import parse_code
+
+    line_hs, good_hs = line.get("hs"), statement.product.get("hs")
+    if not line_hs:
+        return "the BOM line has no HS code to compare with the statement's good; add it first"
+    if (edition or "HS2022") != (statement.product.get("edition") or "HS2022"):
+        return f"the statement's code is in {statement.product.get('edition')}, the BOM's in {edition}"
+    try:
+        same_code = parse_code(line_hs).digits[:6] == parse_code(good_hs).digits[:6]
+    except NoodlebowlError:
+        same_code = False
+    if not same_code:
+        return f"the statement covers HS {good_hs}, the BOM line is HS {line_hs}"
+    if line.get("origin") != statement.exporter:
+        return (f"the statement's good was made in {statement.exporter}, the BOM line's origin is "
+                f"{line.get('origin', 'unknown')}")
+    return None
 
 
 @router.post("/statements/import", status_code=201)
 def import_statement(http: HttpRequest, body: StatementImport, who: Principal = Depends(principal),
                      store: Store = Depends(store_of)) -> dict[str, Any]:
     """Import a supplier's statement as proof that a BOM line is originating under its agreement:
-    a new BOM version with ``originating`` including the agreement."""
+    a new BOM version with ``originating`` including the agreement. The statement must cover the
+    line's material (HS subheading and country of origin)."""
     statement = _statement(http, body.token)
     if statement.outcome != "qualifies":
         raise ApiError(422, f"the statement says the good does not qualify under {statement.agreement} "
@@ -256,6 +305,10 @@ def import_statement(http: HttpRequest, body: StatementImport, who: Principal = 
             raise ApiError(422, "no BOM line has this name", error="InvalidRequest", where="material",
                            accepted=", ".join(repr(mat["name"]) for mat in materials[:20]) or "(the BOM is empty)")
         for mat in hits:
+            why = statement_mismatch(statement, mat, bom.get("product", {}).get("edition"))
+            if why:
+                raise ApiError(422, f"the statement does not cover this BOM line: {why}", error="InvalidRequest",
+                               where="material", accepted="a statement for the line's own material")
             current = mat.get("originating")
             if current is True:
                 continue
@@ -269,8 +322,36 @@ def import_statement(http: HttpRequest, body: StatementImport, who: Principal = 
                                   statement.model_dump(mode="json"), change)
 
 
+# --- API keys of the organisation (its admin only) ---------------------------------------------
+
+def admin(who: Principal = Depends(principal), store: Store = Depends(store_of)) -> Principal:
+    if not store.is_admin(who):
+        raise ApiError(403, "only the organisation's admin manages its keys", error="Forbidden",
+                       where="X-API-Key header", accepted="the key of the user made with --create-org")
+    return who
+
+
+@router.get("/keys")
+def list_keys(who: Principal = Depends(admin), store: Store = Depends(store_of)) -> list[dict[str, Any]]:
+    """The organisation's users and the state of their keys (never the keys)."""
+    return store.list_keys(who.org_id)
+
+
+@router.post("/keys/{user_id}/revoke")
+def revoke_key(user_id: str, who: Principal = Depends(admin), store: Store = Depends(store_of)) -> dict[str, Any]:
+    """The user's key stops working at once."""
+    return store.revoke_key(user_id, org_id=who.org_id, by=who)
+
+
+@router.post("/keys/{user_id}/rotate")
+def rotate_key(user_id: str, who: Principal = Depends(admin), store: Store = Depends(store_of)) -> dict[str, Any]:
+    """A new key for the user, shown once; the old one stops working at once."""
+    user, key = store.rotate_key(user_id, org_id=who.org_id, by=who)
+    return {**user, "key": key}
+
+
 @router.get("/audit")
-def audit(limit: int = 100, who: Principal = Depends(principal),
+def audit(limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(principal),
           store: Store = Depends(store_of)) -> list[dict[str, Any]]:
     """What was done in the organisation, newest first."""
-    return store.audit(who, max(1, min(limit, 1000)))
+    return store.audit(who, limit)

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -28,8 +28,8 @@ class Base(DeclarativeBase):
 
 
 class ServerSetting(Base):
-    """Server-wide settings kept in the database (the statement-signing secret), so every
-    process serving the same database signs and verifies alike."""
+    """Server-wide settings kept in the database (none secret: the signing secret lives outside
+    it, see noodlebowl.web.secret)."""
 
     __tablename__ = "server_settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -50,6 +50,23 @@ class User(Base):
     name: Mapped[str] = mapped_column(Text)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)   # sha256 of the API key
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ShareLink(Base):
+    """A signed link to one agreement's origin statement: the token names this row, so the link
+    lives only while the row says so (expiry, revocation)."""
+
+    __tablename__ = "share_links"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    determination_id: Mapped[str] = mapped_column(ForeignKey("determinations.id"))
+    agreement: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Product(Base):

@@ -56,15 +56,6 @@ class Store:
 
     # --- server settings and accounts ------------------------------------------------------
 
-    def secret(self) -> bytes:
-        """The statement-signing secret, created once per database."""
-        with self.tx() as s:
-            row = s.get(m.ServerSetting, "statement_secret")
-            if row is None:
-                row = m.ServerSetting(key="statement_secret", value=secrets.token_hex(32))
-                s.add(row)
-            return bytes.fromhex(row.value)
-
     def create_org(self, name: str, user_name: str = "admin") -> tuple[dict, str]:
         """A new organisation with one user; returns (ids, API key). The key is shown once."""
         key = "nb_" + secrets.token_urlsafe(32)
@@ -72,7 +63,7 @@ class Store:
             org = m.Organisation(name=name)
             s.add(org)
             s.flush()
-            user = m.User(org_id=org.id, name=user_name, key_hash=hash_key(key))
+            user = m.User(org_id=org.id, name=user_name, key_hash=hash_key(key), is_admin=True)
             s.add(user)
             s.flush()
             self._audit(s, Principal(user.id, org.id, user_name), "create_org", "organisation", org.id)
@@ -90,8 +81,84 @@ class Store:
 
     def principal(self, key: str) -> Principal | None:
         with self.tx(write=False) as s:
-            user = s.scalar(select(m.User).where(m.User.key_hash == hash_key(key)))
+            user = s.scalar(select(m.User).where(m.User.key_hash == hash_key(key), m.User.revoked_at.is_(None)))
             return Principal(user.id, user.org_id, user.name) if user else None
+
+    # --- API keys (one per user) -----------------------------------------------------------------
+
+    KEY_FIELDS = ("id", "org_id", "name", "is_admin", "created_at", "revoked_at")
+
+    def is_admin(self, who: Principal) -> bool:
+        with self.tx(write=False) as s:
+            return bool(s.scalar(select(m.User.is_admin).where(m.User.id == who.user_id)))
+
+    def list_keys(self, org_id: str | None = None) -> list[dict]:
+        """Every user's key (never the key itself: only its holder, state and dates)."""
+        with self.tx(write=False) as s:
+            q = select(m.User).order_by(m.User.org_id, m.User.created_at, m.User.id)
+            rows = s.scalars(q.where(m.User.org_id == org_id) if org_id else q)
+            return [as_dict(u, *self.KEY_FIELDS) for u in rows]
+
+    def _user(self, s: Session, user_id: str, org_id: str | None) -> m.User:
+        user = s.get(m.User, user_id)
+        if user is None or (org_id is not None and user.org_id != org_id):
+            raise NotFound("user", user_id)
+        return user
+
+    def revoke_key(self, user_id: str, *, org_id: str | None = None, by: Principal | None = None) -> dict:
+        """The user's key stops working at once (idempotent)."""
+        with self.tx() as s:
+            user = self._user(s, user_id, org_id)
+            if user.revoked_at is None:
+                user.revoked_at = m.utcnow()
+            self._audit(s, by or Principal(None, user.org_id, "server admin"), "revoke_key", "user", user_id)
+            return as_dict(user, *self.KEY_FIELDS)
+
+    def rotate_key(self, user_id: str, *, org_id: str | None = None, by: Principal | None = None) -> tuple[dict, str]:
+        """A new key for the user (shown once); the old one stops working at once."""
+        key = "nb_" + secrets.token_urlsafe(32)
+        with self.tx() as s:
+            user = self._user(s, user_id, org_id)
+            user.key_hash, user.revoked_at = hash_key(key), None
+            self._audit(s, by or Principal(None, user.org_id, "server admin"), "rotate_key", "user", user_id)
+            return as_dict(user, *self.KEY_FIELDS), key
+
+    # --- share links ------------------------------------------------------------------------------
+
+    LINK_FIELDS = ("id", "determination_id", "agreement", "created_by", "created_at", "expires_at", "revoked_at")
+
+    def add_share_link(self, who: Principal, determination_id: str, agreement: str, expires_at) -> dict:
+        with self.tx() as s:
+            self._determination(s, who, determination_id)
+            row = m.ShareLink(org_id=who.org_id, determination_id=determination_id, agreement=agreement,
+                              created_by=who.user_id, expires_at=expires_at)
+            s.add(row)
+            s.flush()
+            self._audit(s, who, "share_statement", "determination", determination_id,
+                        {"agreement": agreement, "link_id": row.id})
+            return as_dict(row, *self.LINK_FIELDS)
+
+    def share_link(self, link_id: str) -> dict | None:
+        """Unscoped read, only for verifying a signed link (the signature is the access)."""
+        with self.tx(write=False) as s:
+            row = s.get(m.ShareLink, link_id)
+            return as_dict(row, *self.LINK_FIELDS) if row else None
+
+    def list_share_links(self, who: Principal) -> list[dict]:
+        with self.tx(write=False) as s:
+            rows = s.scalars(select(m.ShareLink).where(m.ShareLink.org_id == who.org_id)
+                             .order_by(m.ShareLink.created_at.desc(), m.ShareLink.id))
+            return [as_dict(r, *self.LINK_FIELDS) for r in rows]
+
+    def revoke_share_link(self, who: Principal, link_id: str) -> dict:
+        with self.tx() as s:
+            row = s.scalar(select(m.ShareLink).where(m.ShareLink.id == link_id, m.ShareLink.org_id == who.org_id))
+            if row is None:
+                raise NotFound("share link", link_id)
+            if row.revoked_at is None:
+                row.revoked_at = m.utcnow()
+            self._audit(s, who, "revoke_share_link", "share_link", link_id)
+            return as_dict(row, *self.LINK_FIELDS)
 
     # --- audit ---------------------------------------------------------------------------
 
@@ -108,8 +175,12 @@ class Store:
 
     # --- products and BOM versions ---------------------------------------------------------
 
-    def _product(self, s: Session, who: Principal, product_id: str) -> m.Product:
-        row = s.scalar(select(m.Product).where(m.Product.id == product_id, m.Product.org_id == who.org_id))
+    def _product(self, s: Session, who: Principal, product_id: str, *, lock: bool = False) -> m.Product:
+        """The organisation's product; ``lock`` holds its row until the transaction ends, so that
+        concurrent writers of its BOM take version numbers one after the other (PostgreSQL row
+        lock; SQLite writers already hold the database lock from BEGIN IMMEDIATE)."""
+        q = select(m.Product).where(m.Product.id == product_id, m.Product.org_id == who.org_id)
+        row = s.scalar(q.with_for_update() if lock else q)
         if row is None:
             raise NotFound("product", product_id)
         return row
@@ -175,7 +246,7 @@ class Store:
 
     def new_bom_version(self, who: Principal, product_id: str, bom: dict, note: str | None = None) -> dict:
         with self.tx() as s:
-            self._product(s, who, product_id)
+            self._product(s, who, product_id, lock=True)
             return self._bom_dict(self._add_version(s, who, product_id, bom, note))
 
     # --- determinations ----------------------------------------------------------------------
@@ -259,7 +330,7 @@ class Store:
         """Record the statement and add a BOM version with the material marked originating
         (``change_bom(bom_dict) -> bom_dict``)."""
         with self.tx() as s:
-            self._product(s, who, product_id)
+            self._product(s, who, product_id, lock=True)
             latest = self._bom(s, product_id)
             version = self._add_version(s, who, product_id, change_bom(latest.bom),
                                         f"origin statement imported for {material!r} ({agreement})")
@@ -299,6 +370,12 @@ class Store:
             rows = s.scalars(select(m.BatchJob).where(m.BatchJob.org_id == who.org_id)
                              .order_by(m.BatchJob.created_at.desc(), m.BatchJob.id).limit(limit))
             return [as_dict(r, *self.JOB_FIELDS) for r in rows]
+
+    def job_state(self, job_id: str) -> dict | None:
+        """Unscoped: the job's status and end, for the runner's clean-up of its files."""
+        with self.tx(write=False) as s:
+            row = s.get(m.BatchJob, job_id)
+            return {"status": row.status, "finished_at": row.finished_at} if row else None
 
     def update_job(self, job_id: str, *, only_if: tuple[str, ...] = ("queued", "running"), **changes: Any) -> bool:
         """Change an unfinished job (the runner's progress and end); False if it had already ended."""
