@@ -112,21 +112,23 @@ def test_cth_and_rvc_failure_fixed_by_a_price_move():
     assert [(m.kind, m.new_origin) for m in b.moves] == [("source_from_party", "VN")]
 
 
-def test_only_rcep_can_qualify_through_the_japanese_engine():
-    """(iii) Japan is an RCEP party (Art. 3.4) but not an ATIGA or ACFTA party: only under RCEP can
-    the Japanese supplier's proof make the motorcycle originating."""
+def test_only_agreements_with_japan_can_qualify_through_the_japanese_engine():
+    """(iii) Japan is an RCEP party (Art. 3.4) and an AJCEP party, but not a party to ATIGA, ACFTA, AKFTA
+    or AHKFTA: only under RCEP and AJCEP can the Japanese supplier's proof make the motorcycle originating."""
     request = motorcycle([{"name": "Engine", "hs": "8407.32", "origin": "JP", "value": "35.00"},
                           {"name": "Wheels and brakes", "hs": "8714.10", "origin": "TW", "value": "30.00"}],
                          importer="TH")
     advice = advise(request, {"same_price_sources": False})
     got = by_agreement(advice)
-    assert set(got) == {"ATIGA", "ACFTA", "RCEP"}
+    assert {"ATIGA", "ACFTA", "RCEP", "AJCEP"} <= set(got)
+    for name in ("RCEP", "AJCEP"):
+        assert [(m.kind, m.material, m.origin) for m in got[name].suggestions[0].moves] == [
+            ("prove_originating", "Engine", "JP")]
     rcep = got["RCEP"].suggestions[0]
-    assert [(m.kind, m.material, m.origin) for m in rcep.moves] == [("prove_originating", "Engine", "JP")]
     assert rcep.criterion == "RVC 70%" and rcep.form_code == "RVC, ACU"
-    for name in ("ATIGA", "ACFTA"):
+    for name in set(got) - {"RCEP", "AJCEP"}:
         assert got[name].status == "cannot_qualify_by_moves" and got[name].suggestions == []
-    assert [r.agreement for r in advice.ranking] == ["RCEP"]
+    assert sorted(r.agreement for r in advice.ranking) == ["AJCEP", "RCEP"]
     # allowed to assume a party supplier at the same price, ATIGA/ACFTA need a new source; the
     # cheaper one (wheels, 30.00) is preferred over the engine (35.00), and never Japanese proof
     relaxed = by_agreement(advise(request))
