@@ -147,7 +147,7 @@ def test_cli_json(cli):
     data = json.loads(result.stdout)
     assert data["on"] == "2026-03-01"
     assert {a["agreement"]: a["in_force"] for a in data["agreements"]} == {
-        "ATIGA": False, "ACFTA": True, "RCEP": True, "AJCEP": False, "AKFTA": False, "AHKFTA": False}
+        "ATIGA": False, "ACFTA": True, "RCEP": True, "AJCEP": False, "AKFTA": False, "AHKFTA": False, "AANZFTA": False}
 
 
 def test_cli_default_date_is_today(cli):
@@ -164,3 +164,19 @@ def test_cli_errors_exit_2_with_one_sentence(cli, args, words):
     result = cli("agreements", *args)
     assert result.exit_code == 2
     assert words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_aanzfta_second_protocol_routes_are_not_covered():
+    # shared/data README: the Second Protocol's HS2022 PSR applies from 2025-04-21 between AU, NZ, SG, MY, LA, BN
+    sg_au = by_name(agreements_for_route("SG", "AU", dt.date(2026, 3, 1)))["AANZFTA"]
+    assert sg_au.status == "not_covered" and "Second Protocol" in sg_au.reason and sg_au.in_force is None
+    before = by_name(agreements_for_route("SG", "AU", dt.date(2025, 4, 20)))["AANZFTA"]
+    assert before.status == "unknown"                       # First Protocol rules; dates not in the data
+    vn_au = by_name(agreements_for_route("VN", "AU", dt.date(2026, 3, 1)))["AANZFTA"]
+    assert vn_au.status == "unknown" and "not in the data" in vn_au.reason
+
+
+def test_aifta_is_named_as_not_modelled_with_the_reason():
+    answer = agreements_for_route("VN", "IN", dt.date(2026, 3, 1))
+    assert "AIFTA" not in MODELLED and "AIFTA" in {u.id for u in answer.not_modelled}
+    assert "AIFTA (no text of its rules of origin is in the shared data" in answer.not_modelled_note

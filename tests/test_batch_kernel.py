@@ -51,7 +51,7 @@ def product_pool() -> dict[str, list[str]]:
     pool: dict[str, list[str]] = {}
     codes = _codes("HS2022")
     for i, code in enumerate(codes):
-        for agreement in ("ATIGA", "ACFTA", "RCEP"):
+        for agreement in kernel.MODELLED:
             p = kernel.plan_for(agreement, code, "HS2022")
             split = p.tree is not None and any(n.op == "split" for n in kernel._nodes(p.tree))
             if i % 5 and not split:
@@ -100,7 +100,7 @@ def random_catalog(seed: int, n: int, only: tuple[str, ...] = ()) -> tuple[list[
         code = rng.choice(pool[rng.choice(shapes)]) if edition == "HS2022" else rng.choice(_codes("HS2017"))
         fob = Decimal(rng.choice(["100", "12.5", "2500.75", "7", "0.95"]))
         has_costs = rng.random() < 0.6
-        exceptions = [c for agreement in ("ATIGA", "ACFTA", "RCEP")
+        exceptions = [c for agreement in kernel.MODELLED
                       for leaf in kernel.plan_for(agreement, code, edition).leaves for s, e in leaf.exceptions
                       for c in _codes_in_range(edition, s, e)]
         pid = f"P{i:04d}"

@@ -76,9 +76,10 @@ def test_sausages_ajcep_asks_which_hs2017_code_when_the_answer_is_missing():
     del data["facts"]
     c = compare(parse_request(data))
     ajcep = next(o for o in c.options if o.agreement == "AJCEP")
-    assert ajcep.outcome is Outcome.undetermined and c.best == "RCEP"
+    # every HS2017 candidate (0410.00, 1601.00, 2106.90) qualifies (issue 14 point 9): AJCEP is the best
+    # whichever code it is; what to declare on Form AJ (CC or RVC) still needs the code
+    assert ajcep.outcome is Outcome.qualifies and ajcep.form_code is None and c.best == "AJCEP"
     assert "product.hs_hs2017" in [q.key for q in c.needed]
-    assert {u.regime for u in c.unmodelled_cheaper} >= {"VJEPA"}
 
 
 def test_without_customs_value_rates_are_still_compared():
@@ -113,7 +114,8 @@ def test_compare_cli_text_reads_like_a_trader_not_like_the_source_cells(cli):
     assert "customs value 5,200 JPY" in text
     assert "12% |" not in text and "|  |" not in text  # Japan's raw general | temporary | WTO cells
     assert "146 JPY" in text                           # saving 145.6 rounded to the yen for display
-    assert "Also: free under VJEPA" in text
+    # VJEPA is free too: not cheaper than the best (AJCEP, free), still named
+    assert "not evaluated by noodlebowl: CPTPP free, VJEPA free" in text
 
 
 def test_date_before_every_japanese_edition_keeps_the_origin_answers():
@@ -139,10 +141,17 @@ def test_advise_no_longer_fails_for_a_date_outside_the_editions():
 
 
 def test_every_unmodelled_rate_on_the_route_is_shown_not_only_the_cheaper_ones():
-    # Japan 0207.14.220 from Thailand: JTEPA 8.5 % (cheaper than MFN 11.9 %), AJCEP 11.9 % (not cheaper)
+    # Japan 0207.14.220 from Thailand: JTEPA 8.5 % (cheaper than MFN 11.9 %); AJCEP 11.9 %, now evaluated
     c = compare(parse_request({"exporter": "TH", "importer": "JP", "date": "2026-03-01",
                                "product": {"hs": "0207.14.220", "fob": "1000"}, "facts": {"wholly_obtained": True}}))
     every = {u.agreement: u.rate for u in c.unmodelled}
-    assert every["JTEPA"] == "8.5 %" and every["AJCEP"] == "11.9 %"
+    assert every == {"JTEPA": "8.5 %"}  # VJEPA is Viet Nam's, CPTPP not Thailand's; AJCEP is evaluated
     assert {u.agreement for u in c.unmodelled_cheaper} == {"JTEPA"}
-    assert "VJEPA" not in every  # Viet Nam's EPA with Japan is not on Thailand's route
+    assert next(o for o in c.options if o.agreement == "AJCEP").rate.words == "11.9 %"
+def test_hong_kong_has_no_tariff_in_the_data_and_says_no_import_duty_unconfirmed():
+    c = compare(_request(exporter="VN", importer="HK", product={"hs": "8504.40", "fob": "100"},
+                         materials=[{"name": "Core", "hs": "7226.11", "origin": "JP", "value": "40"}]))
+    ahkfta = next(o for o in c.options if o.agreement == "AHKFTA")
+    assert ahkfta.outcome is Outcome.qualifies and ahkfta.rate is None      # RVC 60 % under Art. 7.1; rate unknown
+    assert any("no import duty (not in the data: check)" in x for x in c.caveats)
+    assert c.best == "unknown"                                               # never counted as zero

@@ -152,3 +152,78 @@ def test_bad_edition_and_missing_file(cli, tmp_path):
     assert result.exit_code == 2
     result = cli("data", "import-psr", str(tmp_path / "none.pdf"), "--agreement", "ATIGA", "--edition", "HS2022")
     assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+# --- the rule-table layout (RCEP Annex 3A, HS2012) ------------------------------------------------
+
+RCEP_PDF = "agreements/rcep/official/rcep_agreement_consolidated_2020-10-27.pdf"
+RCEP_PARSE = "agreements/rcep/official/rcep_annex3a_hs2012_en_machine_parse.csv"
+
+
+def test_reads_the_official_rcep_annex_3a(cli, shared_data, tmp_path):
+    out = tmp_path / "rcep_hs2012.csv"
+    result = cli("data", "import-psr", str(shared_data / RCEP_PDF), "--agreement", "RCEP", "--edition", "HS2012",
+                 "--pages", "54-212", "--out", str(out), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["rows"] == 2076 and summary["levels"] == {"chapter": 33, "heading": 533, "subheading": 1510}
+    with open(out, encoding="utf-8") as fh:
+        rows = {r["hs_code"]: r for r in csv.DictReader(fh)}
+    assert rows["030441"]["rule_text"] == "CC or RVC40" and rows["030441"]["source"].endswith("p.57")
+    # every HS2012 subheading falls under a row (Annex 3A lists every good)
+    with open(shared_data / "hs/hs2012.csv", encoding="utf-8") as fh:
+        subheadings = [r["code"] for r in csv.DictReader(fh) if r["level"] == "subheading"]
+    assert len(subheadings) == 5205
+    assert all(any(s[:d] in rows for d in (6, 4, 2)) for s in subheadings)
+    # the unproofread machine parse (a cross-check aid) has the same rule wherever it has one
+    with open(shared_data / RCEP_PARSE, encoding="utf-8") as fh:
+        parsed = {r["code"].replace(".", ""): r["rule_text_en"] for r in csv.DictReader(fh) if r["rule_text_en"]}
+    common = set(parsed) & set(rows)
+    assert len(common) > 1850      # the parse gives "0409.00" printed beside its heading as the heading 0409
+    assert [c for c in common if " ".join(parsed[c].split()) != rows[c]["rule_text"]] == []
+
+
+def _rule_table_pdf(path, rows):
+    """A small annex in the RCEP Annex 3A layout: a ruled 5-column table under its header."""
+    from fpdf import FPDF
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=9)
+    widths = (16, 18, 22, 80, 40)
+    y = 30
+    for row in [("Chapter", "Heading", "Subheading", "Product Description", "Product-Specific Rule"), *rows]:
+        x = 15
+        for w, text in zip(widths, row):
+            pdf.set_xy(x, y)
+            pdf.cell(w, 8, text, border=1)
+            x += w
+        y += 8
+    pdf.output(str(path))
+
+
+def test_synthetic_rule_table_reads(tmp_path):
+    path = tmp_path / "annex3a.pdf"
+    _rule_table_pdf(path, [("01", "", "", "CHAPTER 1: LIVE ANIMALS", "WO"),
+                           ("", "03.04", "", "Fish fillets", ""),
+                           ("", "", "0304.31", "-- Tilapias", "CC"),
+                           ("", "96.05", "9605.00", "Travel sets", "CTH or RVC40")])
+    result = read_annex(path, agreement="RCEP", edition="HS2012")
+    assert [(r["hs_code"], r["level"], r["rule_text"], r["source"]) for r in result.rows] == [
+        ("01", "chapter", "WO", "annex3a.pdf p.1"), ("030431", "subheading", "CC", "annex3a.pdf p.1"),
+        ("960500", "subheading", "CTH or RVC40", "annex3a.pdf p.1")]
+
+
+def test_rule_table_with_a_code_in_the_wrong_column_is_refused(cli, tmp_path):
+    path = tmp_path / "annex3a.pdf"
+    _rule_table_pdf(path, [("01", "", "", "CHAPTER 1: LIVE ANIMALS", "WO"),
+                           ("", "0304.31", "", "-- Tilapias", "CC")])
+    with pytest.raises(DataImportError) as err:
+        read_annex(path, agreement="RCEP", edition="HS2012")
+    (problem,) = err.value.unreadable
+    assert problem.page == 1 and "'Heading' cell '0304.31'" in problem.reason
+    result = cli("data", "import-psr", str(path), "--agreement", "RCEP", "--edition", "HS2012",
+                 "--pages", "2-3", "--out", str(tmp_path / "x.csv"))
+    assert result.exit_code == 2 and "pages 2-3 are not in the document" in result.stderr
+    result = cli("data", "import-psr", str(path), "--agreement", "RCEP", "--edition", "HS2012",
+                 "--pages", "first", "--out", str(tmp_path / "x.csv"))
+    assert result.exit_code == 2 and "--pages" in result.stderr and not (tmp_path / "x.csv").exists()

@@ -11,10 +11,11 @@ Each file in tests/golden/ holds a list of cases:
 
 `expect` keys: outcome, criterion, form_code, rvc_build_down, rvc_build_up, de_minimis_share,
 de_minimis_used, needed (list of question keys that must be asked), checks (list of check names that
-must appear), article (a string that must appear among the checks' articles), error (for a request
-that must be refused: a fragment of the error message), caveats / details (fragments that must appear
-in a caveat / a check's detail), summary (a fragment of the summary), summary_excludes (fragments it must
-not hold), not_needed (question keys that must not be asked).
+must appear), article (a string that must appear among the checks' articles), rule_text, verified (the
+rule's verification status), error (for a request that must be refused: a fragment of the error
+message), caveats / details (fragments that must appear in a caveat / a check's detail), summary (a
+fragment of the summary), summary_excludes (fragments it must not hold), not_needed (question keys that
+must not be asked).
 """
 
 from __future__ import annotations
@@ -88,3 +89,15 @@ def test_golden(case):
             assert key not in [q.key for q in got.needed], context
         if "rule_text" in want:
             assert got.rule is not None and got.rule.text == want["rule_text"], context
+        if "verified" in want:
+            assert got.rule is not None and got.rule.verified == want["verified"], context
+
+
+def test_an_uncertain_entry_into_force_never_reads_originating():
+    """AANZFTA: no party's date is in the data; a met rule gives undetermined, and the summary says so."""
+    request = parse_request({"exporter": "VN", "importer": "AU", "date": "2026-03-01", "agreements": ["AANZFTA"],
+                             "product": {"hs": "8504.40", "fob": "100.00"},
+                             "materials": [{"name": "Core", "hs": "7226.11", "origin": "JP", "value": "70.00"}]})
+    (d,) = determine(request)
+    assert d.outcome.value == "undetermined" and d.criterion is None and d.in_force is None
+    assert d.summary.startswith("Undetermined under AANZFTA: the rule is met (CTSH)") and "Originating" not in d.summary

@@ -15,7 +15,7 @@ def test_qualify_json_has_the_documented_keys(cli):
     result = cli("qualify", str(BLENDER), "--format", "json")
     assert result.exit_code == 0, result.stderr
     answers = json.loads(result.stdout)
-    assert [a["agreement"] for a in answers] == ["RCEP"]  # VN→JP: only RCEP is modelled and in force
+    assert [a["agreement"] for a in answers] == ["RCEP", "AJCEP"]  # VN→JP: RCEP and AJCEP are modelled and in force
     rcep = answers[0]
     assert set(rcep) >= {"agreement", "in_force", "outcome", "criterion", "form_code", "rule", "rvc", "de_minimis",
                          "checks", "needed", "caveats", "data_version", "summary"}

@@ -183,3 +183,20 @@ def test_rcep_country_of_origin_box_follows_art_2_6():
     box = build_draft(open_req, determination("RCEP", form_code="PE", criterion="PE"), "RCEP").field(
         "rcep_certificate", "11")
     assert box.status == "to_be_completed" and "minimal operations" in box.note
+def test_form_aj_draft_fills_the_fields_by_content_never_a_form_e():
+    """AJCEP: no Form AJ box layout in the data — the draft names Form AJ, lists fields by content and
+    puts the determination's criterion-box code (Form AJ codes, VN Circular 37/2022 Phu luc II-IV)."""
+    from noodlebowl.origin import determine
+
+    data = {"exporter": "VN", "importer": "JP", "date": "2026-03-01", "agreements": ["AJCEP"],
+            "product": {"hs": "1905.10", "description": "Crispbread", "fob": "100.00"},
+            "materials": [{"name": "Rye flour", "hs": "1102.90", "origin": "AU", "originating": False,
+                           "value": "60.00"}]}
+    request = parse_request(data)
+    (d,) = determine(request)
+    draft = build_draft(request, d, "AJCEP")
+    (form,) = draft.forms
+    assert form.form == "form_aj" and "Form AJ" in form.title and "Form E" not in form.title
+    criterion = next(f for f in form.fields if f.label == "Origin criterion")
+    assert criterion.value == "CTC" and criterion.status == "filled"
+    assert all(f.box == "—" for f in form.fields) and any("not in the data" in n for n in form.notes)

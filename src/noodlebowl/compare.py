@@ -24,6 +24,9 @@ from noodlebowl.origin.answer import Determination, Outcome, Question
 from noodlebowl.origin.request import Request
 from noodlebowl.tariffs.origin_country import CountryOfOrigin
 
+# Importers said to levy no import duty at all. The shared data holds no legal basis for it (no tariff
+# file, no statute), so the sentence says so instead of treating the rate as zero.
+NO_IMPORT_DUTY = {"HK": "Hong Kong, China: no import duty (not in the data: check)"}
 # Simpler proof first: self-declaration schemes beat a certificate from an authority (ties only).
 PROOF_EFFORT = {"ATIGA": 0, "RCEP": 1, "ACFTA": 2}
 UNKNOWN_KINDS = ("unknown", "not_computable")
@@ -298,6 +301,8 @@ def compare(request: Request) -> Comparison:
     result = _lookup(request.importer, request.product.hs, request.exporter, request.date)
     if isinstance(result, _NoTariff):
         caveats.append(result.reason)
+        if request.importer in NO_IMPORT_DUTY:
+            caveats.append(NO_IMPORT_DUTY[request.importer])
     caveats.extend(result.notes)
     money = _Money(customs_value=request.customs_value, quantity=request.quantity, unit=request.unit,
                    currency=request.product.currency)
@@ -364,7 +369,7 @@ def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool, r
         if not cheaper:
             return "MFN", "no agreement whose rate is known gives this product a lower rate that it qualifies for"
         o, m = min(cheaper, key=lambda pair: (pair[1], PROOF_EFFORT.get(pair[0].agreement, 9)))
-        return o.agreement, (f"qualifies ({o.criterion}) at {o.rate.words}, the lowest known duty "
+        return o.agreement, (f"qualifies ({o.criterion}) — {o.rate.words}, the lowest known duty "
                              f"({_shown(m, by_value, o)}) against MFN {mfn.words}")
     if not known:
         if isinstance(result, _NoTariff):
@@ -372,7 +377,7 @@ def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool, r
         return "unknown", "the rates are unknown: load the importer's tariff (`noodlebowl tariffs import`)"
     o, m = min(known, key=lambda pair: (pair[1], PROOF_EFFORT.get(pair[0].agreement, 9)))
     mfn_words = "not in the data" if mfn is None else mfn.words
-    return o.agreement, (f"qualifies ({o.criterion}) at {o.rate.words}, the lowest rate among the agreements the "
+    return o.agreement, (f"qualifies ({o.criterion}) — {o.rate.words}, the lowest rate among the agreements the "
                          f"product qualifies for whose rate is known; the MFN rate is {mfn_words}, so no saving "
                          "against MFN can be given")
 

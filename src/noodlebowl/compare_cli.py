@@ -65,6 +65,10 @@ def render_text(c) -> None:
                 out.print(f"  {escape(claim)}")
     for u in c.unmodelled_cheaper:
         out.print(f"[yellow]Also:[/] {escape(u.note)}")
+    cheaper = {u.regime for u in c.unmodelled_cheaper}
+    others = [f"{u.agreement} {u.rate}" for u in c.unmodelled if u.regime not in cheaper]
+    if others:
+        out.print(f"[dim]Also on this route, not evaluated by noodlebowl: {escape(', '.join(others))}[/]")
     for line in c.also_check:
         out.print(f"[yellow]Check:[/] {escape(line)}")
     for q in c.needed:

@@ -93,8 +93,30 @@ def _psr_rows(ctx: BuildContext) -> list[dict]:
     return out
 
 
+def _aanzfta_psr(ctx: BuildContext) -> list[dict]:
+    """Annex 2 (HS2012) read from the official PDF by noodlebowl's own importer; a row is `verified_en`
+    where the independent machine parse reads the same rule, else `unverified` (docs/aanzfta_crosscheck_report.md)."""
+    from noodlebowl.coverage.aanzfta_crosscheck import MACHINE_PARSE, PDF, compare, machine_rules, read_official
+
+    ctx.read_bytes(PDF)                                   # recorded in the manifest with its sha256
+    official = read_official(ctx.path(PDF))
+    verdicts = compare(official, machine_rules(ctx.read_text(MACHINE_PARSE)))
+    out = []
+    for r in official:
+        why = verdicts[r["hs_code"]]
+        read = "read from the official PDF by noodlebowl's rule-table importer"
+        out.append({
+            "agreement": "AANZFTA", "hs_code": r["hs_code"], "edition": "HS2012", "level": r["level"],
+            "rule_text": r["rule_text"], "verification": "unverified" if why else "verified_en",
+            "verification_detail": f"{read}; {why}" if why else f"{read}; the independent machine parse agrees",
+            "source": f"AANZFTA First Protocol (2014), Appendix 4: Annex 2 (Product Specific Rules), PDF p.{r['pdf_page']}",
+            "row_ref": f"{PDF} p.{r['pdf_page']}", "modelled": True})
+    return out
+
+
 def build(ctx: BuildContext) -> dict[str, pa.Table]:
     members = yaml.safe_load(ctx.read_text(ATIGA_PARAMS))["members"]
     names = _names(ctx)
     parties = _circular_parties(ctx, members, names) + _aanzfta_parties(ctx, members, names)
-    return {"parties": table_from_rows(parties, PARTIES), "psr": table_from_rows(_psr_rows(ctx), PSR)}
+    psr = _psr_rows(ctx) + _aanzfta_psr(ctx)
+    return {"parties": table_from_rows(parties, PARTIES), "psr": table_from_rows(psr, PSR)}

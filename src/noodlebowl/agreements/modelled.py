@@ -61,3 +61,41 @@ def general_rule(agreement: str, on: dt.date | None = None) -> tuple[str, str, s
 def general_rule_table(agreement: str) -> str | None:
     """Name of the packaged table holding the general rule by chapter/heading, if any."""
     return latest(agreement, "general_rule.cth_alternative_table")
+
+
+def table_not_in_data(agreement: str, exporter: str, importer: str, on: dt.date) -> str | None:
+    """Why the rule table that applies on this route and date is not in the data (AANZFTA's Second
+    Protocol between its parties from 2025-04-21), or ``None``."""
+    from noodlebowl.agreements.provisions import _file, provision
+
+    params = _file(agreement).parameters
+    if "psr.tables_not_in_data" not in params or on < next(iter(params["psr.tables_not_in_data"].values)):
+        return None
+    for entry in provision(agreement, "psr.tables_not_in_data", on).value:
+        if exporter in entry["parties"] and importer in entry["parties"]:
+            return entry["reason"]
+    return None
+
+
+def form_template(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> str | None:
+    """The proof of origin's criterion-box text for the criteria met (``parts`` in criterion order), by
+    the agreement's ``proof.criterion_box`` convention; ``{r}`` stands for the RVC, rounded down.
+    ``None`` where the convention is not in the data (AANZFTA)."""
+    box = latest(agreement, "proof.criterion_box")
+    if not parts or not isinstance(box, dict):
+        return None
+    kinds = [k for k, _ in parts]
+    if box["style"] == "codes":
+        return ", ".join(dict.fromkeys(box["codes"][k] for k in kinds))
+    if box.get("psr_code") and kinds[0] not in ("WO", "PE") and rule_level != "general":
+        return box["psr_code"]
+    return " + ".join(box["rvc"] if k == "RVC" else (box["specific_process"] if k == "CR" else v) for k, v in parts)
+
+
+def form_suffix(agreement: str, cumulated: bool, de_minimis: bool) -> str:
+    """Codes the criterion box adds for accumulation and de minimis (RCEP, AJCEP: ", ACU", ", DMI")."""
+    box = latest(agreement, "proof.criterion_box")
+    if not isinstance(box, dict):
+        return ""
+    return "".join(f", {box[k]}" for k, used in (("accumulation", cumulated), ("de_minimis", de_minimis))
+                   if used and box.get(k))

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from noodlebowl.countries import Country, asean_members, country
 from noodlebowl.errors import InvalidRequest, NoodlebowlError
-from noodlebowl.agreements.modelled import modelled
+from noodlebowl.agreements.modelled import modelled, table_not_in_data
 from noodlebowl.refdata import load_yaml
 
 MODELLED = modelled()
@@ -82,6 +82,7 @@ class UnmodelledAgreement(BaseModel):
     entry_into_force: str = "not in the data"
     dates_in_data: str | None = None
     note: str | None = None
+    not_modelled_because: str | None = None
 
 
 class RouteAgreements(BaseModel):
@@ -228,6 +229,9 @@ def _judge(agreement: str, exporter: Country, importer: Country, on: dt.date) ->
     if not_yet:
         return AgreementOnRoute(in_force=False, status="not_in_force", caveats=caveats,
                                 reason=f"not in force on {on.isoformat()}: " + "; ".join(not_yet), **base)
+    table_gap = table_not_in_data(agreement, exporter.iso2, importer.iso2, on)
+    if table_gap:
+        not_covered.append(table_gap)
     if not_covered:
         return AgreementOnRoute(in_force=None, status="not_covered", caveats=caveats,
                                 reason="not covered by the data: " + not_covered[0], **base)
@@ -319,7 +323,8 @@ def agreements_for_route(exporter: str, importer: str, on: dt.date | str | None 
     others = [u for u in unmodelled_agreements() if exp.iso2 in u.parties and imp.iso2 in u.parties]
     if others:
         note = ("Also exist for this route but are NOT evaluated by noodlebowl: "
-                + ", ".join(u.id for u in others)
+                + ", ".join(u.id + (f" ({u.not_modelled_because})" if u.not_modelled_because else "")
+                            for u in others)
                 + " (their entry-into-force dates are not in the data; not checked for the date).")
     else:
         note = ("No other agreement for this route is known to the data; agreements the shared data "

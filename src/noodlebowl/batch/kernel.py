@@ -25,7 +25,7 @@ process tables and in the plan cache file (:mod:`noodlebowl.batch.plancache`).
 Products whose answer rests on what only the engine reads — facts (the catalog's ``facts`` column),
 a partial-cumulation content, an accessory invoiced separately or not customary — go to the engine
 (``fallback``) too. The criterion, form code, reason and caveat codes come from the functions both
-paths share (``origin.criteria``, ``origin.reasons``).
+paths share (``agreements.modelled.form_template`` / ``form_suffix``, ``origin.reasons``).
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ import numpy as np
 import polars as pl
 
 from noodlebowl.batch import plancache
+from noodlebowl.agreements.modelled import form_suffix, form_template
 from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import DateOutOfRange
-from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
+from noodlebowl.origin.engine import _CRITERION_ORDER, MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.evaluate import LEVEL_DIGITS, SHIFT_NAME
 from noodlebowl.origin.psr import latest_table, rule_table, select_rule
-from noodlebowl.origin import criteria
-from noodlebowl.origin.reasons import GAP_PREFIX, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
+from noodlebowl.origin.reasons import GAP_PREFIX, NO_RULES_ON_DATE, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
 
 SCALE = 10**6            # money and weights are Int64 micro-units
 STAGE = 19               # digits per long-division stage: remainder (< 9.3e18) × 10¹⁹ fits Int128
@@ -371,7 +371,7 @@ def _combine(node: Node, states: str, leaves: list[Leaf]
         leaf, state = leaves[node.leaf], states[node.leaf]
         share = node.leaf if leaf.kind == "TS" and state != "Q" else None
         if state in "QM":
-            part = ("CTC", SHIFT_NAME[leaf.level]) if leaf.kind == "TS" else ("RVC", criteria.PLACEHOLDER)
+            part = ("CTC", SHIFT_NAME[leaf.level]) if leaf.kind == "TS" else ("RVC", "{r}")
             return "Q", ([] if leaf.kind == "OW" else [part]), state == "M", share
         return state, [], False, share
     results = [_combine(c, states, leaves) for c in node.children]
@@ -396,55 +396,18 @@ def _combine(node: Node, states: str, leaves: list[Leaf]
 
 
 OUTCOME_NAME = {"Q": "qualifies", "D": "does_not_qualify", "U": "undetermined"}
-PE_PARTS = "PE\tPE"          # the criterion parts of a good produced exclusively from originating materials
+_ORDER = _CRITERION_ORDER       # the engine's order of a combination's parts (not restated here)
 
 
-def _encode_parts(parts: list[tuple[str, str]]) -> str | None:
-    """Criterion parts (kind, label) as one text (joined per distinct value, then decoded once)."""
-    return "\n".join(f"{k}\t{v}" for k, v in parts) or None
-
-
-def _decode_parts(text: str) -> list[tuple[str, str]]:
-    return [tuple(p.split("\t")) for p in text.split("\n")]
-
-
-# the proof-of-origin conventions in force (origin.criteria.CriterionBox), by id: few per process
-_BOXES: list = []
-_BOX_ID: dict = {}
-
-
-def _box_id(box) -> int:
-    with _TABLES_LOCK:
-        if box not in _BOX_ID:
-            _BOXES.append(box)
-            _BOX_ID[box] = len(_BOXES) - 1
-        return _BOX_ID[box]
-
-
-@cache
-def _templates(box_id: int, parts: str | None, rule_level: str | None, de_minimis: bool, cumulated: bool
-               ) -> tuple[str | None, str | None]:
-    """Criterion and form-code templates (``{r}``: the RVC percentage, floored), by the one function
-    every path uses (origin.criteria) with the agreement's conventions from its YAML."""
-    if parts is None:
+def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> tuple[str | None, str | None]:
+    """Criterion and form-code templates (``{r}``: the RVC percentage, floored) — the engine's
+    ``_criterion`` and ``_form_code`` without the ACU/DMI suffixes (added per row)."""
+    if not parts:
         return None, None
-    box, decoded = _BOXES[box_id], _decode_parts(parts)
-    return criteria.criterion(box, decoded), criteria.form_code(box, decoded, rule_level, cumulated, de_minimis)
-
-
-def _criterion_templates(pa: pl.DataFrame) -> pl.DataFrame:
-    """crit_tpl and form_tpl of each (product, agreement) row, worked out per distinct (conventions,
-    criterion parts, rule level, de minimis used, accumulation) — a chunk has a few hundred."""
-    c = pl.col
-    keys = pa.select(box=c("box_id"), parts=pl.when(c("pe")).then(pl.lit(PE_PARTS)).otherwise(c("parts")),
-                     level=c("rule_level"), dm=c("dm_used").fill_null(False) & ~c("pe"),
-                     cumulated=c("cumulated").cast(pl.Boolean))
-    distinct = keys.unique()
-    made = [_templates(*row) for row in distinct.rows()]
-    table = distinct.with_columns(crit_tpl=pl.Series([m[0] for m in made], dtype=pl.String),
-                               form_tpl=pl.Series([m[1] for m in made], dtype=pl.String))
-    return keys.join(table, on=keys.columns, how="left", maintain_order="left", nulls_equal=True) \
-        .select("crit_tpl", "form_tpl")
+    parts = sorted(parts, key=lambda p: _ORDER[p[0]])
+    criterion = " + ".join("RVC {r}%" if k == "RVC" else v for k, v in parts)
+    form = form_template(agreement, parts, rule_level)
+    return criterion, form
 
 
 def states_of(key: int, n: int) -> str:
@@ -452,13 +415,14 @@ def states_of(key: int, n: int) -> str:
 
 
 def _pattern(plan: Plan, key: int) -> tuple:
-    """(outcome, criterion parts, de minimis used, reason, share leaf) for a plan and a packed pattern of
-    leaf states (2 bits per leaf)."""
+    """(outcome, criterion template, form template, de minimis used, reason, share leaf) for a plan and
+    a packed pattern of leaf states (2 bits per leaf)."""
     states = states_of(key, len(plan.leaves))
     outcome, parts, dm, share = _combine(plan.tree, states, plan.leaves)
+    crit, form = _templates(plan.agreement, parts, plan.rule_level) if outcome == "Q" else (None, None)
     reason = rule_reason(outcome, [(leaf.kind, leaf.label, leaf.threshold) for leaf in plan.leaves], states,
                          any(n.op == "split" for n in _nodes(plan.tree)))
-    return OUTCOME_NAME[outcome], _encode_parts(parts) if outcome == "Q" else None, dm, reason, share
+    return OUTCOME_NAME[outcome], crit, form, dm, reason, share
 
 
 def _nodes(node: Node):
@@ -477,6 +441,15 @@ def _route_table(exporter: str, importer: str, on: dt.date, wanted: tuple[str, .
     status = {a.agreement: a for a in agreements_for_route(exporter, importer, on).agreements}
     names = wanted or MODELLED
     return tuple((a, status[a].in_force) for a in names if a in status and status[a].in_force is not False)
+
+
+@cache
+def _uncovered(exporter: str, importer: str, on: dt.date) -> frozenset[str]:
+    """Agreements whose rules for the route and date are not in the data (registry status not_covered)."""
+    from noodlebowl.agreements.registry import agreements_for_route
+
+    return frozenset(a.agreement for a in agreements_for_route(exporter, importer, on).agreements
+                     if a.status == "not_covered")
 
 
 @cache
@@ -501,7 +474,7 @@ def _provisions_row(agreement: str, on: dt.date) -> dict:
     lo, hi = p.de_minimis_weight_chapters or (None, None)
     return {"dmv_num": vn, "dmv_den": vd, "dmw_num": wn, "dmw_den": wd, "dmw_lo": lo, "dmw_hi": hi,
             "bd_allowed": "build_down" in p.rvc_methods, "bu_allowed": "build_up" in p.rvc_methods,
-            "table": EDITION_INDEX[table], "box_id": _box_id(criteria.criterion_box(agreement, on))}
+            "table": EDITION_INDEX[table]}
 
 
 _TRANSPOSED: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -565,8 +538,8 @@ _plan_table = Memo(["plan_key"],
 
 
 _pattern_table = Memo(["shape_id", "key"],
-                       {"shape_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "parts": pl.String,
-                        "dm_used": pl.Boolean, "pattern_reason": pl.String,
+                       {"shape_id": pl.Int64, "key": pl.Int64, "outcome": pl.String, "crit_tpl": pl.String,
+                        "form_tpl": pl.String, "dm_used": pl.Boolean, "pattern_reason": pl.String,
                         "share_leaf": pl.Int64},
                        lambda s, k: [(s, k, *_pattern(_SHAPE_PLANS[s], k))])
 
@@ -629,7 +602,7 @@ NA = len(MODELLED)
 
 _PROVISIONS_SCHEMA = {"dmv_num": pl.Int64, "dmv_den": pl.Int64, "dmw_num": pl.Int64, "dmw_den": pl.Int64,
                       "dmw_lo": pl.Int64, "dmw_hi": pl.Int64, "bd_allowed": pl.Boolean, "bu_allowed": pl.Boolean,
-                      "table": pl.Int64, "box_id": pl.Int64}
+                      "table": pl.Int64}
 
 
 def _provisions(a_idx: pl.Series, date: pl.Series) -> pl.DataFrame:
@@ -693,11 +666,11 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pairs = products.select("pidx", "exporter", "date", importer="importers").explode("importer")
     distinct = pairs.select("exporter", "importer", "date").unique().rows()
     rank = {importer: i for i, importer in enumerate(sorted({i for _, i, _ in distinct if i is not None}))}
-    route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1)) for e, i, d in distinct
+    route_rows = [(e, i, d, a, A_INDEX[a], f, rank.get(i, -1), a not in _uncovered(e, i, d)) for e, i, d in distinct
                   for a, f in _route_table(e, i, d, agreements)]
     routes = pl.DataFrame(route_rows, schema={"exporter": pl.String, "importer": pl.String, "date": pl.Date,
                                               "agreement": pl.String, "a_idx": pl.Int64, "in_force": pl.Boolean,
-                                              "i_rank": pl.Int64}, orient="row")
+                                              "i_rank": pl.Int64, "covered": pl.Boolean}, orient="row")
     # in the products' order: the answers' order (step 7) is then nearly sorted already
     rows = pairs.join(routes, on=["exporter", "importer", "date"], how="inner", maintain_order="left")
     if rows.is_empty():
@@ -760,13 +733,24 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # Rows without RVC figures (no rule, no BOM) never carry the "{r}" placeholder; Polars refuses a
     # null replacement all the same, so give it an empty string.
     rvc_text = rvc_floor.cast(pl.String).fill_null("")
+    # the criterion box's accumulation / de minimis codes (engine.form_suffix), per agreement
+    acu = c("agreement").replace_strict({a: form_suffix(a, True, False) for a in MODELLED}, return_dtype=pl.String)
+    dmi = c("agreement").replace_strict({a: form_suffix(a, False, True) for a in MODELLED}, return_dtype=pl.String)
+    suffix = pl.concat_str([pl.when(c("cumulated")).then(acu).otherwise(pl.lit("")),
+                            pl.when(c("dm_used")).then(dmi).otherwise(pl.lit(""))])
+    rule_form = pl.concat_str([c("form_tpl"), suffix]).str.replace_all("{r}", rvc_text, literal=True)
+    pe_form = c("agreement").replace_strict({a: form_template(a, [("PE", "PE")], None) for a in MODELLED},
+                                            return_dtype=pl.String)
     pa = pa.hstack(per_pa.drop("pa_key").select(
         pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy()))))
-    pa = pa.hstack(_criterion_templates(pa)).with_columns(
+    pa = pa.with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
         .when(c("status") == "gap").then(pl.lit("undetermined")).otherwise(c("outcome")),
-        criterion=c("crit_tpl").str.replace_all(criteria.PLACEHOLDER, rvc_text, literal=True),
-        form_code=c("form_tpl").str.replace_all(criteria.PLACEHOLDER, rvc_text, literal=True),
+        criterion=pl.when(c("pe")).then(pl.lit("PE"))
+        .otherwise(c("crit_tpl").str.replace_all("{r}", rvc_text, literal=True)),
+        form_code=pl.when(c("pe")).then(
+            pl.when(c("cumulated")).then(pl.concat_str([pe_form, acu])).otherwise(pe_form))
+        .otherwise(rule_form),
         bd_part=fob - c("vnm"),
         bu_part=c("vom") + c("costs_total"),
         dm_part=pl.when(~c("pe") & (c("status") == "rule")).then(c("share_val")),
@@ -893,6 +877,16 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
     made = {"product_id": ids.gather(pidx[order]), "importer": rows["importer"].gather(order),
             "data_version": pl.repeat(version, len(order), dtype=pl.String, eager=True)}
     out = pl.DataFrame([made[name].alias(name) if name in made else answers[name] for name in OUTPUT_COLUMNS])
+    covered = rows["covered"].gather(order)
+    if not covered.all():   # the rules that apply are not in the data: undetermined (engine._no_rules_on_date)
+        gone = pl.Series(~covered)
+        out = out.with_columns(
+            outcome=pl.when(gone).then(pl.lit("undetermined")).otherwise(c("outcome")),
+            reason=pl.when(gone).then(pl.lit(NO_RULES_ON_DATE))
+            .otherwise(c("reason")),
+            **{name: pl.when(gone).then(None).otherwise(c(name)) for name in (
+                "criterion", "form_code", "rule_text", "rule_row", "rule_verified", "rvc_build_down", "rvc_build_up",
+                "de_minimis_share", "de_minimis_used", "caveats")})
     in_force = rows["in_force"].gather(order)
     if in_force.null_count():
         uncertain = pl.Series(in_force.is_null()) & (out["outcome"] == "qualifies")

@@ -14,6 +14,11 @@ Checks (each comparison is listed in the report, every disagreement too):
    incomplete part in its parsed tree — those that do not are reported.
 6. ATIGA Annex 3 Attachment 1 (textile list) read from the official PDF against the transcribed
    801-item CSV, and against the ATIGA PSR table ("Textile Rule" on each listed subheading).
+7. Every row of the RCEP HS2022 table against the official English HS2012 Annex 3A (read from the
+   official PDF by the project's importer, packaged as the HS2012 rule table): the rule of every
+   HS2012 subheading its HS2022 subheadings come from (UNSD correlations through HS2017). Rows that
+   agree are ``verified_en`` in the built data (tools/importers/rcep_hs2012.py); this check also
+   fails any row whose status in the built data does not match the comparison.
 
 Rules are compared as parsed trees with alternatives and conjunctions unordered, so "CTH or
 RVC40" and "RVC40 or CTH" agree and formatting never counts. The report holds no absolute path
@@ -44,6 +49,7 @@ ATIGA_GUIDELINES = "agreements/atiga/atiga_psr_implementing_guidelines_hs2022.cs
 FLAGS = "agreements/psr_transcription_flags.csv"
 TEXTILE_CSV = "agreements/atiga/atiga_textile_list_attachment1_hs2022.csv"
 TEXTILE_PDF = "agreements/atiga/official/atiga_annex3_psr_hs2022.pdf"
+RCEP_HS2012_PDF = "rcep_agreement_consolidated_2020-10-27.pdf"
 
 
 @dataclass
@@ -105,6 +111,8 @@ def same_rule(official: str, ours: str, agreement: str) -> tuple[bool, str]:
     """Whether two rule texts say the same, by parsed tree; the note says why not."""
     from noodlebowl.errors import RuleParseError
 
+    # "50 per cent" (official English) and "50 %" (transcriptions) say the same in free-text provisos
+    official, ours = (re.sub(r"\s*\bper\s*cent\b", " %", t) for t in (official, ours))
     try:
         a = canonical(_tree(official, agreement))
     except RuleParseError as exc:
@@ -404,8 +412,42 @@ def check_textile_list(source: Path) -> Check:
     return chk
 
 
+def check_rcep_hs2012_annex(source: Path) -> Check:
+    chk = Check("rcep_hs2012_annex", "RCEP HS2022 table vs the official English HS2012 Annex 3A",
+                "Each row of the RCEP HS2022 table (as built) against the official English rule (as built from "
+                "`agreements/rcep/official/rcep_agreement_consolidated_2020-10-27.pdf`, PDF pages 54-212) of every "
+                "HS2012 subheading its HS2022 subheadings come from (`hs/hs2017_hs2022_correlation.csv`, "
+                "`hs/hs2012_hs2017_correlation.csv`). A row agrees when every such rule is the same rule; it is then "
+                "`verified_en` in the built data, citing the pages. A row that differs keeps its transcribed status: "
+                "a code changed by the HS2022 transposition may carry a new rule, or the transcription may be wrong "
+                "— a person decides, nothing is patched.")
+    psr = refdata.rows("psr")
+    rows_2022 = [r for r in psr if r["agreement"] == "RCEP" and r["edition"] == "HS2022"]
+    rows_2012 = [r for r in psr if r["agreement"] == "RCEP" and r["edition"] == "HS2012"]
+    subheadings = [r["code"] for r in _read_csv(source, "hs/hs2022.csv") if r["level"] == "subheading"]
+    mapping = hs2022_to_hs2012(_read_csv(source, "hs/hs2017_hs2022_correlation.csv"),
+                               _read_csv(source, "hs/hs2012_hs2017_correlation.csv"))
+    for res in compare_rcep_hs2022_with_hs2012(rows_2022, rows_2012, subheadings, mapping):
+        row = res.row
+        officials = sorted({r["rule_text"] for _, _, r in res.compared})
+        result, note = res.result, ""
+        if res.disagreeing:
+            note = "; ".join(f"HS2022 {_dotted(new)} ← HS2012 {_dotted(old)} ({official['source'].split()[-1] or '-'}): "
+                             f"{why}" for new, old, official, why in res.disagreeing[:4])
+            note += f" (and {len(res.disagreeing) - 4} more)" if len(res.disagreeing) > 4 else ""
+        elif res.unmapped:
+            note = f"no HS2012 source for {', '.join(_dotted(c) for c in res.unmapped[:4])}"
+        marked = "agrees with the official English RCEP Annex 3A" in (row["verification_detail"] or "")
+        if (result == "agree" and row["verification"] != "verified_en") or (marked and result != "agree"):
+            result, note = "disagree", f"built data says {row['verification']}; the comparison says {res.result}"
+        chk.comparisons.append(Comparison(
+            f"{RCEP_HS2012_PDF} {res.pages}".strip(), _dotted(row["hs_code"]), " | ".join(officials) or "(none)",
+            row["rule_text"], result, note or row["verification"]))
+    return chk
+
+
 CHECKS = (check_rcep_hs2022, check_rcep_hs2012, check_rcep_en_crosscheck, check_atiga_guidelines, check_flags,
-          check_textile_list)
+          check_textile_list, check_rcep_hs2012_annex)
 
 
 def run(source: Path = DEFAULT_SOURCE) -> list[Check]:
@@ -436,9 +478,12 @@ def render_markdown(checks: list[Check]) -> str:
           f"{c.count('not compared')} |\n")
     w("\nRules are compared as parsed trees (`noodlebowl.rules.parse_rule`), with the order of alternatives "
       "and of conjunctions ignored: wording and formatting never count as a disagreement.\n")
-    w("\nNo correction to the built data follows from these checks: every disagreement below is in a "
+    w("\nNo rule text of the built data is corrected by these checks: every disagreement below is in a "
       "derived source file (the textile CSV), or is already carried by the data as `unverified` / an "
-      "incomplete part, or is listed for a person to decide. No importer override was needed.\n")
+      "incomplete part, or is listed for a person to decide. One status follows from them: an RCEP HS2022 "
+      "row that agrees with the official English HS2012 Annex 3A is `verified_en` in the built data "
+      "(set by the importer `tools/importers/rcep_hs2012.py` with the same comparison; the last check "
+      "fails any row whose status does not match).\n")
     for c in checks:
         w(f"\n<a id=\"{c.key}\"></a>\n## {c.title}\n\n{c.method}\n\n")
         bad = [x for x in c.comparisons if x.result == "disagree"]

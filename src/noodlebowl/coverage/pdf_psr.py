@@ -103,6 +103,7 @@ def _page_content(page) -> tuple[list[_Segment], list[float], list[float]]:
     """
     import pypdfium2.raw as raw
 
+    turn = _unrotate(page.get_rotation())
     textpage = page.get_textpage()
     count = textpage.count_chars()
     text = textpage.get_text_range()
@@ -125,7 +126,7 @@ def _page_content(page) -> tuple[list[_Segment], list[float], list[float]]:
         if char in "\r\n":
             flush()
             continue
-        box = textpage.get_charbox(i, loose=True)
+        box = turn(textpage.get_charbox(i, loose=True))
         if run:
             prev = run[-1][1]
             if abs(prev[3] - box[3]) > 1.5 or box[0] - prev[2] > 3 or box[0] < prev[0] - 1:
@@ -137,7 +138,7 @@ def _page_content(page) -> tuple[list[_Segment], list[float], list[float]]:
     for obj in page.get_objects():
         if obj.type != raw.FPDF_PAGEOBJ_PATH:
             continue
-        left, bottom, right, top = obj.get_bounds()
+        left, bottom, right, top = turn(obj.get_bounds())
         if right - left < 3 and top - bottom > 5:
             xs.append((left + right) / 2)
             ends.extend((bottom, top))
@@ -153,6 +154,18 @@ def _page_content(page) -> tuple[list[_Segment], list[float], list[float]]:
     if ends:
         ys += [min(ends), max(ends)]
     return segments, _cluster(xs, 2), _cluster(ys, 1.5)
+
+
+def _unrotate(rotation: int):
+    """Boxes of a page displayed turned (a landscape table on a portrait page) in reading
+    coordinates: x grows along a line, y falls from line to line, as on an unturned page."""
+    if rotation == 90:
+        return lambda b: (b[1], -b[2], b[3], -b[0])
+    if rotation == 270:
+        return lambda b: (-b[3], b[0], -b[1], b[2])
+    if rotation == 180:
+        return lambda b: (-b[2], -b[3], -b[0], -b[1])
+    return lambda b: b
 
 
 def _lines(segments: list[_Segment]) -> list[list[_Segment]]:
@@ -569,8 +582,12 @@ def to_csv(result: AnnexResult) -> str:
 
 def write_csv(result: AnnexResult, target: str | Path) -> Path:
     """Write the rule table atomically (temporary file, then rename): never a half-written file."""
+    return write_text_atomically(to_csv(result), target)
+
+
+def write_text_atomically(data: str, target: str | Path) -> Path:
+    """Write ``data`` through a temporary file and a rename: never a half-written file."""
     target = Path(target)
-    data = to_csv(result)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

@@ -19,19 +19,23 @@ from typing import Any
 
 from noodlebowl import refdata
 
-AGREEMENTS = ("RCEP", "ATIGA", "ACFTA")
+from noodlebowl.agreements.modelled import modelled
+
+AGREEMENTS = tuple(sorted(modelled(), key=lambda a: (a != "RCEP", a != "ATIGA", a != "ACFTA")))   # RCEP first
 EDITION = "HS2022"
 
 # Order of the categories in reports; a subheading is in exactly one.
-PSR_CATEGORIES = ("verified_en", "verified_vi", "unverified", "general_rule", "missing", "ambiguous")
+PSR_CATEGORIES = ("verified_en", "verified_vi", "transcribed", "unverified", "general_rule", "missing", "ambiguous")
 PSR_CATEGORY_MEANING = {
     "verified_en": "product-specific rule checked against the official English text",
     "verified_vi": "product-specific rule re-read against the Vietnamese implementing circular",
+    "transcribed": "product-specific rule transcribed from a Vietnamese implementing circular, re-read only in a "
+                   "sample (AJCEP, AKFTA, AHKFTA: 30 rows each)",
     "unverified": "product-specific rule transcribed but not verified",
     "general_rule": "no product-specific rule listed: the agreement's general rule applies",
     "missing": "no rule in the data (missing in the source): the engine answers undetermined",
     "ambiguous": "the code splits, on transposition to the rule table's edition, across subheadings "
-                 "with different rules: the engine asks which one",
+                 "with different rules: the engine evaluates each and asks which one only when they differ",
 }
 TARIFF_CATEGORIES = ("computable", "raw_text_only", "not_eligible", "none")
 TARIFF_CATEGORY_MEANING = {
@@ -44,7 +48,7 @@ TARIFF_CATEGORY_MEANING = {
 _RATE_CATEGORY = {"free": 0, "ad_valorem": 0, "specific": 0, "compound": 0, "max": 0, "min": 0,
                   "not_computable": 1, "not_eligible": 2, "excluded": 2, "unknown": 3}
 
-_CACHE_FORMAT = "1"
+_CACHE_FORMAT = "2"
 
 
 def psr_category(selection) -> str:
@@ -54,9 +58,9 @@ def psr_category(selection) -> str:
         return "ambiguous" if selection.questions else "missing"
     if rule.level == "general":
         return "general_rule"
-    if rule.verified in ("verified_en", "verified_vi"):
+    if rule.verified in ("verified_en", "verified_vi", "transcribed"):
         return rule.verified
-    return "unverified"  # "unverified", "transcribed" and anything not stated
+    return "unverified"  # "unverified" and anything not stated
 
 
 def categorise(agreement: str, code6: str) -> str:
@@ -200,7 +204,9 @@ def render_text(report: dict[str, Any]) -> None:
                          for c in PSR_CATEGORIES)
         lines.append(f"{a['agreement']:<9} {cells}")
     lines.append(f"(of {report['psr'][0]['subheadings'] if report['psr'] else 0} subheadings each; "
-                 "ACFTA through its HS2017 table; rules with a part missing in the source: "
+                 "each through its rule table's edition: "
+                 + ", ".join(f"{a['agreement']} {a['rule_table_edition']}" for a in report["psr"])
+                 + "; rules with a part missing in the source: "
                  + ", ".join(f"{a['agreement']} {a['with_incomplete_part']}" for a in report["psr"]) + ")")
     for c in PSR_CATEGORIES:
         lines.append(f"  {c}: {PSR_CATEGORY_MEANING[c]}")

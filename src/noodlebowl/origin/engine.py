@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 
 from noodlebowl import refdata
-from noodlebowl.agreements.modelled import cited, modelled
+from noodlebowl.agreements.modelled import cited, form_suffix, form_template, modelled
 from noodlebowl.errors import DateOutOfRange, InvalidRequest
 from noodlebowl.origin import evaluate as ev
 from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
 )
 from noodlebowl.origin.provisions_view import origin_provisions
-from noodlebowl.origin import criteria, reasons
+from noodlebowl.origin import reasons
 from noodlebowl.origin.psr import RuleSelection, answer_key, rule_table, select_rule
 from noodlebowl.origin.reasons import VERIFICATION_CAVEAT
 from noodlebowl.origin.request import Material, MaterialKind, Request
@@ -45,6 +45,7 @@ class Route:
     uncertain: Mapping[str, str] = field(default_factory=dict)     # party → why its status is uncertain
     pending: Mapping[str, dt.date] = field(default_factory=dict)   # party → its later entry into force
     caveats: tuple[str, ...] = ()           # about the route itself (unverified dates, agreements not yet in force)
+    covered: bool = True      # False: the rules that apply on the route and date are not in the data
 
 
 @cache
@@ -171,6 +172,41 @@ def _rvc_values(request: Request, views: tuple[ev.MaterialView, ...]) -> tuple[D
     return vnm, vom
 
 
+def floor_percent(value: Decimal) -> Decimal:
+    """RVC as declared on a certificate: a whole number rounded down (Singapore Customs TradeNet
+    handbook, Jul 2023, Table A.2 note — see shared/data/examples/atiga_examples.json)."""
+    return value.to_integral_value(rounding=ROUND_FLOOR)
+
+
+# Combination criteria are written tariff shift first, then value content: ATIGA Form D
+# overleaf note 3(b), "CTSH + 35%".
+_CRITERION_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
+
+
+def _ordered(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted(parts, key=lambda p: _CRITERION_ORDER[p[0]])
+
+
+def _criterion(parts: list[tuple[str, str]]) -> str | None:
+    parts = _ordered(parts)
+    labels = [f"RVC {floor_percent(Decimal(v))}%" if k == "RVC" else v for k, v in parts]
+    return " + ".join(labels) or None
+
+
+def _form_code(agreement: str, parts: list[tuple[str, str]], rule: RuleRef | None, cumulated: bool,
+               de_minimis: bool) -> str | None:
+    """The code for the certificate's origin-criterion box, by the agreement's convention (YAML
+    ``proof.criterion_box``: RCEP box 10 codes with ACU/DMI, Form D/E/AHK labels such as "CTSH + 35%",
+    Form AK "RVC 45%", Form E "PSR" for a rule of Attachment B …)."""
+    parts = _ordered(parts)
+    template = form_template(agreement, parts, rule.level if rule else None)
+    if template is None:
+        return None
+    rvc = next((v for k, v in parts if k == "RVC"), None)
+    code = template.replace("{r}", str(floor_percent(Decimal(rvc)))) if rvc is not None else template
+    return code + form_suffix(agreement, cumulated, de_minimis)
+
+
 def _thresholds(rule) -> Decimal | None:
     from noodlebowl.rules import ValueContent, walk
     # The first value-content test in the rule's own order: for "RVC40 or CTH or RVC35+CTSH" that is
@@ -178,26 +214,22 @@ def _thresholds(rule) -> Decimal | None:
     return next((n.threshold for n in walk(rule) if isinstance(n, ValueContent)), None)
 
 
-def _no_rule_table(request: Request, route: Route, table) -> Determination:
-    """The agreement's rules for the date are not in the data: undetermined, saying so (never an error)."""
-    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
-                            result=Outcome.qualifies if route.in_force else Outcome.undetermined, detail=route.reason),
-              trusted_check(check="rule_table", article=table.article, result=Outcome.undetermined,
-                            detail=table.note)]
-    return Determination(agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined,
-                         criterion=None, form_code=None, rule=None, rvc=None, de_minimis=None, checks=checks,
-                         needed=[], caveats=[], data_version=refdata.data_version(),
-                         summary=f"Undetermined under {route.agreement}: {table.note}.")
-def _no_rules_on_date(request: Request, route: Route, why: str) -> Determination:
+def _no_rules_on_date(request: Request, route: Route, why: str, table_article: str | None = None) -> Determination:
     """Undetermined: the data holds no rules of origin of the agreement for the date (e.g. AKFTA before
-    2026-05-01, when earlier rules not in the data apply) — never judged under rules not yet in force."""
+    2026-05-01, ACFTA before 2019-08-20, when earlier rules not in the data apply) — never judged under
+    rules not yet in force. ``table_article``: the rule-table provision that has no table for the date."""
+    why = why.removeprefix("not covered by the data: ")
     detail = f"no {route.agreement} rules of origin in the data for {request.date.isoformat()}: {why}"
+    checks = [trusted_check(check="in_force", article=f"{route.agreement} entry into force",
+                            result=Outcome.undetermined, detail=detail)]
+    if table_article:
+        checks.append(trusted_check(check="rule_table", article=table_article, result=Outcome.undetermined,
+                                    detail=f"no {route.agreement} rule table in the data for {request.date.isoformat()}"))
     return Determination(
         agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
         form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
-        checks=[trusted_check(check="in_force", article=f"{route.agreement} entry into force",
-                              result=Outcome.undetermined, detail=detail)],
-        data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+        checks=checks, data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.",
+        reason=reasons.NO_RULES_ON_DATE)
 
 
 def determine_one(request: Request, route: Route) -> Determination:
@@ -220,9 +252,11 @@ def determine_one(request: Request, route: Route) -> Determination:
 
 def _determine(request: Request, route: Route, count_uncertain: bool = False) -> Determination:
     agreement = route.agreement
+    if not route.covered:
+        return _no_rules_on_date(request, route, route.reason)
     table = rule_table(agreement, request.date)
     if table.edition is None:
-        return _no_rule_table(request, route, table)
+        return _no_rules_on_date(request, route, table.note, table.article)
     try:
         provisions = origin_provisions(agreement, request.date)
     except DateOutOfRange as exc:
@@ -242,7 +276,6 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                          build_up=None if costs_total is None or costs_problem else ev.percent(vom + costs_total, fob),
                          threshold=None, non_originating_value=vnm, originating_value=vom, fob=fob)
     cumulated = any(c.check == "cumulation" and c.result is Outcome.qualifies for c in checks)
-    box = criteria.criterion_box(agreement, request.date)
     facts = request.facts
     minimal = ev.fact_value(facts, "minimal_operations_only")
 
@@ -264,14 +297,13 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
             outcome = Outcome.undetermined
             reason = reasons.UNCERTAIN_ENTRY
             caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
-            summary = (f"Undetermined under {agreement}: it would qualify by {criteria.criterion(box, parts) or 'its criterion'}, but whether "
+            summary = (f"Undetermined under {agreement}: it would qualify by {_criterion(parts) or 'its criterion'}, but whether "
                        f"{agreement} is in force for this route is uncertain ({route.reason}).")
         return Determination(
             reason=reason, caveat_codes=list(codes),
             agreement=agreement, in_force=route.in_force, outcome=outcome,
-            criterion=criteria.criterion(box, parts) if outcome is Outcome.qualifies else None,
-            form_code=criteria.form_code(box, parts, rule.level if rule else None, cumulated, used_dm)
-            if outcome is Outcome.qualifies else None,
+            criterion=_criterion(parts) if outcome is Outcome.qualifies else None,
+            form_code=_form_code(agreement, parts, rule, cumulated, used_dm) if outcome is Outcome.qualifies else None,
             rule=rule, rvc=figures, de_minimis=dm, checks=checks, needed=needed, caveats=caveats,
             data_version=refdata.data_version(), summary=summary)
 
@@ -317,9 +349,9 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
         agreement=agreement, product_codes=codes, fob=fob, weight_kg=request.product.weight_kg, materials=views,
         vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions.for_product(codes[0]),
         costs_problem=costs_problem)
-    split = _agreeing_split(selection, ctx_for, checks, caveats, box) if selection.alternatives else None
+    split = _agreeing_split(selection, ctx_for, checks, caveats) if selection.alternatives else None
     if split is not None:
-        selection, split_forms_differ = split
+        selection, split_criteria_differ, split_forms_differ = split
     if selection.rule is None:
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
@@ -360,41 +392,48 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
         dm = DeMinimis(share=result.de_minimis_share, limit=provisions.de_minimis_value_percent,
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
-    summary = _summary(agreement, result, rule, box)
+    summary = _summary(agreement, result, rule)
     determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used, path="rule",
                            reason=_rule_reason(result, tree))
-    if split is not None and split_forms_differ:
-        # the candidates agree on origin but not on the proof's criterion box (caveat says which is which)
-        determination = determination.model_copy(update={"form_code": None})
+    if split is not None and (split_criteria_differ or split_forms_differ):
+        # the candidates agree on origin but not on what to declare (the caveat says which is which)
+        determination = determination.model_copy(update={
+            "criterion": None if split_criteria_differ else determination.criterion,
+            "form_code": None if split_forms_differ else determination.form_code,
+            "needed": [*determination.needed, *selection.questions],
+            "summary": f"Originating under {agreement} whichever {selection.edition} subheading describes the "
+                       "product; what to declare on the proof depends on it."})
     return determination
 
 
 def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
-                    caveats: list[str], box: criteria.CriterionBox) -> tuple[RuleSelection, bool] | None:
+                    caveats: list[str]) -> tuple[RuleSelection, bool, bool] | None:
     """A product code that splits across subheadings with different rules: every candidate's rule is
-    evaluated; when they all give the same answer (same criterion where met), no question is needed and
-    the first candidate's rule stands for all. None: they differ, and the question stays."""
+    evaluated. When they all give the same outcome, that is the answer and the first candidate's rule
+    stands for all: (selection, criteria differ, form codes differ) — where the criterion to declare
+    differs, the caveat says which is which and the question stays for the proof. None: the outcomes
+    differ (or one is undetermined), and the question stays."""
     answers = [(c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))) for c in selection.alternatives]
-    outcomes = {r.outcome for _, r in answers}
-    met = {criteria.criterion(box, r.criterion) for _, r in answers}
-    agree = len(outcomes) == 1 and Outcome.undetermined not in outcomes and (
-        Outcome.qualifies not in outcomes or len(met) == 1)
     for c, r in answers:
         checks.append(trusted_check(
             check="split_candidate", article=c.rule.basis, result=r.outcome, data=c.rule.row, subject=c.code,
             detail=f"candidate {c.rule.edition} {c.code}: rule \u201c{c.rule.text}\u201d gives {r.outcome.value}"))
-    if not agree:
+    outcomes = {r.outcome for _, r in answers}
+    if len(outcomes) != 1 or Outcome.undetermined in outcomes:
         return None
-    first = selection.alternatives[0]
-    forms = {c.code: criteria.form_code(box, r.criterion, c.rule.level, False, False) for c, r in answers}
-    if len(set(forms.values())) > 1:
-        caveats.append("The proof's origin-criterion box depends on which subheading describes the product: "
-                       + "; ".join(f"{code} \u2192 {form}" for code, form in forms.items())
+    codes = ", ".join(c.code for c in selection.alternatives)
+    caveats.append(f"The product's code splits across {selection.edition} {codes} with different rules; each "
+                   f"gives {outcomes.pop().value}, so the outcome does not depend on which describes the product.")
+    criteria = {c.code: _criterion(r.criterion) for c, r in answers}
+    forms = {c.code: _form_code(selection.agreement, r.criterion, c.rule, False, False) for c, r in answers}
+    if len(set(criteria.values())) > 1 or len(set(forms.values())) > 1:
+        caveats.append("What to declare on the proof of origin depends on the subheading: "
+                       + "; ".join(f"{code} \u2192 {criteria[code]} (box: {forms[code]})" for code in criteria)
                        + f" (answer facts.{answer_key(selection.edition)}).")
-    caveats.append(f"The product's code splits across {', '.join(c.code for c in selection.alternatives)} with "
-                   "different rules; every one gives the same answer, so which of them describes the product "
-                   "does not matter.")
-    return RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule), len(set(forms.values())) > 1
+    first = selection.alternatives[0]
+    return (RuleSelection(selection.agreement, selection.edition, (first.code,), first.rule,
+                          questions=selection.questions),
+            len(set(criteria.values())) > 1, len(set(forms.values())) > 1)
 
 
 @cache
@@ -608,10 +647,10 @@ def _minimal_ops_caveat(agreement: str) -> str:
             f"{MINIMAL_OPERATIONS[agreement]} (answer facts.minimal_operations_only to confirm).")
 
 
-def _summary(agreement: str, result: ev.Result, rule: RuleRef, box: criteria.CriterionBox) -> str:
+def _summary(agreement: str, result: ev.Result, rule: RuleRef) -> str:
     where = f"rule \u201c{rule.text}\u201d ({rule.edition} {rule.hs})"
     if result.outcome is Outcome.qualifies:
-        return f"Originating under {agreement} by {criteria.criterion(box, result.criterion)} — {where}."
+        return f"Originating under {agreement} by {_criterion(result.criterion)} — {where}."
     if result.outcome is Outcome.does_not_qualify:
         failed = [c.detail for c in result.checks if c.result is Outcome.does_not_qualify]
         return f"Not originating under {agreement} — {where}: {failed[-1] if failed else 'no option is met'}."

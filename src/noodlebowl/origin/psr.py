@@ -28,7 +28,8 @@ class RuleTable:
     edition: str | None           # None: no table of the data is in force on the date
     valid_from: dt.date | None
     article: str
-    note: str | None = None       # why there is no table, or what the YAML says of it
+    note: str | None = None       # why there is no table (completes "no rules in the data for DATE: …"),
+                                  # or what the YAML says of the table
 
 
 @cache
@@ -41,12 +42,11 @@ def rule_table(agreement: str, on: dt.date) -> RuleTable:
         p = provision(agreement, "psr.table_edition", on)
     except DateOutOfRange:
         first = min(table_editions(agreement).values())
-        return RuleTable(agreement, None, None, f"{agreement} product-specific rules",
-                         f"the {agreement} rules of origin in force on {on.isoformat()} are not in the data "
-                         f"(the earliest in the data apply from {first.isoformat()})")
+        return RuleTable(agreement, None, None, provision(agreement, "psr.table_edition", first).article,
+                         f"the earliest in the data apply from {first.isoformat()}")
     if p.value is None or p.is_unknown:
-        return RuleTable(agreement, None, p.valid_from, p.article,
-                         f"the {agreement} rule table in force on {on.isoformat()} is not in the data ({p.note})")
+        return RuleTable(agreement, None, p.valid_from, p.article, f"its rule table for the date is not in the data "
+                                                                   f"({p.note})")
     return RuleTable(agreement, p.value, p.valid_from, p.article, p.note)
 
 

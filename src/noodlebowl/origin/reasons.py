@@ -15,8 +15,8 @@ from decimal import Decimal
 VERIFICATION_CAVEAT = {
     "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
                    "it is not verified against the official English text.",
-    "unverified": "The rule was transcribed from a Vietnamese implementing circular and is NOT verified; "
-                  "check it against the official text before relying on it.",
+    "unverified": "The rule is NOT verified (a transcription or extraction not checked, or one that disagrees "
+                  "with a second reading: see its source row); check it against the official text before relying on it.",
     "transcribed": "The rule was transcribed from a Vietnamese implementing circular and is not verified.",
 }
 
@@ -24,6 +24,7 @@ UNCERTAIN_ENTRY = "entry into force uncertain for this route"
 SPLIT_UNDECIDED = "the rule differs by product description and its branches give different answers"
 MINIMAL_OPERATIONS_ONLY = "minimal operations only"
 GAP_PREFIX = "no rule: "
+NO_RULES_ON_DATE = "no rules of origin in the data for this route and date"
 # a qualifying good that passed through another country (direct consignment), by the new outcome
 DIRECT_CONSIGNMENT = {"does_not_qualify": "direct consignment not met",
                       "undetermined": "direct consignment: transit conditions not stated"}

@@ -25,17 +25,18 @@ def _routes(exporter: str, importer: str, on: dt.date) -> dict[str, Route]:
     route = agreements_for_route(exporter, importer, on)
     others = tuple(not_in_force_on_route(exporter, importer, on))
     return {a.agreement: dated_route(a.agreement, a.in_force, a.reason, on,
-                                     tuple(a.caveats) + tuple(o for o in others if not o.startswith(a.agreement)))
+                                     tuple(a.caveats) + tuple(o for o in others if not o.startswith(a.agreement)),
+                                     covered=a.status != "not_covered")
             for a in route.agreements}
 
 
 def dated_route(agreement: str, in_force: bool | None, reason: str, on: dt.date,
-                caveats: tuple[str, ...] = ()) -> Route:
+                caveats: tuple[str, ...] = (), covered: bool = True) -> Route:
     """A route whose material parties are those for which the agreement is in force on the date."""
     from noodlebowl.agreements.registry import parties_on
 
     status = parties_on(agreement, on)
-    return Route(agreement, in_force, reason, status.in_force, status.uncertain, status.pending, caveats)
+    return Route(agreement, in_force, reason, status.in_force, status.uncertain, status.pending, caveats, covered)
 
 
 def routes_for(request: Request) -> list[Route]:

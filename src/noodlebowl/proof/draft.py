@@ -411,6 +411,35 @@ def _acfta(request: Request, d: Determination, hs6: str) -> list[DraftForm]:
                       references=["ACFTA Form E and overleaf notes (VN Circular 12/2019/TT-BCT Annexes II-III)"])]
 
 
+def _by_content(request: Request, d: Determination, hs6: str, spec) -> list[DraftForm]:
+    """A certificate whose box layout is not in the data (Form AJ, AK, AHK, the AANZFTA certificate): the
+    fields the determination and the request fill, by content, with the form's rules from
+    ``requirements.yaml`` — never box numbers the data does not give."""
+    exp, imp = _country_name(request.exporter), _country_name(request.importer)
+    cert = next((p for p in spec.proof_types if p.status == "available"), spec.proof_types[0])
+    rvc = _rvc_used(d)
+    fields = [
+        _tbc("—", "Exporter (name, address, country)", f"exporter's business name and address; {exp}"),
+        _tbc("—", "Consignee (name, address, country)", f"consignee's name and address; {imp}"),
+        _tbc("—", "Means of transport and route", "departure date; vessel / aircraft; port of discharge"),
+        _f("—", "Description of goods and HS code", f"{request.product.description or TBC + ': description'}; "
+           f"HS {hs6}", "to_be_completed", source="request.product"),
+        _f("—", "Origin criterion", d.form_code or f"{TBC}: the form's code for {d.criterion}",
+           "filled" if d.form_code else "to_be_completed", source="determination.form_code",
+           note=None if d.form_code else "the data does not give this form's criterion codes"),
+        _f("—", "Value (FOB) where the RVC is used", _fob(request) if rvc else "(not required: no RVC used)",
+           "filled", source="request.product.fob"),
+        _tbc("—", "Invoice number and date", "invoice number and date"),
+        _f("—", "Declaration by the exporter", f"goods produced in {exp}; exported to {imp}; place, date, "
+           f"signature: {TBC}", "to_be_completed", source="request.exporter, request.importer"),
+        _f("—", "Certification", "(issuing authority: place, date, signature and stamp)", "official_use"),
+    ]
+    notes = ["The box layout of this form is not in the data: fields are listed by content, not by box number."]
+    notes += [c for c in cert.conditions]
+    return [DraftForm(form=cert.id, title=cert.name, issued_by=cert.issued_by, fields=fields, notes=notes,
+                      references=[str(cert.reference)] if cert.reference else [])]
+
+
 # --- entry point ----------------------------------------------------------------------------
 
 def build_draft(request: Request, determination: Determination, agreement: str, *,
@@ -427,8 +456,10 @@ def build_draft(request: Request, determination: Determination, agreement: str, 
         forms = _rcep(request, determination, hs6, _rcep_origin(request, determination, rcep_country_of_origin))
     elif name == "ATIGA":
         forms = _atiga(request, determination, hs6, national)
-    else:
+    elif name == "ACFTA":
         forms = _acfta(request, determination, hs6)
+    else:
+        forms = _by_content(request, determination, hs6, agreement_requirements(name))
     articles = list(dict.fromkeys(
         references(agreement_requirements(name))
         + [r for f in forms for r in f.references]

@@ -68,11 +68,12 @@ _EXCEPT_FROM = re.compile(r"\s*(?:,\s*)?except\s+from" + _B + r"\s*", re.IGNOREC
 _HEADER = re.compile(r"(for|of)" + _B + r"\s*", re.IGNORECASE)
 _FOR = re.compile(r"\s*for" + _B + r"\s*", re.IGNORECASE)
 _SHIFT = re.compile(r"(CTSH|CTH|CC)" + _B)
-_RVC = re.compile(r"RVC\s?(\d{1,3}(?:\.\d{1,4})?)\s?%?" + _B)
+# "RVC40", "RVC 40%", and AANZFTA's "RVC(40)" (Annex 2 headnote 7: "RVC(XX)")
+_RVC = re.compile(r"RVC\s?(?:\((\d{1,3}(?:\.\d{1,4})?)\)|(\d{1,3}(?:\.\d{1,4})?)\s?%?)" + _B)
 _WO = re.compile(r"WO(?![A-Za-z0-9_-])")
 _CR = re.compile(r"CR" + _B)
 _SP = re.compile(r"SP\s*:\s*")
-_NO_CTC = re.compile(r"no\s+change\s+in\s+tariff\s+classification\s+required" + _B, re.IGNORECASE)
+_NO_CTC = re.compile(r"no\s+change\s+in\s+tariff\s+classification\s+(?:is\s+)?required" + _B, re.IGNORECASE)
 A_CHANGE = re.compile(r"a\s+change\s+(?:to|from)" + _B, re.IGNORECASE)
 WEIGHT_SHARE = re.compile(
     r"at\s+least\s+(\d{1,3}(?:\.\d{1,4})?)\s*(?:per\s*cent|percent|%)\s+by\s+weight\s+of\s+the\s+"
@@ -87,8 +88,8 @@ ITEM_START = re.compile(r"(?:chapter|heading|subheading)s?" + _B + r"|\d|\[", re
 _BRACKET_AHEAD = re.compile(r"\s*\[")
 
 # A rule keyword: free text stops before "or"/"and"/"+" followed by one of these.
-_KEYWORD = (r"(?:WO-AK|WO|CTSH|CTH|CC|CR|RVC\s?\d+(?:\.\d+)?%?|TEXTILE_PROCESS_RULE_\d|SP\s*:"
-            r"|(?i:textile\s+rule|no\s+change\s+in\s+tariff\s+classification\s+required))"
+_KEYWORD = (r"(?:WO-AK|WO|CTSH|CTH|CC|CR|RVC\s?(?:\(\d+(?:\.\d+)?\)|\d+(?:\.\d+)?%?)|TEXTILE_PROCESS_RULE_\d|SP\s*:"
+            r"|(?i:textile\s+rule|no\s+change\s+in\s+tariff\s+classification\s+(?:is\s+)?required))"
             r"(?![A-Za-z0-9_-])")
 _COMMA_OR = re.compile(r"\s*,\s*(?=" + _KEYWORD + r")")
 _FREE_TEXT_STOP = re.compile(
@@ -398,7 +399,7 @@ class _Parser:
         if m := self.take(_SHIFT):
             return self.tariff_shift(_SHIFT_LEVEL[m.group(1)])
         if m := self.take(_RVC):
-            return ValueContent(self.percent(m.group(1), at))
+            return ValueContent(self.percent(m.group(1) or m.group(2), at))
         if self.take(_WO):
             return WhollyObtained()
         if self.take(_CR):

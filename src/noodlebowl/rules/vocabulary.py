@@ -45,6 +45,27 @@ LEAF_PROCESSES: tuple[NamedProcess, ...] = (
         frozenset({"ATIGA"})),
     *(NamedProcess(token, f"acfta_{token.lower()}", wording, frozenset({"ACFTA"}))
       for token, wording in ACFTA_TEXTILE_PROCESS_RULES.items()),
+    # AANZFTA Annex 2 (First Protocol 2014, Appendix 4; next_agreements/aanzfta/official/): waste and
+    # scrap (e.g. 3915, 4004, 7204), chapter 90 parts, chapter 85 recorded media.
+    NamedProcess(
+        "Origin shall be conferred to a good of this subheading that is derived from production or "
+        "consumption in a Party", "aanzfta_derived_from_production_or_consumption",
+        "the good (waste or scrap) is derived from production or consumption in a Party (AANZFTA Annex 2)",
+        frozenset({"AANZFTA"})),
+    NamedProcess(
+        "No change in tariff subheading provided the machines, instruments and apparatus are manufactured "
+        "from parts produced solely for the machines, instruments or apparatus of the same subheading",
+        "aanzfta_parts_solely_for_same_subheading",
+        "the machines, instruments and apparatus are manufactured from parts produced solely for machines, "
+        "instruments or apparatus of the same subheading (AANZFTA Annex 2)",
+        frozenset({"AANZFTA"})),
+    *(NamedProcess(
+        f"Recording sound or other similarly recorded phenomena onto blank or unrecorded media of subheading "
+        f"{sub} shall confer origin whether or not there has been a change in tariff classification",
+        "aanzfta_recording_on_blank_media",
+        "sound or other phenomena are recorded in a Party onto blank or unrecorded media (AANZFTA Annex 2: origin "
+        "whether or not there has been a change in tariff classification)",
+        frozenset({"AANZFTA"})) for sub in ("8523.21", "8523.29", "8523.51", "8523.52", "8523.59", "8523.80")),
     # AKFTA Phu luc I headnote 6 (next_agreements/akfta/akfta_provisions.yaml `wo_ak`).
     NamedProcess(
         "WO-AK", "akfta_wo_ak",

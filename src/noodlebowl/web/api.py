@@ -19,7 +19,7 @@ from noodlebowl.origin.answer import Determination
 from noodlebowl.origin.request import Request
 from noodlebowl.proof.draft import ProofDraft
 from noodlebowl.proof.requirements import ProofRequirements
-from noodlebowl.agreements.registry import RouteAgreements
+from noodlebowl.agreements.registry import MODELLED, RouteAgreements
 from noodlebowl.web.bomfile import BomFile
 from noodlebowl.web.errors import ERROR_SCHEMA, ApiError, status_for_errors
 
@@ -48,7 +48,7 @@ class SearchResult(BaseModel):
 class ProofRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request: Request
-    agreement: str = Field(description="RCEP, ATIGA or ACFTA")
+    agreement: str = Field(description=f"a modelled agreement: {', '.join(MODELLED)}")
 
 
 class ProofAnswer(BaseModel):

@@ -15,7 +15,7 @@ const PROGRESS_AFTER_MS = 300;
 let messages = {};
 let lang = "en";
 let countryNames = {};
-const state = {step: 1, comparison: null, request: null, facts: {}, advice: null};
+const state = {step: 1, comparison: null, request: null, facts: {}, factsHs: null, advice: null};
 const $ = (id) => document.getElementById(id);
 
 // --- words --------------------------------------------------------------------------------------
@@ -160,7 +160,8 @@ function fieldFor(where) {
   if (ship && SHIPMENT.includes(ship[1])) return shipmentId(ship[1]);
   const m = path.match(/^materials\[(\d+)\]\.(\w+)/);
   if (m) {
-    const row = $("material-rows").querySelectorAll("tr")[Number(m[1])];
+    // The request leaves empty lines out: its n-th material is the table row it came from.
+    const row = $("material-rows").querySelectorAll("tr")[state.requestRows ? state.requestRows[Number(m[1])] : Number(m[1])];
     const cell = row && row.querySelector(`[data-field="${m[2] === "weight_kg" ? "weight" : m[2]}"]`);
     return cell ? cell.id : null;
   }
@@ -202,7 +203,7 @@ function save() {
   for (const id of ["search-q", "hs-code", "product-desc", "exporter", "importer", "date", "fob", "currency",
     "customs-value", "product-weight", ...COSTS.map((c) => c[0]), ...SHIPMENT.map(shipmentId)]) fields[id] = $(id).value;
   const wo = document.querySelector('input[name="wo"]:checked');
-  localStorage.setItem(STORE, JSON.stringify({fields, wo: wo ? wo.value : null, materials: readRows(), facts: state.facts}));
+  localStorage.setItem(STORE, JSON.stringify({fields, wo: wo ? wo.value : null, materials: readRows(), facts: state.facts, factsHs: state.factsHs}));
 }
 
 function restore() {
@@ -215,6 +216,7 @@ function restore() {
     if (radio) radio.checked = true;
   }
   state.facts = saved.facts || {};
+  state.factsHs = saved.factsHs || null;
   (saved.materials && saved.materials.length ? saved.materials : [{}]).forEach((m) => addMaterial(m));
 }
 
@@ -285,6 +287,8 @@ async function toRoute(event) {
     }
     return showErrors(1, serverErrors(err));
   }
+  // Answers belong to the product they were given for: another code starts with none.
+  if (state.factsHs !== code) { state.facts = {}; state.factsHs = code; }
   updateWhollyObtained();
   show(2);
   showAgreements();
@@ -462,8 +466,10 @@ function buildRequest() {
   }
   if (Object.keys(costs).length) request.costs = costs;
   const rows = [...$("material-rows").querySelectorAll("tr")];
+  state.requestRows = [];
   readRows().forEach((m, i) => {
     if (!m.name && !m.value && !m.hs) return;   // an empty line is left out
+    state.requestRows.push(i);
     const id = (f) => rows[i].querySelector(`[data-field="${f}"]`).id;
     const n = i + 1;
     if (!m.name) errors.push({field: id("name"), message: t("e.m.name", {n})});
@@ -507,7 +513,9 @@ async function runCompare(event) {
 }
 
 // --- step 4: result -----------------------------------------------------------------------------------
-const knownRate = (rate) => !!rate && rate.eligible !== false && (rate.ad_valorem !== null && rate.ad_valorem !== undefined || rate.duty !== null && rate.duty !== undefined);
+const given = (v) => v !== null && v !== undefined;
+// Known: compare() gave the rate in words (its `rate`), a percentage or a duty; a raw tariff cell alone is not.
+const knownRate = (rate) => !!rate && rate.eligible !== false && (given(rate.rate) || given(rate.ad_valorem) || given(rate.duty));
 
 // A rate in words: "free", "7 % of 1,200.00 USD = 84.00 USD", "7 %", or that it is not known.
 function rateWords(rate, c) {
@@ -515,7 +523,7 @@ function rateWords(rate, c) {
   if (rate.eligible === false) return t("rate.noteligible");
   if (rate.ad_valorem !== null && rate.ad_valorem !== undefined && Number(rate.ad_valorem) === 0) return t("rate.free");
   if (!knownRate(rate)) return t("rate.unknown");
-  const percent = rate.ad_valorem !== null && rate.ad_valorem !== undefined ? `${formatNumber(rate.ad_valorem)} %` : rate.rate;
+  const percent = given(rate.ad_valorem) ? `${formatNumber(rate.ad_valorem)} %` : rate.rate;
   if (rate.duty !== null && rate.duty !== undefined && c.customs_value !== null && c.customs_value !== undefined && percent) {
     return t("rate.of", {rate: percent, value: money(c.customs_value, c.currency), duty: money(rate.duty, c.currency)});
   }
@@ -559,7 +567,8 @@ function renderHeadline(c) {
     }
   }
   for (const u of c.unmodelled_cheaper || []) {
-    beside.append(el("li", {"data-unmodelled": u.regime, text: t("s4.unmodelled", {name: u.regime, rate: u.rate, note: u.note})}));
+    const rate = given(u.ad_valorem) ? (Number(u.ad_valorem) === 0 ? t("rate.free") : `${formatNumber(u.ad_valorem)} %`) : u.rate;
+    beside.append(el("li", {"data-unmodelled": u.regime, text: t("s4.unmodelled", {name: u.regime, rate})}));
   }
   $("best").hidden = false;
 }
@@ -688,7 +697,9 @@ function questionControl(q, index) {
     return set;
   }
   const yesNo = q.options.length === 2 && q.options.includes("true") && q.options.includes("false");
-  const choices = yesNo ? [["true", t("s4.q.yes")], ["false", t("s4.q.no")]] : q.options.map((o) => [o, o]);
+  // National lines read as they are printed in tariffs: 1601.00.100.
+  const dotted = (code) => /^\d{7,}$/.test(code) ? `${code.slice(0, 4)}.${code.slice(4, 6)}.${code.slice(6)}` : code;
+  const choices = yesNo ? [["true", t("s4.q.yes")], ["false", t("s4.q.no")]] : q.options.map((o) => [o, dotted(o)]);
   if (!choices.length) {
     const id = `${name}-text`;
     set.append(el("label", {for: id, class: "visually-hidden", text: q.question}), el("input", {id, autocomplete: "off", "data-answer": name}));
@@ -727,7 +738,7 @@ function applyAnswers() {
     const typed = set.querySelector("input:not([type=radio])");
     const value = picked ? picked.value : typed ? typed.value.trim() : "";
     const material = key.match(/^materials\.(.+)\.hs$/);
-    if (key === "product.hs") { if (value) $("hs-code").value = value; }
+    if (key === "product.hs") { if (value) { $("hs-code").value = value; state.factsHs = value; } }
     else if (material) { const row = rowNamed(material[1]); if (row && value) row.querySelector('[data-field="hs"]').value = value; }
     else if (value === "") delete state.facts[key];
     else state.facts[key] = value === "true" ? true : value === "false" ? false : value;
@@ -823,9 +834,19 @@ async function runProof(event) {
   const body = {request: state.request, agreement, shipment: readShipment()};
   try {
     const data = await postJson("/app/proof", body);
-    const list = el("ul");
+    const list = el("ul", {class: "proof-options"});
     for (const o of data.requirements.options) {
-      list.append(el("li", {}, el("strong", {text: o.name}), ` — ${o.status.replace(/_/g, " ")}`, o.reason ? `: ${o.reason}` : ""));
+      const item = el("li", {"data-proof": o.id}, el("strong", {text: o.name}), ` — ${t(`proof.${o.status}`)}`);
+      if (o.reason && o.reason !== o.status) item.append(el("p", {text: o.reason}));
+      const more = el("details", {}, el("summary", {text: t("proof.more")}),
+        el("p", {text: t("proof.issued", {who: o.issued_by})}));
+      if (o.conditions && o.conditions.length) {
+        const conditions = el("ul");
+        for (const c of o.conditions) conditions.append(el("li", {text: c}));
+        more.append(conditions);
+      }
+      item.append(more);
+      list.append(item);
     }
     $("proof-options").replaceChildren(el("h2", {text: t("s5.under", {agreement})}), list,
       el("p", {text: t("s5.criterion", {code: data.draft.form_code || data.draft.criterion || "—"})}));
@@ -882,6 +903,10 @@ async function refreshProducts() {
   $("signed-in-text").textContent = t("rec.signedin", {n: products.length});
   $("signed-in-text").setAttribute("tabindex", "-1");
   if (!$("save-name").value) $("save-name").value = $("product-desc").value;
+  const choose = $("stmt-product");
+  const chosen = choose.value;
+  choose.replaceChildren(...products.map((p) => el("option", {value: p.id, text: p.name})));
+  if (products.some((p) => p.id === chosen)) choose.value = chosen;
   const list = $("saved-products");
   list.replaceChildren();
   if (!products.length) list.append(el("li", {class: "muted", text: t("rec.none")}));
@@ -931,6 +956,7 @@ async function openProduct(id) {
     $("product-weight").value = product.weight_kg || "";
     for (const [inputId, key] of COSTS) $(inputId).value = (bom.costs || {})[key] || "";
     state.facts = {...(bom.facts || {})};
+    state.factsHs = product.hs || null;
     const wo = state.facts.wholly_obtained;
     for (const radio of document.querySelectorAll('input[name="wo"]')) radio.checked = wo === undefined ? radio.value === "" : radio.value === String(wo);
     delete state.facts.wholly_obtained;
@@ -955,17 +981,22 @@ async function showHistory(id, name, note = null) {
     rerun.addEventListener("click", () => rerunRecord(r.id, id, name));
     const pdf = el("button", {type: "button", class: "secondary", text: t("rec.export")});
     pdf.addEventListener("click", () => exportRecord(r.id));
+    const share = (r.answer.options || []).filter((o) => o.outcome === "qualifies").map((o) => {
+      const button = el("button", {type: "button", class: "link", "data-share": o.agreement, text: t("st.share", {agreement: o.agreement})});
+      button.addEventListener("click", () => shareStatement(r.id, o.agreement));
+      return button;
+    });
     rows.append(el("tr", {"data-record": r.id},
       el("td", {"data-label": t("rec.col.date"), text: r.created_at.replace("T", " ").slice(0, 16)}),
       el("td", {"data-label": t("rec.col.route"), text: `${countryName(r.request.exporter)} → ${countryName(r.request.importer)}, ${r.request.date}`}),
       el("td", {"data-label": t("rec.col.best"), text: r.answer.best}),
       el("td", {"data-label": t("rec.col.data"), text: r.data_version}),
-      el("td", {"data-label": t("rec.col.actions")}, rerun, " ", pdf)));
+      el("td", {"data-label": t("rec.col.actions")}, rerun, " ", pdf, ...share.flatMap((b) => [" ", b]))));
   }
   const table = el("table", {}, el("caption", {text: t("rec.history", {name})}),
     el("thead", {}, el("tr", {}, ...["rec.col.date", "rec.col.route", "rec.col.best", "rec.col.data", "rec.col.actions"]
       .map((k) => el("th", {scope: "col", text: t(k)})))), rows);
-  $("history").replaceChildren(...(note ? [note] : []), el("div", {class: "table-wrap"}, table));
+  $("history").replaceChildren(...(note ? [note] : []), el("div", {class: "table-wrap"}, table), el("div", {id: "share-links"}));
 }
 
 async function rerunRecord(recordId, productId, name) {
@@ -995,6 +1026,43 @@ async function exportRecord(recordId) {
     await download(`/determinations/${recordId}/export?format=pdf`, `determination-${recordId}.pdf`);
   } catch (err) {
     showErrors("records", serverErrors(err));
+  }
+}
+
+async function shareStatement(recordId, agreement) {
+  clearErrors("records");
+  try {
+    const link = await authed(`/determinations/${recordId}/statement?agreement=${encodeURIComponent(agreement)}`);
+    const id = `share-${agreement}`;
+    $("share-links").replaceChildren(el("label", {for: id, text: t("st.url", {agreement})}),
+      el("input", {id, readonly: true, value: link.url, class: "share-url"}));
+    $(id).select();
+  } catch (err) {
+    showErrors("records", serverErrors(err));
+  }
+}
+
+async function importStatement(event) {
+  event.preventDefault();
+  clearErrors("records");
+  const link = $("stmt-link").value.trim();
+  const token = link.split("/statements/").pop().split(/[?#]/)[0];
+  const material = $("stmt-material").value.trim();
+  const errors = [];
+  if (!token) errors.push({field: "stmt-link", message: t("e.st.link")});
+  if (!$("stmt-product").value) errors.push({field: "stmt-product", message: t("e.st.product")});
+  if (!material) errors.push({field: "stmt-material", message: t("e.st.material")});
+  if (errors.length) return showErrors("records", errors);
+  try {
+    const done = await authedJson("/statements/import", "POST", {token, product_id: $("stmt-product").value, material});
+    const name = $("stmt-product").selectedOptions[0].textContent;
+    $("statement-status").replaceChildren(el("p", {class: "ok", text: t("st.done", {material, name, agreement: done.agreement || "", version: done.bom_version})}));
+    await refreshProducts();
+  } catch (err) {
+    const b = err.body || {};
+    const field = {material: "stmt-material", token: "stmt-link", "statement link": "stmt-link", "body.material": "stmt-material",
+      "body.token": "stmt-link", "body.product_id": "stmt-product"}[b.where] || (err.status === 404 ? "stmt-link" : null);
+    showErrors("records", field ? [{field, message: b.what + (b.accepted ? ` (${b.accepted})` : "")}] : serverErrors(err));
   }
 }
 
@@ -1098,6 +1166,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("signout").addEventListener("click", signOut);
   $("save-form").addEventListener("submit", saveRecord);
   $("catalog-form").addEventListener("submit", runCatalog);
+  $("statement-form").addEventListener("submit", importStatement);
   for (const b of document.querySelectorAll("[data-back]")) b.addEventListener("click", () => show(Number(b.dataset.back)));
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.term");
