@@ -784,7 +784,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
 
 def _caveats(pa: pl.DataFrame) -> pl.Series:
     """The caveat codes (origin.reasons.caveat_codes) of each (product, agreement) row, worked out per
-    distinct (path, verification, level, outcome): a catalog has a handful. The batch has no facts; an
+    distinct (path, verification, level, outcome): a catalog has a handful. Rows with facts go to the engine; an
     uncertain entry into force is added per importer (_per_importer)."""
     c = pl.col
     keys = pa.select(path=pl.when(c("pe")).then(pl.lit("pe")).when(c("status") == "gap").then(pl.lit("gap"))
