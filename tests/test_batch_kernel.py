@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from noodlebowl.batch import catalog, kernel
 from noodlebowl.errors import NoodlebowlError
 from noodlebowl.origin import determine
-from noodlebowl.origin.request import Costs, Material, Product, Request
+from noodlebowl.origin.request import Costs, Material, Product, Request, facts_from_text
 
 EXPORTERS = ["VN", "TH", "SG", "MY", "CN", "KR", "JP", "ID"]
 IMPORTERS = ["CN", "JP", "KR", "VN", "TH", "MY", "AU", "IN", "PH"]
@@ -109,7 +109,9 @@ def random_catalog(seed: int, n: int, only: tuple[str, ...] = ()) -> tuple[list[
             "exporter": rng.choice(EXPORTERS), "importer": ";".join(rng.sample(IMPORTERS, rng.choice([1, 1, 2]))),
             "date": rng.choice(DATES), "fob": f"{fob:f}", "currency": "USD",
             "weight_kg": rng.choice(["", "1.5", "0.2", "12"]),
-            **{c: (_money(rng, fob / 10) if has_costs or rng.random() < 0.2 else "") for c in catalog.COSTS}})
+            **{c: (_money(rng, fob / 10) if has_costs or rng.random() < 0.2 else "") for c in catalog.COSTS},
+            "facts": flags.choice([""] * 12 + ["minimal_operations_only=no", "minimal_operations_only=yes",
+                                               "wholly_obtained=true", "chemical_reaction=false; wholly_obtained=0"])})
         budget = fob
         for j in range(rng.randint(0, 8)):
             value = Decimal(_money(rng, budget / 2))
@@ -156,6 +158,7 @@ def engine_request(product: dict, lines: list[dict], importer: str) -> Request:
                                   invoiced_separately=m.get("invoiced_separately") in ("true", "yes"),
                                   customary=m.get("customary") not in ("no", "0", "false")))
     return Request(exporter=product["exporter"], importer=importer, date=product["date"],
+                   facts=facts_from_text(product.get("facts") or ""),
                    product=Product(hs=product["hs"], edition=product["edition"], fob=Decimal(product["fob"]),
                                    weight_kg=Decimal(product["weight_kg"]) if product["weight_kg"] else None),
                    costs=Costs(**costs), materials=materials)
@@ -193,6 +196,10 @@ def assert_same(products: list[dict], lines: list[dict]) -> int:
                 assert _dec(row["rvc_build_down"]) == (d.rvc.build_down if d.rvc else None), where
                 assert _dec(row["rvc_build_up"]) == (d.rvc.build_up if d.rvc else None), where
                 assert _dec(row["de_minimis_share"]) == (d.de_minimis.share if d.de_minimis else None), where
+                assert row["de_minimis_used"] == (str(d.de_minimis.used).lower() if d.de_minimis else None), where
+                assert row["rule_verified"] == (d.rule.verified if d.rule else None), where
+                assert row["reason"] == d.reason, where
+                assert (row["caveats"] or "").split(";") == (list(d.caveat_codes) or [""]), where
                 compared += 1
     assert set(got) == expected_keys
     return compared

@@ -4,12 +4,14 @@ Pure functions of (request, determination). A positive headroom is room to spare
 one is the gap to close. The figures restate the engine's own formulas, with the threshold the
 determination reports (the lowest value-content threshold of the rule):
 
-- build-down (RCEP Art. 3.5(1)(b); ATIGA Art. 29(2); ACFTA Annex 1 Art. 4):
-  RVC = (FOB − VNM) / FOB ≥ t  ⇔  VNM ≤ VNM_max = FOB × (1 − t/100); headroom = VNM_max − VNM;
-- build-up (RCEP Art. 3.5(1)(a); ATIGA Art. 29(2)): RVC = (VOM + costs) / FOB ≥ t;
-  headroom = VOM + costs − FOB × t/100 (originating value that could be lost);
-- de minimis (RCEP Art. 3.7; ATIGA Art. 33; ACFTA): materials not making the tariff shift may
-  be worth up to limit × FOB; headroom = limit × FOB − their value (and the weight variant).
+- build-down: RVC = (FOB − VNM) / FOB ≥ t  ⇔  VNM ≤ VNM_max = FOB × (1 − t/100); headroom = VNM_max − VNM;
+- build-up: RVC = (VOM + costs) / FOB ≥ t; headroom = VOM + costs − FOB × t/100 (originating value
+  that could be lost);
+- de minimis: materials not making the tariff shift may be worth up to limit × FOB; headroom =
+  limit × FOB − their value (and the weight variant).
+
+Each margin cites the article the agreement's provisions give for it (agreements/parameters/*.yaml,
+``rvc.methods`` and ``de_minimis.value_percent``), never one written here.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class _Model(BaseModel):
 class RvcMargin(_Model):
     method: str                     # build_down | build_up
     allowed: bool                   # the agreement's provisions allow this method
+    article: str                    # the method's article in the agreement's provisions
     percent: Decimal | None         # the RVC by this method; None when not computable (costs missing)
     threshold: Decimal
     points: Decimal | None          # percent − threshold
@@ -88,19 +91,25 @@ def rvc_margins(request: Request, d: Determination) -> list[RvcMargin]:
     if figures is None:
         return []
     fob = figures.fob
-    allowed = origin_provisions(d.agreement, request.date).rvc_methods
+    provisions = origin_provisions(d.agreement, request.date)
+    allowed = provisions.rvc_methods
+
+    def article(method: str) -> str:
+        return provisions.rvc_method_articles.get(method, provisions.rvc_article)
     costs = request.costs.total() if request.costs.complete else None
     out = []
     for t in _thresholds(d):
         vnm_max = fob * (1 - t / HUNDRED)
         down = figures.build_down
-        out.append(RvcMargin(method="build_down", allowed="build_down" in allowed, percent=down, threshold=t,
+        out.append(RvcMargin(method="build_down", allowed="build_down" in allowed, article=article("build_down"),
+                             percent=down, threshold=t,
                              points=None if down is None else down - t, limit_value=vnm_max,
                              headroom=vnm_max - figures.non_originating_value,
                              passes=None if down is None else down >= t))
         up = figures.build_up
         needed = fob * t / HUNDRED
-        out.append(RvcMargin(method="build_up", allowed="build_up" in allowed, percent=up, threshold=t,
+        out.append(RvcMargin(method="build_up", allowed="build_up" in allowed, article=article("build_up"),
+                             percent=up, threshold=t,
                              points=None if up is None else up - t, limit_value=needed,
                              headroom=None if costs is None else figures.originating_value + costs - needed,
                              passes=None if up is None else up >= t))

@@ -65,10 +65,8 @@ class Evaluator:
 
 
 def _fact_true(facts: dict, key: str) -> bool:
-    value = facts.get(key)
-    if isinstance(value, str):
-        return value.lower() in ("true", "yes")
-    return value is True
+    # the request reads yes/no text as booleans (request.read_facts)
+    return facts.get(key) is True
 
 
 class Bound:
@@ -106,8 +104,10 @@ class Bound:
                                 and p.de_minimis_weight_chapters[0] <= chapter <= p.de_minimis_weight_chapters[1])
         self.limit_value = (None if p.de_minimis_value_percent is None
                             else float(p.de_minimis_value_percent * fob / HUNDRED))
+        # materials whose tariff shift is undetermined because the request gives no HS code
         no_code = {c.subject for c in d.checks if c.check == "tariff_shift"
-                   and c.result is Outcome.undetermined and c.detail.endswith("its HS code is not given")}
+                   and c.result is Outcome.undetermined and c.subject in self.values
+                   and not next(m.hs for m in request.materials if m.name == c.subject)}
         # One entry per distinct tariff-shift node: (materials failing or unsettled as a mask and
         # as names, their value); None when the node was not evaluated (stay optimistic).
         self.shifts: dict[str, tuple[int, frozenset[str], float] | None] = {}
@@ -130,10 +130,10 @@ class Bound:
         for c in self.d.checks:
             if c.check != "tariff_shift" or c.subject is None:
                 continue
-            if f"required by {text} into the good (" in c.detail or c.detail.endswith(f"required by {text}"):
-                seen, _ = True, bad.add(c.subject)
-            elif c.detail.endswith(f"required by {text} is made"):
+            if c.part == text:              # a check of this tariff-shift part of the rule
                 seen = True
+                if c.result is not Outcome.qualifies:
+                    bad.add(c.subject)
         if not seen and self.non_originating & ~self._mask(no_code):
             return None
         return self._mask(bad), frozenset(bad), float(sum((self.values[n] for n in bad), Decimal(0)))

@@ -185,6 +185,17 @@ def provision(agreement: str, key: str, on: dt.date | str) -> Provision:
                      description=param.description, note=dated.note)
 
 
+def latest(agreement: str, key: str) -> Provision:
+    """The newest value of a provision: for wording no determination's outcome depends on (the text of
+    a question), where no date is at hand. Determinations use :func:`provision` as of their date."""
+    name = _agreement(agreement)
+    params = _file(name).parameters
+    if key not in params:
+        raise InvalidRequest(f"unknown provision key {key!r} for {name}", where="provision",
+                             accepted=", ".join(params))
+    return provision(name, key, max(params[key].values))
+
+
 def provisions_file_has(agreement: str, key: str) -> bool:
     """Does the agreement's provisions file hold ``key`` at all (whatever its dates)?"""
     return key in _file(_agreement(agreement)).parameters

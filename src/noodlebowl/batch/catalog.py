@@ -21,12 +21,13 @@ from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import InvalidRequest
 from noodlebowl.limits import MAX_INTEGER_DIGITS, check_zip, text_file_problem
 from noodlebowl.origin.engine import MODELLED
+from noodlebowl.origin.request import BOM_LINE_FIELDS, YES_NO, Product
 
 PRODUCT_COLUMNS = ["product_id", "hs", "edition", "exporter", "importer", "date", "fob", "currency", "weight_kg",
-                   "direct_labour", "direct_overhead", "profit", "other"]
+                   "direct_labour", "direct_overhead", "profit", "other", "facts"]
 PRODUCT_REQUIRED = ["product_id", "hs", "exporter", "importer", "fob"]
-BOM_COLUMNS = ["product_id", "material", "hs", "origin", "originating", "value", "weight_kg", "kind",
-               "regional_content_percent", "invoiced_separately", "customary"]
+# the one BOM line schema (origin.request.BOM_LINE_FIELDS), the line's name in a column "material"
+BOM_COLUMNS = ["product_id", "material", *(f for f in BOM_LINE_FIELDS if f != "name")]
 BOM_REQUIRED = ["product_id", "value"]
 EDITIONS = ("HS2012", "HS2017", "HS2022")
 KINDS = ("material", "retail_packaging", "packing", "accessory", "indirect")
@@ -35,7 +36,8 @@ MAX_UNPACKED_BYTES = 8 * 1024**3     # an .xlsx catalog's parts unpacked (a mill
 REJECT_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "reason": pl.String}
 # yes/no columns of a BOM line (origin.request.Material), and their value when blank
 FLAGS = {"invoiced_separately": False, "customary": True}
-FLAG_TEXT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+DEFAULT_CURRENCY = Product.model_fields["currency"].default
+FLAG_TEXT = YES_NO
 # ASCII digits only: a regex \d also matches other scripts' digits, which the decimal cast cannot read
 _NUMBER = r"^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$"
 
@@ -147,6 +149,13 @@ def check_columns(lf: pl.LazyFrame, required: list[str], known: list[str], path:
     if missing:
         raise InvalidRequest(f"missing column(s) {', '.join(missing)}", where=str(path),
                              accepted=f"columns {', '.join(known)} (required: {', '.join(required)})")
+
+
+def unknown_columns(lf: pl.LazyFrame, known: list[str], path: str) -> list[str]:
+    """A warning for each column of the file that no catalog field reads (it is ignored, and said so)."""
+    names = [n for n in lf.collect_schema().names() if n.strip().lower() not in known and n != "row"]
+    return [f"{path}: column {n!r} is not a catalog column and is ignored (columns: {', '.join(known)})"
+            for n in names]
 
 
 def _ensure(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
@@ -308,6 +317,18 @@ def _hs_problem(text: str, edition: str) -> tuple[str | None, str | None]:
 
 
 @cache
+def facts_read(text: str) -> tuple[str | None, str | None]:
+    """(the facts as normalised text, None) or (None, the problem) for a facts cell (request.facts_from_text)."""
+    from noodlebowl.origin.request import facts_from_text
+
+    try:
+        facts = facts_from_text(text)
+    except ValueError as exc:
+        return None, f"{exc}; write key=value pairs separated by ';'"
+    return (";".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in facts.items()) or None), None
+
+
+@cache
 def country_problem(text: str) -> str | None:
     from noodlebowl.countries import country
     from noodlebowl.errors import NoodlebowlError
@@ -376,6 +397,13 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
             .join(importer_problem, on="row", how="left")
     else:       # the usual catalog: every country known, no joins
         df = df.with_columns(exporter_problem=pl.lit(None, pl.String), importer_problem=pl.lit(None, pl.String))
+    written = df.filter(~_blank("facts"))["facts"].unique().to_list()
+    read = {text: facts_read(text) for text in written}
+    df = df.with_columns(
+        facts_text=pl.col("facts").replace_strict({t: r[0] for t, r in read.items()}, default=None,
+                                                  return_dtype=pl.String),
+        facts_problem=pl.col("facts").replace_strict({t: r[1] for t, r in read.items()}, default=None,
+                                                     return_dtype=pl.String))
     duplicate = pl.col("product_id").is_duplicated() & (pl.col("row") != pl.col("row").min().over("product_id"))
     checks = {
         "product_id": pl.when(_blank("product_id")).then(pl.lit("missing value"))
@@ -388,6 +416,7 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         .then(pl.lit("the importer is the exporter's country; a preference needs two countries"))
         .otherwise(pl.col("importer_problem")),
         "date": pl.when(pl.col("date_value").is_null()).then(pl.lit("not a date: write YYYY-MM-DD")),
+        "facts": pl.col("facts_problem"),
     }
     # numbers: one compiled pass gives the units and a "surely fine" flag; the full check (which writes
     # the reason) runs on the other rows only
@@ -420,7 +449,9 @@ def validate_products(raw: pl.DataFrame, file: str, today: dt.date | None = None
         "row", "product_id", "hs6", "edition", "exporter", "importers", pl.col("date_value").alias("date"),
         pl.col("hs").alias("hs_text"), pl.col("_units_fob").alias("fob"), pl.col("_units_weight_kg").alias("weight"),
         pl.when(pl.all_horizontal(c.is_not_null() for c in costs)).then(pl.sum_horizontal(costs))
-        .otherwise(None).alias("costs_total"))
+        .otherwise(None).alias("costs_total"), pl.col("facts_text").alias("facts"),
+        pl.when(_blank("currency")).then(pl.lit(DEFAULT_CURRENCY))
+        .otherwise(pl.col("currency").str.strip_chars().str.to_uppercase()).alias("currency"))
     return valid, rejects
 
 
@@ -430,8 +461,9 @@ def validate_lines(raw: pl.DataFrame, file: str, products: pl.DataFrame, known_i
     of the catalog (valid or not) — a line of a rejected product is dropped quietly."""
     df = _ensure(raw, BOM_COLUMNS).with_columns(
         pl.col("product_id", "hs", "origin", "originating", "kind", "material").str.strip_chars())
-    df = df.join(products.select("product_id", "edition", pl.lit(True).alias("_known")), on="product_id",
-                 how="left")
+    product_currency = pl.col("currency") if "currency" in products.columns else pl.lit(None, pl.String)
+    df = df.join(products.select("product_id", "edition", product_currency.alias("_product_currency"),
+                                 pl.lit(True).alias("_known")), on="product_id", how="left")
     if known_ids is not None:
         catalog = pl.DataFrame({"product_id": known_ids.unique()}).with_columns(_in_catalog=pl.lit(True))
         df = df.join(catalog, on="product_id", how="left")
@@ -466,6 +498,12 @@ def validate_lines(raw: pl.DataFrame, file: str, products: pl.DataFrame, known_i
         "weight_kg": _number_check("weight_kg", required=False),
         "kind": pl.when(~pl.col("kind").is_in(KINDS)).then(pl.lit(f"accepted: {', '.join(KINDS)}")),
         "regional_content_percent": _percent_check("regional_content_percent"),
+        # as the request model refuses it (Request._consistent): values are in the product's currency
+        "currency": pl.when(~_blank("currency") & pl.col("_known").is_not_null()
+                            & (pl.col("currency").str.strip_chars().str.to_uppercase()
+                               != pl.col("_product_currency").fill_null(DEFAULT_CURRENCY)))
+        .then(pl.format("differs from the product's currency {} and no exchange rate is given; convert first",
+                        pl.col("_product_currency").fill_null(DEFAULT_CURRENCY))),
         **{flag: _flag_problem(flag) for flag in FLAGS},
     }
     # lines of products rejected earlier are not checked again: the product is already rejected
@@ -701,8 +739,10 @@ def line_values(table) -> dict:
         idx, values = _dictionary(table, flag)
         value, fine = (np.array(x) for x in zip(*_per_distinct(values, _FLAGS_SEEN[flag], _flag_results(flag))))
         flags[flag], ok = value.astype(bool)[idx], ok & fine[idx]
-    # a partial-cumulation content is rare: such lines take the general path (validate_lines)
+    # a partial-cumulation content or a line currency is rare: such lines take the general path (validate_lines)
     ok &= _plain_numbers(table, "regional_content_percent")[2]
+    if "currency" in table.column_names:
+        ok &= table.column("currency").is_null().to_numpy(zero_copy_only=False)
     # numbers: format check and exact micro-units in one compiled pass
     value, value_fine, _ = _plain_numbers(table, "value")
     weight, weight_fine, weight_null = _plain_numbers(table, "weight_kg")

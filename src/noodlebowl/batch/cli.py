@@ -68,6 +68,8 @@ def render_summary(data: dict) -> None:
         out.print("Commonest reasons for not qualifying:")
         for r in data["top_reasons"]:
             out.print(f"  {r['count']:>8}  {r['reason']}", markup=False, highlight=False)
+    for warning in data.get("warnings", []):
+        out.print(f"warning: {warning}", markup=False, highlight=False)
     if data["rejects"]:
         out.print(f"{data['rejects']} problem(s) in the input ({data['rejected_products']} product(s) not "
                   f"evaluated): see {data['rejects_file']}")

@@ -22,8 +22,10 @@ The work over lines and leaves runs in compiled loops (:mod:`noodlebowl.batch.co
 the per-code work (rule plans, transpositions, patterns) is Python, once per distinct key, kept in
 process tables and in the plan cache file (:mod:`noodlebowl.batch.plancache`).
 
-The catalog format has no ``facts``: a WO, CR or process requirement is answered "not stated",
-exactly as a request without facts.
+Products whose answer rests on what only the engine reads — facts (the catalog's ``facts`` column),
+a partial-cumulation content, an accessory invoiced separately or not customary — go to the engine
+(``fallback``) too. The criterion, form code, reason and caveat codes come from the functions both
+paths share (``agreements.modelled.form_template`` / ``form_suffix``, ``origin.reasons``).
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ from noodlebowl.batch import plancache
 from noodlebowl.agreements.modelled import form_suffix, form_template
 from noodlebowl.batch.memo import Memo
 from noodlebowl.errors import DateOutOfRange
-from noodlebowl.origin.engine import MODELLED, PRODUCED_EXCLUSIVELY
+from noodlebowl.origin.engine import _CRITERION_ORDER, MODELLED, PRODUCED_EXCLUSIVELY
+from noodlebowl.origin.evaluate import LEVEL_DIGITS, SHIFT_NAME
 from noodlebowl.origin.psr import latest_table, rule_table, select_rule
+from noodlebowl.origin.reasons import GAP_PREFIX, NO_RULES_ON_DATE, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
 
 SCALE = 10**6            # money and weights are Int64 micro-units
 STAGE = 19               # digits per long-division stage: remainder (< 9.3e18) × 10¹⁹ fits Int128
@@ -50,14 +54,16 @@ SIG_DIGITS = 28          # Python's default decimal context, which the engine di
 I128 = pl.Int128
 
 OUTPUT_COLUMNS = ["product_id", "importer", "agreement", "outcome", "criterion", "form_code", "rule_text",
-                  "rule_row", "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason", "data_version"]
+                  "rule_row", "rule_verified", "rvc_build_down", "rvc_build_up", "de_minimis_share", "de_minimis_used",
+                  "reason", "caveats", "data_version"]
 OUTPUT_SCHEMA = {"product_id": pl.String, "importer": pl.String, "agreement": pl.String, "outcome": pl.String,
                  "criterion": pl.String, "form_code": pl.String, "rule_text": pl.String, "rule_row": pl.String,
-                 "rvc_build_down": pl.String, "rvc_build_up": pl.String, "de_minimis_share": pl.String,
-                 "reason": pl.String, "data_version": pl.String}
+                 "rule_verified": pl.String, "rvc_build_down": pl.String, "rvc_build_up": pl.String,
+                 "de_minimis_share": pl.String, "de_minimis_used": pl.String, "reason": pl.String,
+                 "caveats": pl.String, "data_version": pl.String}
+CAVEAT_SEPARATOR = ";"
+FLAG_TEXT = {True: "true", False: "false"}      # yes/no result columns are text, like the others
 MANY_VALUED = ("product_id", "rvc_build_down", "rvc_build_up", "de_minimis_share")   # nearly one value per row
-SHIFT_NAME = {"chapter": "CC", "heading": "CTH", "subheading": "CTSH"}
-LEVEL_DIGITS = {"chapter": 2, "heading": 4, "subheading": 6}
 
 
 # --- exact percentages ----------------------------------------------------------------------
@@ -179,6 +185,7 @@ class Plan:
     leaves: list[Leaf] = field(default_factory=list)
     product_codes: tuple[str, ...] = ()   # every candidate (a tariff shift must agree across them)
     shape_id: int | None = None           # plans with the same shape combine leaf states the same way
+    rule_verified: str | None = None      # the rule's verification status (RuleRef.verified)
 
 
 class _Unsupported(Exception):
@@ -186,9 +193,7 @@ class _Unsupported(Exception):
 
 
 def _compile(rule, leaves: list[Leaf]) -> Node:
-    from noodlebowl.rules import (AllOf, AnyOf, ChemicalReaction, Incomplete, Noted, OriginatingWeightShare, Process,
-                                  Split, TariffShift, ValueContent, WhollyObtained)
-    from noodlebowl.rules import format_rule
+    from noodlebowl.rules import AllOf, AnyOf, Noted, Split
 
     if isinstance(rule, Noted):
         return _compile(rule.rule, leaves)
@@ -203,24 +208,12 @@ def _compile(rule, leaves: list[Leaf]) -> Node:
         if not rule.branches and rule.otherwise is not None:
             raise _Unsupported("Split without branches")   # never parsed; left to the engine
         return Node("split", children=tuple(_compile(c, leaves) for c in candidates))
-    i = len(leaves)
-    if isinstance(rule, TariffShift):
-        leaves.append(Leaf(i, "TS", rule.level, tuple((r.start, r.end) for r in rule.exceptions),
-                           label=format_rule(rule)))
-    elif isinstance(rule, ValueContent):
-        leaves.append(Leaf(i, "VC", threshold=rule.threshold, label=f"RVC{rule.threshold}"))
-    elif isinstance(rule, WhollyObtained):
-        leaves.append(Leaf(i, "WO", label="WO"))
-    elif isinstance(rule, OriginatingWeightShare):
-        leaves.append(Leaf(i, "OW", threshold=rule.min_percent, label=f"originating weight share {rule.min_percent}%"))
-    elif isinstance(rule, Process):
-        leaves.append(Leaf(i, "U", label="process requirement not stated"))
-    elif isinstance(rule, ChemicalReaction):
-        leaves.append(Leaf(i, "U", label="chemical reaction not stated"))
-    elif isinstance(rule, Incomplete):
-        leaves.append(Leaf(i, "U", label="rule incomplete in the source"))
-    else:
+    fields = leaf_fields(rule)
+    if fields is None:
         raise _Unsupported(type(rule).__name__)
+    i = len(leaves)
+    exceptions = tuple((r.start, r.end) for r in rule.exceptions) if fields["kind"] == "TS" else ()
+    leaves.append(Leaf(i, fields["kind"], fields["level"], exceptions, fields["threshold"], fields["label"]))
     return Node("leaf", leaf=i)
 
 
@@ -310,7 +303,7 @@ def adopt_tables(saved: dict) -> None:
 def plan_tuple(plan: Plan) -> tuple:
     """What a plan holds beyond its rule tree (which depends on the rule text only): for the cache file."""
     return (plan.status, plan.product_code, plan.rule_text, plan.rule_row, plan.rule_level, plan.gap,
-            plan.product_codes)
+            plan.product_codes, plan.rule_verified)
 
 
 @cache
@@ -325,9 +318,10 @@ def _compiled(text: str) -> tuple[Node, list[Leaf]] | None:
 
 
 def plan_from_tuple(t: tuple, agreement: str, pid: int) -> Plan:
-    status, product_code, rule_text, rule_row, rule_level, gap, product_codes = t
+    status, product_code, rule_text, rule_row, rule_level, gap, product_codes, verified = t
     plan = Plan(plan_id=pid, agreement=agreement, status=status, product_code=product_code, rule_text=rule_text,
-                rule_row=rule_row, rule_level=rule_level, gap=gap, product_codes=tuple(product_codes))
+                rule_row=rule_row, rule_level=rule_level, gap=gap, product_codes=tuple(product_codes),
+                rule_verified=verified)
     if status == "rule":
         plan.tree, plan.leaves = _compiled(rule_text)
     return plan
@@ -341,7 +335,8 @@ def build_plan(agreement: str, code: str, edition: str, table_edition: str | Non
     sel = select_rule(agreement, code, edition, table_edition)
     rule = sel.rule
     common = dict(plan_id=pid, agreement=agreement, rule_text=rule.text if rule else None,
-                  rule_row=rule.row if rule else None, rule_level=rule.level if rule else None, gap=sel.gap)
+                  rule_row=rule.row if rule else None, rule_level=rule.level if rule else None, gap=sel.gap,
+                  rule_verified=rule.verified if rule else None)
     single = len(sel.product_codes) == 1 and len(sel.product_codes[0]) == 6
     # several candidates sharing one rule (a transposition split): the engine's tariff shift needs the
     # same verdict for every candidate, which the kernel evaluates like several material candidates
@@ -400,8 +395,8 @@ def _combine(node: Node, states: str, leaves: list[Leaf]
     return "Q", [p for r in results for p in r[1]], any(r[2] for r in results), last_share
 
 
-_ORDER = {"WO": 0, "PE": 1, "CTC": 2, "CR": 3, "SP": 4, "RVC": 5}
 OUTCOME_NAME = {"Q": "qualifies", "D": "does_not_qualify", "U": "undetermined"}
+_ORDER = _CRITERION_ORDER       # the engine's order of a combination's parts (not restated here)
 
 
 def _templates(agreement: str, parts: list[tuple[str, str]], rule_level: str | None) -> tuple[str | None, str | None]:
@@ -425,31 +420,15 @@ def _pattern(plan: Plan, key: int) -> tuple:
     states = states_of(key, len(plan.leaves))
     outcome, parts, dm, share = _combine(plan.tree, states, plan.leaves)
     crit, form = _templates(plan.agreement, parts, plan.rule_level) if outcome == "Q" else (None, None)
-    wanted = {"D": "D", "U": "U"}.get(outcome)
-    reasons = sorted({_leaf_reason(leaf, states[leaf.index]) for leaf in plan.leaves
-                      if states[leaf.index] == wanted}) if wanted else []
-    if outcome == "U" and any(n.op == "split" for n in _nodes(plan.tree)) and not reasons:
-        reasons = ["the rule differs by product description and its branches give different answers"]
-    return OUTCOME_NAME[outcome], crit, form, dm, "; ".join(reasons) or None, share
+    reason = rule_reason(outcome, [(leaf.kind, leaf.label, leaf.threshold) for leaf in plan.leaves], states,
+                         any(n.op == "split" for n in _nodes(plan.tree)))
+    return OUTCOME_NAME[outcome], crit, form, dm, reason, share
 
 
 def _nodes(node: Node):
     yield node
     for c in node.children:
         yield from _nodes(c)
-
-
-def _leaf_reason(leaf: Leaf, state: str) -> str:
-    if leaf.kind == "TS":
-        return f"{leaf.label} not met beyond de minimis" if state == "D" else \
-            f"{leaf.label}: material HS code or weight missing"
-    if leaf.kind == "VC":
-        return f"RVC below {leaf.threshold}%"
-    if leaf.kind == "WO":
-        return "WO required: non-originating materials used" if state == "D" else "WO: not stated"
-    if leaf.kind == "OW":
-        return f"{leaf.label} not met" if state == "D" else f"{leaf.label}: material weights missing"
-    return leaf.label
 
 
 # --- routes and provisions -------------------------------------------------------------------
@@ -560,14 +539,15 @@ def _plan_row(key: int):
     codes = [int(c) for c in plan.product_codes] or None
     yield (key, plan.shape_id, plan.status,
            int(plan.product_code) if plan.product_code and len(plan.product_code) == 6 else None,
-           codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.gap,
+           codes, len(plan.product_codes), plan.rule_text, plan.rule_row, plan.rule_level, plan.rule_verified, plan.gap,
            *(_leaf_flags(plan.rule_text) if plan.status == "rule" else (False, False, False)))
 
 
 _plan_table = Memo(["plan_key"],
                     {"plan_key": pl.Int64, "shape_id": pl.Int64,
                      "status": pl.String, "pcode": pl.Int64, "pcodes": pl.List(pl.Int64), "pn": pl.Int64,
-                     "rule_text": pl.String, "rule_row": pl.String, "gap": pl.String,
+                     "rule_text": pl.String, "rule_row": pl.String, "rule_level": pl.String,
+                     "rule_verified": pl.String, "gap": pl.String,
                      "has_ts": pl.Boolean, "has_exc": pl.Boolean, "has_ow": pl.Boolean}, _plan_row)
 
 
@@ -582,7 +562,7 @@ _pattern_table = Memo(["shape_id", "key"],
 
 PRODUCT_SCHEMA = {"product_id": pl.String, "hs6": pl.String, "edition": pl.String, "exporter": pl.String,
                   "importers": pl.List(pl.String), "date": pl.Date, "fob": pl.Int64, "weight": pl.Int64,
-                  "costs_total": pl.Int64}
+                  "costs_total": pl.Int64, "facts": pl.String}
 # BOM lines as the kernel reads them (catalog.validate_lines): mcode is a 6-digit code as an integer (null:
 # unknown, or ``odd`` — a code of fewer digits, left to the engine — with the text in mhs); origin_id and
 # exporter ids index ORIGINS; decl has a bit per agreement the line is declared originating under
@@ -693,7 +673,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     if products.is_empty():
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     products = products.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pidx"),
-                               *(c(name).cast(dtype) for name, dtype in PRODUCT_SCHEMA.items()))
+                               *((c(name) if name in products.columns else pl.lit(None)).cast(dtype).alias(name)
+                                 for name, dtype in PRODUCT_SCHEMA.items()))
 
     # 1. routes: (product, importer, agreement, in_force) — per distinct (exporter, importer, date)
     pairs = products.select("pidx", "exporter", "date", importer="importers").explode("importer")
@@ -736,7 +717,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     to_engine = no_table | ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy()
                                   | (is_rule & sums["odd_code"][at]))
     # the law the kernel does not hold goes to the engine, written once there
-    to_engine |= _engine_products(lines, products.height)[at[1]]
+    # facts (the catalog's facts column) are read by the engine alone
+    to_engine |= (_engine_products(lines, products.height) | products["facts"].is_not_null().to_numpy())[at[1]]
     to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa, ln, products)
     # materials + costs above FOB cannot all be right: the build-up figure is refused, as when costs are
     # missing (engine._costs_problem; ATIGA Art. 29(2)(e))
@@ -777,7 +759,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     pe_form = c("agreement").replace_strict({a: form_template(a, [("PE", "PE")], None) for a in MODELLED},
                                             return_dtype=pl.String)
     pa = pa.hstack(per_pa.drop("pa_key").select(
-        pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy())))).with_columns(
+        pl.all().gather(_rows_at(pa["pa_key"].to_numpy(), per_pa["pa_key"].to_numpy()))))
+    pa = pa.with_columns(
         outcome=pl.when(c("pe")).then(pl.lit("qualifies"))
         .when(c("status") == "gap").then(pl.lit("undetermined")).otherwise(c("outcome")),
         criterion=pl.when(c("pe")).then(pl.lit("PE"))
@@ -789,8 +772,10 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         bu_part=c("vom") + c("costs_total"),
         dm_part=pl.when(~c("pe") & (c("status") == "rule")).then(c("share_val")),
         reason=pl.when(c("pe")).then(pl.lit(None, pl.String))
-        .when(c("status") == "gap").then(pl.lit("no rule: ") + c("gap"))
+        .when(c("status") == "gap").then(pl.lit(GAP_PREFIX) + c("gap"))
         .otherwise(c("pattern_reason")),
+        de_minimis_used=pl.when(~c("pe") & (c("status") == "rule") & c("share_val").is_not_null())
+        .then(pl.when(c("dm_used")).then(pl.lit(FLAG_TEXT[True])).otherwise(pl.lit(FLAG_TEXT[False]))),
     )
     # a chapter note that denies origin to simple assembly or mixing (ACFTA chapters 27, 84, 85, 90) turns a
     # good that meets its rule into a question (engine._apply_chapter_note): the catalog has no facts
@@ -815,6 +800,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         criterion=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
         form_code=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
         reason=pl.when(ita).then(pl.lit("ita_rule")).otherwise(c("reason")))
+    pa = pa.with_columns(caveats=_caveats(pa))
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
         pa = pa[np.flatnonzero(~to_engine)]
@@ -823,9 +809,10 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     text = exact_percent(pl.concat([parts["bd_part"], parts["bu_part"], parts["dm_part"]]),
                          pl.concat([parts["fob"]] * 3))
     kernel = pa.select(
-        "pidx", "agreement", "a_idx", "outcome", "criterion", "form_code", "rule_text", "rule_row",
+        "pidx", "agreement", "a_idx", "outcome", "criterion", "form_code", "rule_text", "rule_row", "rule_verified",
         rvc_build_down=text.slice(0, pa.height), rvc_build_up=text.slice(pa.height, pa.height),
-        de_minimis_share=text.slice(2 * pa.height, pa.height), reason="reason")
+        de_minimis_share=text.slice(2 * pa.height, pa.height), de_minimis_used="de_minimis_used", reason="reason",
+        caveats="caveats")
     if engine_rows is not None:
         kernel = pl.concat([kernel, fallback(engine_rows, products, lines).drop("product_id").with_columns(
             a_idx=c("agreement").replace_strict(A_INDEX, return_dtype=pl.Int64))], how="align")
@@ -833,6 +820,21 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # 7. per importer, ordered by product, importer and agreement: each row takes its (product,
     #    agreement)'s answer; an agreement whose entry into force is uncertain never qualifies outright
     return _per_importer(rows, kernel, products, version)
+
+
+def _caveats(pa: pl.DataFrame) -> pl.Series:
+    """The caveat codes (origin.reasons.caveat_codes) of each (product, agreement) row, worked out per
+    distinct (path, verification, level, outcome): a catalog has a handful. Rows with facts go to the engine; an
+    uncertain entry into force is added per importer (_per_importer)."""
+    c = pl.col
+    keys = pa.select(path=pl.when(c("pe")).then(pl.lit("pe")).when(c("status") == "gap").then(pl.lit("gap"))
+                     .otherwise(pl.lit("rule")), verified=c("rule_verified"), level=c("rule_level"),
+                     qualifies=(c("outcome") == "qualifies").fill_null(False))
+    distinct = keys.unique()
+    codes = distinct.with_columns(caveats=pl.Series(
+        [CAVEAT_SEPARATOR.join(caveat_codes(p, v, lv, q, False, False)) or None for p, v, lv, q in distinct.rows()],
+        dtype=pl.String))
+    return keys.join(codes, on=list(keys.columns), how="left", maintain_order="left", nulls_equal=True)["caveats"]
 
 
 def _engine_products(lines: pl.DataFrame, n_products: int) -> np.ndarray:
@@ -929,6 +931,10 @@ def _rows_at(keys: np.ndarray, table_keys: np.ndarray) -> pl.Series:
     return pl.Series(row).set(pl.Series(row < 0), None)
 
 
+# the code an uncertain entry into force adds to a qualifying answer's caveats
+_UNCERTAIN_CODE = caveat_codes("facts", None, None, True, True, True)[0]
+
+
 def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFrame, version: str) -> pl.DataFrame:
     """The output: a row per route row (product, importer, agreement), in that order, with the answer of
     its (product, agreement) in ``kernel``; where the agreement's entry into force on the route is
@@ -952,11 +958,11 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
         gone = pl.Series(~covered)
         out = out.with_columns(
             outcome=pl.when(gone).then(pl.lit("undetermined")).otherwise(c("outcome")),
-            reason=pl.when(gone).then(pl.lit("no rules of origin in the data for this route and date"))
+            reason=pl.when(gone).then(pl.lit(NO_RULES_ON_DATE))
             .otherwise(c("reason")),
             **{name: pl.when(gone).then(None).otherwise(c(name)) for name in (
-                "criterion", "form_code", "rule_text", "rule_row", "rvc_build_down", "rvc_build_up",
-                "de_minimis_share")})
+                "criterion", "form_code", "rule_text", "rule_row", "rule_verified", "rvc_build_down", "rvc_build_up",
+                "de_minimis_share", "de_minimis_used", "caveats")})
     in_force = rows["in_force"].gather(order)
     if in_force.null_count():
         uncertain = pl.Series(in_force.is_null()) & (out["outcome"] == "qualifies")
@@ -964,7 +970,10 @@ def _per_importer(rows: pl.DataFrame, kernel: pl.DataFrame, products: pl.DataFra
             outcome=pl.when(uncertain).then(pl.lit("undetermined")).otherwise(c("outcome")),
             criterion=pl.when(uncertain).then(None).otherwise(c("criterion")),
             form_code=pl.when(uncertain).then(None).otherwise(c("form_code")),
-            reason=pl.when(uncertain).then(pl.lit("entry into force uncertain for this route")).otherwise(c("reason")))
+            reason=pl.when(uncertain).then(pl.lit(UNCERTAIN_ENTRY)).otherwise(c("reason")),
+            caveats=pl.when(uncertain).then(pl.concat_str([c("caveats"), pl.lit(_UNCERTAIN_CODE)],
+                                                          separator=CAVEAT_SEPARATOR, ignore_nulls=True))
+            .otherwise(c("caveats")))
     return out if out.schema == OUTPUT_SCHEMA else out.cast(OUTPUT_SCHEMA)
 
 
@@ -1255,9 +1264,12 @@ def build_request(product: dict, materials: list[dict], importer: str, agreement
     """The single-request :class:`Request` equivalent to a catalog product (used by the fallback and tests)."""
     from noodlebowl.origin.request import Costs, Material, Product, Request
 
+    from noodlebowl.origin.request import facts_from_text
+
     costs = product.get("costs") or {}
     return Request(
         exporter=product["exporter"], importer=importer, date=product["date"], agreements=agreements,
+        facts=facts_from_text(product.get("facts") or ""),
         product=Product(hs=product["hs6"], edition=product["edition"], fob=units_to_decimal(product["fob"]),
                         weight_kg=units_to_decimal(product.get("weight"))),
         costs=Costs(**{k: units_to_decimal(v) for k, v in costs.items()}),
@@ -1301,8 +1313,8 @@ def fallback(rows: pl.DataFrame, products: pl.DataFrame, lines: pl.DataFrame) ->
         d = determine_one(request, dated_route(r["agreement"], True, "batch", p["date"]))
         out.append({"pidx": r["pidx"], **answer_row(p["product_id"], d)})
     return pl.DataFrame(out, schema={"pidx": pl.Int64} | {k: OUTPUT_SCHEMA[k] for k in (
-        "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row",
-        "rvc_build_down", "rvc_build_up", "de_minimis_share", "reason")})
+        "product_id", "agreement", "outcome", "criterion", "form_code", "rule_text", "rule_row", "rule_verified",
+        "rvc_build_down", "rvc_build_up", "de_minimis_share", "de_minimis_used", "reason", "caveats")})
 
 
 def _costs(product: dict) -> dict:
@@ -1325,18 +1337,9 @@ def answer_row(product_id: str, d) -> dict:
     return {"product_id": product_id, "agreement": d.agreement, "outcome": d.outcome.value,
             "criterion": d.criterion, "form_code": d.form_code,
             "rule_text": d.rule.text if d.rule else None, "rule_row": d.rule.row if d.rule else None,
+            "rule_verified": d.rule.verified if d.rule else None,
             "rvc_build_down": _plain(d.rvc.build_down) if d.rvc else None,
             "rvc_build_up": _plain(d.rvc.build_up) if d.rvc else None,
             "de_minimis_share": _plain(d.de_minimis.share) if d.de_minimis else None,
-            "reason": engine_reason(d)}
-
-
-def engine_reason(d) -> str | None:
-    """A short reason for a determination that does not qualify (from its failing checks)."""
-    if d.outcome.value == "qualifies":
-        return None
-    wanted = d.outcome
-    names = [c.check for c in d.checks if c.result == wanted and c.check not in ("in_force",)]
-    if not names:
-        return None
-    return "; ".join(dict.fromkeys(names))
+            "de_minimis_used": FLAG_TEXT[d.de_minimis.used] if d.de_minimis else None,
+            "reason": d.reason, "caveats": CAVEAT_SEPARATOR.join(d.caveat_codes) or None}

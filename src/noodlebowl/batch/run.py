@@ -39,6 +39,7 @@ class Summary:
     reasons: Counter = field(default_factory=Counter)           # reason → n (not qualifying rows)
     out: str = ""
     rejects_file: str | None = None
+    warnings: list[str] = field(default_factory=list)   # e.g. a column no catalog field reads
 
     def as_dict(self) -> dict:
         by_agreement: dict[str, dict[str, int]] = {}
@@ -49,7 +50,7 @@ class Summary:
                 # commonest first; ties by name, so that the same catalog always gives the same summary
                 "top_reasons": [{"reason": r, "count": n}
                                 for r, n in sorted(self.reasons.items(), key=lambda rn: (-rn[1], rn[0]))[:5]],
-                "out": self.out, "rejects_file": self.rejects_file}
+                "out": self.out, "rejects_file": self.rejects_file, "warnings": self.warnings}
 
 
 class SortedBom:
@@ -68,6 +69,7 @@ class SortedBom:
                    and (pa.types.is_string(schema.field(n).type) or pa.types.is_large_string(schema.field(n).type))]
         self.file = pq.ParquetFile(path, read_dictionary=textual)
         self.has_row = has_row
+        self.warnings: list[str] = []       # set by sorted_bom
         self._last: tuple[int, object] | None = None      # the row group read last, decoded
         meta = self.file.metadata
         index = meta.schema.to_arrow_schema().get_field_index("product_id")
@@ -173,12 +175,15 @@ def sorted_bom(path: Path, workdir: Path) -> SortedBom:
     if catalog.file_format(path) == "parquet" and SortedBom.is_sorted(path):
         lf = pl.scan_parquet(path)
         catalog.check_columns(lf, catalog.BOM_REQUIRED, catalog.BOM_COLUMNS, str(path))
-        return SortedBom(path, has_row=False)
-    lf = catalog.scan(path)
-    catalog.check_columns(lf, catalog.BOM_REQUIRED, catalog.BOM_COLUMNS, str(path))
-    target = workdir / "bom.sorted.parquet"
-    lf.sort("product_id", maintain_order=True, nulls_last=True).sink_parquet(target, row_group_size=100_000)
-    return SortedBom(target, has_row=True)
+        bom = SortedBom(path, has_row=False)
+    else:
+        lf = catalog.scan(path)
+        catalog.check_columns(lf, catalog.BOM_REQUIRED, catalog.BOM_COLUMNS, str(path))
+        target = workdir / "bom.sorted.parquet"
+        lf.sort("product_id", maintain_order=True, nulls_last=True).sink_parquet(target, row_group_size=100_000)
+        bom = SortedBom(target, has_row=True)
+    bom.warnings = catalog.unknown_columns(lf, catalog.BOM_COLUMNS, path.name)
+    return bom
 
 
 def chunks(products: pl.DataFrame, size: int) -> Iterator[tuple[pl.DataFrame, str | None, str | None]]:
@@ -390,6 +395,7 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         raw_products_lf = catalog.scan(products_path)
         catalog.check_columns(raw_products_lf, catalog.PRODUCT_REQUIRED, catalog.PRODUCT_COLUMNS,
                               str(products_path))
+        summary.warnings += catalog.unknown_columns(raw_products_lf, catalog.PRODUCT_COLUMNS, products_path.name)
         raw_products = raw_products_lf.collect()
         summary.products = raw_products.height
         # a catalog of one chunk: its lines are read while the products are validated
@@ -402,6 +408,7 @@ def run(products_path: str | Path, bom_path: str | Path, out: str | Path, *,
         del raw_products
         all_rejects.append(rejects)
         bom = bom_ready.result()
+        summary.warnings += bom.warnings
 
         def evaluate(chunk: pl.DataFrame, lo: str | None, hi: str | None, lines_read: Future) -> tuple:
             table, rows, values = _cut(lines_read.result(), lo, hi) if whole is not None else lines_read.result()

@@ -27,6 +27,7 @@ class Check(_Model):
     detail: str                   # the reasoning in one sentence, figures included
     subject: str | None = None    # the material or option concerned
     data: str | None = None       # the data row relied on (file:line)
+    part: str | None = None       # the part of the rule the check tests, as the rule writes it (e.g. "CTH")
 
 
 class Question(_Model):
@@ -80,6 +81,8 @@ class Determination(_Model):
     caveats: list[str]
     data_version: str
     summary: str                   # one sentence a trader can read
+    reason: str | None = None      # why it does not qualify, in short (the batch `reason` column's words)
+    caveat_codes: list[str] = []   # the caveats as codes (origin.reasons.caveat_codes), as in batch results
 
 
 _CHECK_FIELDS = tuple(Check.model_fields)

@@ -21,7 +21,9 @@ from noodlebowl.origin.answer import (
     Check, DeMinimis, Determination, Outcome, Question, RuleRef, RvcFigures, trusted_check,
 )
 from noodlebowl.origin.provisions_view import origin_provisions
+from noodlebowl.origin import reasons
 from noodlebowl.origin.psr import RuleSelection, answer_key, rule_table, select_rule
+from noodlebowl.origin.reasons import VERIFICATION_CAVEAT
 from noodlebowl.origin.request import Material, MaterialKind, Request
 
 MODELLED = modelled()
@@ -33,14 +35,6 @@ PRODUCED_EXCLUSIVELY = {a: cited(a, "produced_exclusively") for a in MODELLED if
 MINIMAL_OPERATIONS = {a: cited(a, "minimal_operations") for a in MODELLED}
 WHOLLY_OBTAINED = {a: cited(a, "wholly_obtained") for a in MODELLED}
 CUMULATION = {a: cited(a, "cumulation") for a in MODELLED}
-VERIFICATION_CAVEAT = {
-    "verified_vi": "The rule was transcribed from a Vietnamese implementing circular and re-read against it; "
-                   "it is not verified against the official English text.",
-    "unverified": "The rule is NOT verified (a transcription or extraction not checked, or one that disagrees "
-                  "with a second reading: see its source row); check it against the official text before relying on it.",
-    "transcribed": "The rule was transcribed from a Vietnamese implementing circular and is not verified.",
-}
-
 
 @dataclass(frozen=True)
 class Route:
@@ -112,7 +106,7 @@ def uncertain_materials(request: Request, route: Route) -> list[Material]:
 
 
 def _views(request: Request, route: Route, table_edition: str, caveats: list[str], checks: list[Check],
-           count_uncertain: bool = False) -> tuple[ev.MaterialView, ...]:
+           provisions: ev.Provisions, count_uncertain: bool = False) -> tuple[ev.MaterialView, ...]:
     """Each BOM line as the agreement sees it. A material is originating only from the exporting
     country or a party for which the agreement is in force on the date (RCEP Art. 3.2, 3.4(1);
     ATIGA Art. 26, 30(1); ACFTA Annex 1 Art. 5); one from a party whose entry into force is
@@ -154,11 +148,12 @@ def _views(request: Request, route: Route, table_edition: str, caveats: list[str
         # originating, so they add nothing to VNM — nor to VOM, as their cost is already in overhead.
         counts_for_rvc = m.kind not in (MaterialKind.packing, MaterialKind.indirect)
         value = Decimal(0) if originating else m.value
-        if (not originating and agreement == "ATIGA" and m.regional_content_percent is not None
-                and Decimal(20) <= m.regional_content_percent < Decimal(40) and m.origin in parties):
-            # ATIGA Art. 30(2) and Annex 6: partial cumulation in proportion to the material's ASEAN content.
+        band = provisions.partial_cumulation
+        if (not originating and band is not None and m.regional_content_percent is not None
+                and band[0] <= m.regional_content_percent < band[1] and m.origin in parties):
+            # partial cumulation (ATIGA Art. 30(2), Annex 6) in proportion to the material's regional content
             value = m.value * (100 - m.regional_content_percent) / 100
-            checks.append(trusted_check(check="partial_cumulation", article="ATIGA Art. 30(2), Annex 6",
+            checks.append(trusted_check(check="partial_cumulation", article=provisions.partial_cumulation_article,
                                 result=Outcome.qualifies, subject=m.name,
                                 detail=f"{m.name} has {m.regional_content_percent} % ASEAN content: "
                                        f"{ev.display(m.value - value)} of its value counts as originating"))
@@ -233,7 +228,8 @@ def _no_rules_on_date(request: Request, route: Route, why: str, table_article: s
     return Determination(
         agreement=route.agreement, in_force=route.in_force, outcome=Outcome.undetermined, criterion=None,
         form_code=None, rule=None, rvc=None, de_minimis=None, needed=[], caveats=[route.reason],
-        checks=checks, data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.")
+        checks=checks, data_version=refdata.data_version(), summary=f"Undetermined under {route.agreement}: {detail}.",
+        reason=reasons.NO_RULES_ON_DATE)
 
 
 def determine_one(request: Request, route: Route) -> Determination:
@@ -271,7 +267,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                                  detail=route.reason)]
     caveats: list[str] = list(route.caveats)
     needed: list[Question] = []
-    views = _views(request, route, table_edition, caveats, checks, count_uncertain)
+    views = _views(request, route, table_edition, caveats, checks, provisions, count_uncertain)
     vnm, vom = _rvc_values(request, views)
     fob = request.product.fob
     costs_total = request.costs.total() if request.costs.complete else None
@@ -280,31 +276,37 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                          build_up=None if costs_total is None or costs_problem else ev.percent(vom + costs_total, fob),
                          threshold=None, non_originating_value=vnm, originating_value=vom, fob=fob)
     cumulated = any(c.check == "cumulation" and c.result is Outcome.qualifies for c in checks)
+    facts = request.facts
+    minimal = ev.fact_value(facts, "minimal_operations_only")
 
     def answer(outcome: Outcome, parts: list[tuple[str, str]], summary: str, rule: RuleRef | None = None,
-               dm: DeMinimis | None = None, used_dm: bool = False) -> Determination:
+               dm: DeMinimis | None = None, used_dm: bool = False, path: str = "facts",
+               reason: str | None = None) -> Determination:
+        codes = reasons.caveat_codes(path, rule.verified if rule else None, rule.level if rule else None,
+                                     outcome is Outcome.qualifies, minimal is not None, route.in_force is None)
         if outcome is Outcome.qualifies:
             changed, check, question = _direct_consignment(request, agreement)
             checks.extend([check] if check else [])
             needed.extend([question] if question else [])
             if changed is not None:
                 outcome = changed
+                reason = reasons.DIRECT_CONSIGNMENT[changed.value]
                 summary = (f"{'Not originating' if changed is Outcome.does_not_qualify else 'Undetermined'} "
                            f"under {agreement}: {check.detail} ({check.article}).")
         if route.in_force is None and outcome is Outcome.qualifies:
             outcome = Outcome.undetermined
+            reason = reasons.UNCERTAIN_ENTRY
             caveats.append(f"Whether {agreement} is in force for this route is uncertain: {route.reason}")
             summary = (f"Undetermined under {agreement}: it would qualify by {_criterion(parts) or 'its criterion'}, but whether "
                        f"{agreement} is in force for this route is uncertain ({route.reason}).")
         return Determination(
+            reason=reason, caveat_codes=list(codes),
             agreement=agreement, in_force=route.in_force, outcome=outcome,
             criterion=_criterion(parts) if outcome is Outcome.qualifies else None,
             form_code=_form_code(agreement, parts, rule, cumulated, used_dm) if outcome is Outcome.qualifies else None,
             rule=rule, rvc=figures, de_minimis=dm, checks=checks, needed=needed, caveats=caveats,
             data_version=refdata.data_version(), summary=summary)
 
-    facts = request.facts
-    minimal = ev.fact_value(facts, "minimal_operations_only")
     wo_said = [k for k in ("wholly_obtained", *_aquatic_keys(agreement, request.date)) if ev.fact_value(facts, k)]
     if wo_said:
         if minimal:
@@ -326,7 +328,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                             detail="only minimal operations are undertaken on non-originating materials in the "
                                    "exporting country; they confer no origin, whatever the rule"))
         return answer(Outcome.does_not_qualify, [], f"Not originating under {agreement}: minimal operations "
-                                                    f"only ({MINIMAL_OPERATIONS[agreement]}).")
+                                                    f"only ({MINIMAL_OPERATIONS[agreement]}).",
+                      reason=reasons.MINIMAL_OPERATIONS_ONLY)
     product6 = _code6(request.product.hs, "product.hs", request.product.edition)
     selection = select_rule(agreement, product6, request.product.edition, table_edition,
                             facts.get(answer_key(table_edition)))
@@ -341,7 +344,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
         if "minimal_operations_only" not in facts:
             caveats.append(_minimal_ops_caveat(agreement))
         return answer(Outcome.qualifies, [("PE", "PE")], f"Originating under {agreement}: produced exclusively "
-                                                         "from originating materials (PE).", selection.rule)
+                                                         "from originating materials (PE).", selection.rule, path="pe")
     ctx_for = lambda codes: ev.Context(  # noqa: E731 - the context of one candidate product code
         agreement=agreement, product_codes=codes, fob=fob, weight_kg=request.product.weight_kg, materials=views,
         vnm=vnm, vom=vom, costs_total=costs_total, facts=facts, provisions=provisions.for_product(codes[0]),
@@ -353,7 +356,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
         needed.extend(selection.questions)
         checks.append(trusted_check(check="rule_lookup", article=f"{agreement} product-specific rules",
                             result=Outcome.undetermined, detail=selection.gap or "no rule found"))
-        return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: {selection.gap}.")
+        return answer(Outcome.undetermined, [], f"Undetermined under {agreement}: {selection.gap}.", path="gap",
+                      reason=reasons.gap_reason(selection.gap))
     rule = selection.rule
     tree = _parse(rule.text)
     figures = figures.model_copy(update={"threshold": _thresholds(tree)})
@@ -391,7 +395,8 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        weight_share=result.de_minimis_weight_share, weight_limit=provisions.de_minimis_weight_percent,
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
-    determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used)
+    determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used, path="rule",
+                           reason=_rule_reason(result, tree))
     if split is not None and (split_criteria_differ or split_forms_differ) and determination.outcome is Outcome.qualifies:
         # the candidates agree on origin but not on what to declare (the caveat says which is which)
         determination = determination.model_copy(update={
@@ -787,6 +792,17 @@ def _minimal_ops_on_originating(request: Request, agreement: str, counted, check
     where = ", ".join(firsts) or request.exporter
     return answer(Outcome.qualifies, [], f"Originating under {agreement}: the good keeps its originating status "
                                          f"of {where} ({p.article}).")
+
+
+def _rule_reason(result: ev.Result, tree) -> str | None:
+    """The shared reason vocabulary (origin.reasons) from the states of the rule's leaves."""
+    from noodlebowl.rules import Split, walk
+
+    leaves = [reasons.leaf_fields(node) for node, _ in result.leaves]
+    return reasons.rule_reason(reasons.OUTCOME_STATE[result.outcome.value],
+                               [(f["kind"], f["label"], f["threshold"]) for f in leaves],
+                               "".join(reasons.OUTCOME_STATE[o.value] for _, o in result.leaves),
+                               any(isinstance(n, Split) for n in walk(tree)))
 
 
 def _minimal_ops_caveat(agreement: str) -> str:

@@ -35,6 +35,10 @@ class Provisions:
     rvc_article: str
     rvc_method_articles: dict[str, str]
     ctc_article: str
+    # partial cumulation (ATIGA Art. 30(2)): a non-originating material of a party whose regional
+    # content is in [low, high) counts in proportion to it; None where the agreement has none
+    partial_cumulation: tuple[Decimal, Decimal] | None = None
+    partial_cumulation_article: str = ""
     # De minimis by value only for goods of these chapters (None: all), with limits set for single
     # subheadings (AJCEP Art. 9.1: by chapter, with values set in the PSR annex)
     de_minimis_value_chapters: frozenset[int] | None = None
@@ -93,6 +97,8 @@ class Result:
     de_minimis_weight_share: Decimal | None = None
     de_minimis_used: bool = False
     also_met: list[list[tuple[str, str]]] = field(default_factory=list)   # criteria of other alternatives met
+    # every leaf evaluated, in the rule's order, with its outcome (for the shared reason: origin.reasons)
+    leaves: list[tuple[object, Outcome]] = field(default_factory=list)
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -189,12 +195,12 @@ def tariff_shift(node: TariffShift, ctx: Context) -> Result:
             continue
         verdict = _material_shift(m, ctx, node)
         if verdict is True:
-            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.qualifies, subject=m.name,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, part=rule_text, result=Outcome.qualifies, subject=m.name,
                                 detail=f"non-originating {m.name} ({'/'.join(m.codes)}) → good "
                                        f"({'/'.join(ctx.product_codes)}): the change required by {rule_text} is made"))
         elif verdict is False:
             failing.append(m)
-            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.does_not_qualify,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, part=rule_text, result=Outcome.does_not_qualify,
                                 subject=m.name,
                                 detail=f"non-originating {m.name} ({'/'.join(m.codes)}) does not make the change "
                                        f"required by {rule_text} into the good ({'/'.join(ctx.product_codes)})"))
@@ -202,7 +208,7 @@ def tariff_shift(node: TariffShift, ctx: Context) -> Result:
             unknown.append(m)
             why = "its HS code is not given" if m.codes is None else \
                 f"its code ({'/'.join(m.codes)}) does not settle the change required by {rule_text}"
-            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, result=Outcome.undetermined,
+            checks.append(trusted_check(check="tariff_shift", article=p.ctc_article, part=rule_text, result=Outcome.undetermined,
                                 subject=m.name, detail=f"non-originating {m.name}: {why}"))
     result = Result(Outcome.qualifies, [("CTC", name)], checks)
     if not failing and not unknown:
@@ -470,11 +476,12 @@ def split(node: Split, ctx: Context) -> Result:
         merged.caveats.append("The rule differs by product description, but every branch gives the same answer.")
         return merged
     descriptions = [b.description for b in node.branches]
-    return Result(Outcome.undetermined, [], [trusted_check(
+    return Result(Outcome.undetermined, [], leaves=[leaf for r in results for leaf in r.leaves], checks=[trusted_check(
         check="split_rule", article=f"{ctx.agreement} PSR", result=Outcome.undetermined,
         detail="the rule differs by product description (" + "; ".join(descriptions)
                + ") and the branches give different answers")],
-        [_question(ctx, b.key, f"Is the product {b.description}?", ["true", "false"]) for b in node.branches])
+        questions=[_question(ctx, b.key, f"Is the product {b.description}?", ["true", "false"])
+                   for b in node.branches])
 
 
 def noted(node: Noted, ctx: Context) -> Result:
@@ -486,6 +493,7 @@ def noted(node: Noted, ctx: Context) -> Result:
 def _merge(results: list[Result]) -> Result:
     merged = Result(Outcome.undetermined)
     for r in results:
+        merged.leaves.extend(r.leaves)
         merged.checks.extend(r.checks)
         merged.questions.extend(q for q in r.questions if q not in merged.questions)
         merged.caveats.extend(c for c in r.caveats if c not in merged.caveats)
@@ -506,5 +514,11 @@ DISPATCH = {
 }
 
 
+LEAVES = (WhollyObtained, TariffShift, ValueContent, ChemicalReaction, Process, OriginatingWeightShare, Incomplete)
+
+
 def evaluate(rule, ctx: Context) -> Result:
-    return DISPATCH[type(rule)](rule, ctx)
+    result = DISPATCH[type(rule)](rule, ctx)
+    if isinstance(rule, LEAVES):
+        result.leaves = [(rule, result.outcome)]
+    return result

@@ -26,6 +26,9 @@ def origin_provisions(agreement: str, on: dt.date) -> Provisions:
     keys = set(_keys(agreement))
     value_chapters = get("de_minimis.value_chapters").value if "de_minimis.value_chapters" in keys else None
     by_subheading = get("de_minimis.value_by_subheading").value if "de_minimis.value_by_subheading" in keys else {}
+    partial = get("cumulation.partial") if "cumulation.partial" in keys else None
+    band = (None if partial is None or not isinstance(partial.value, dict) else
+            (_number(partial.value["min_rvc_percent"]), _number(partial.value["max_rvc_percent_exclusive"])))
     return Provisions(
         agreement=agreement,
         de_minimis_value_percent=_number(get("de_minimis.value_percent").value),
@@ -36,6 +39,8 @@ def origin_provisions(agreement: str, on: dt.date) -> Provisions:
         rvc_article=methods.article,
         rvc_method_articles={m["method"]: m["article"] for m in methods.value},
         ctc_article=get("psr.ctc_non_originating_only").article,
+        partial_cumulation=band,
+        partial_cumulation_article=partial.article if partial is not None else "",
         de_minimis_value_chapters=None if value_chapters is None else frozenset(value_chapters),
         de_minimis_value_by_subheading=tuple(sorted((str(k), Decimal(str(v))) for k, v in by_subheading.items())),
     )

@@ -142,9 +142,12 @@ def rule_for_code(agreement: str, code6: str, table_edition: str) -> RuleChoice:
     return RuleChoice(code6, None, f"no {agreement} {table_edition} rule for {code6} in the data")
 
 
+ANSWER_KEY_PREFIX = "product.hs_"
+
+
 def answer_key(table_edition: str) -> str:
     """The `facts` key that settles a split transposition to a table in this edition."""
-    return f"product.hs_{table_edition.lower()}"
+    return f"{ANSWER_KEY_PREFIX}{table_edition.lower()}"
 
 
 @cache

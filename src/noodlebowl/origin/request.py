@@ -22,6 +22,9 @@ from noodlebowl.limits import (ACCEPTED_AMOUNT, Amount, CountryCode, CurrencyCod
 
 Money = Amount   # bounded (noodlebowl.limits): no NaN/Infinity, ≤ 12 digits before the point, ≤ 6 after
 
+# A yes/no answer written as text, read the same in every path (request facts, catalog and upload columns)
+YES_NO = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
 
 class MaterialKind(str, Enum):
     """How a bill-of-materials line is treated (RCEP Arts 3.8–3.10; ATIGA Arts 34–36)."""
@@ -31,6 +34,35 @@ class MaterialKind(str, Enum):
     packing = "packing"                     # packing and containers for transport
     accessory = "accessory"                 # accessories, spare parts, tools delivered with the good
     indirect = "indirect"                   # fuel, tools, moulds… not physically incorporated
+
+
+def read_facts(facts: dict) -> dict:
+    """Facts are yes/no answers (text such as "yes" is read as true), except the product's code in a
+    rule table's edition (psr.answer_key), which is a code. Raises ValueError naming the fact."""
+    from noodlebowl.origin.psr import ANSWER_KEY_PREFIX
+
+    out = {}
+    for key, value in facts.items():
+        if isinstance(value, str) and not key.startswith(ANSWER_KEY_PREFIX):
+            if value.strip().lower() not in YES_NO:
+                raise ValueError(f"facts.{key} is {value!r}, not a yes/no answer; accepted: {', '.join(YES_NO)}")
+            value = YES_NO[value.strip().lower()]
+        out[key] = value
+    return out
+
+
+def facts_from_text(text: str) -> dict:
+    """Facts written in one cell, ``key=value`` separated by ``;`` (a catalog's facts column), read
+    as a request's facts are. Raises ValueError naming the problem."""
+    facts = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{part.strip()!r} is not key=value (such as minimal_operations_only=no)")
+        facts[key.strip()] = value.strip()
+    return read_facts(facts)
 
 
 class _Strict(BaseModel):
@@ -119,6 +151,12 @@ class Material(_Strict):
         return bool(self.originating)
 
 
+# One schema for a bill-of-materials line — the YAML request, the web upload and the catalog's BOM file
+# all read these columns (a catalog names the line's ``name`` column ``material``); a column outside
+# them is reported, never silently dropped.
+BOM_LINE_FIELDS = tuple(Material.model_fields)
+
+
 class Request(_Strict):
     exporter: CountryCode = Field(description="country of final production (ISO alpha-2)")
     importer: CountryCode
@@ -141,6 +179,11 @@ class Request(_Strict):
     @classmethod
     def _agreements_upper(cls, v):
         return [a.upper() for a in v] if v else v
+
+    @field_validator("facts")
+    @classmethod
+    def _yes_no_facts(cls, v: dict) -> dict:
+        return read_facts(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Request":

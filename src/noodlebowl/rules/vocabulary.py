@@ -24,27 +24,15 @@ class NamedProcess:
     agreements: frozenset[str] = frozenset()   # agreements whose tables use it; empty = any
 
 
-# ACFTA textile process rules. Wording copied from
-# /work/shared/data/agreements/acfta/acfta_psr_meta.yaml `textile_process_rules`
-# (VN Circular 12/2019/TT-BCT Phu luc I para 8(e)-(h)); kept here so parsing reads no files.
-ACFTA_TEXTILE_PROCESS_RULES: MappingProxyType[str, str] = MappingProxyType({
-    "TEXTILE_PROCESS_RULE_1": (
-        "Production through the process of fibre-making (polymerisation, polycondensation and "
-        "extrusion), spinning, twisting, texturising or braiding from a blend or from any of: silk; "
-        "wool, fine or coarse animal hair; cotton fibres; vegetable textile fibres; synthetic or "
-        "artificial filaments/man-made filaments; synthetic or artificial staple fibres/man-made "
-        "staple fibres."),
-    "TEXTILE_PROCESS_RULE_2": (
-        "Production from polymer (non-wovens), fibres (non-wovens), yarn (fabrics), raw or unbleached "
-        "fabric (finished fabrics) through one of the substantial transformation processes: needle "
-        "punching / spin bonding / chemical bonding; weaving or knitting; crocheting or wadding or "
-        "tufting; or dyeing or printing and finishing; or impregnation, coating, covering or "
-        "laminating."),
-    "TEXTILE_PROCESS_RULE_3": (
-        "Production through the process of cutting and assembly of parts into a complete article "
-        "(for apparel and tents) and incorporating embroidery or embellishment or printing (for "
-        "made-ups) from raw or unbleached fabric, or finished fabric."),
-})
+def _acfta_textile_process_rules() -> MappingProxyType[str, str]:
+    """The ACFTA textile process rules' wording (VN Circular 12/2019/TT-BCT Phu luc I para 8(e)-(h)),
+    from the agreement's provisions (agreements/parameters/acfta.yaml ``psr.textile_process_rules``)."""
+    from noodlebowl.agreements.provisions import latest
+
+    return MappingProxyType(dict(latest("ACFTA", "psr.textile_process_rules").value))
+
+
+ACFTA_TEXTILE_PROCESS_RULES: MappingProxyType[str, str] = _acfta_textile_process_rules()
 
 # Processes written as a whole alternative of a rule ("RVC40 or CTH or Textile Rule").
 LEAF_PROCESSES: tuple[NamedProcess, ...] = (

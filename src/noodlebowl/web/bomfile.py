@@ -16,10 +16,9 @@ from typing import Any, Iterable, Iterator
 from pydantic import BaseModel, ValidationError
 
 from noodlebowl.limits import LimitExceeded, check_zip
-from noodlebowl.origin.request import Material
+from noodlebowl.origin.request import BOM_LINE_FIELDS, Material
 
-COLUMNS = ("name", "hs", "origin", "originating", "value", "weight_kg", "kind", "currency",
-           "invoiced_separately", "customary", "regional_content_percent")
+COLUMNS = BOM_LINE_FIELDS       # the one BOM line schema (origin.request)
 REQUIRED = ("name", "value")
 MAX_ROWS = 5000                  # materials in one BOM
 MAX_COLUMNS = 50

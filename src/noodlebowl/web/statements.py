@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,10 +24,15 @@ def default_link_days() -> int:
     """``$NOODLEBOWL_LINK_DAYS`` (1–365), else 90."""
     text = os.environ.get("NOODLEBOWL_LINK_DAYS", "90")
     return min(max(int(text), 1), MAX_LINK_DAYS) if text.strip().isdigit() else 90
-# Checks whose sentences are made of the supplier's values and costs.
-FIGURE_CHECKS = ("rvc", "de_minimis", "value", "cost")
+# Checks whose sentences carry no value, cost or weight of the supplier's (codes, origins, the rule):
+# shown as they are. Every other check — RVC, de minimis, partial cumulation, weight shares and any
+# check added later — is withheld, its result kept. Decided by the check's name, never by reading
+# its sentence.
+FIGURE_FREE_CHECKS = frozenset({"in_force", "rule", "rule_lookup", "rule_table", "tariff_shift", "cumulation",
+                                "wholly_obtained", "produced_exclusively", "minimal_operations", "process",
+                                "chemical_reaction", "split_rule", "split_candidate", "rule_incomplete",
+                                "direct_consignment"})
 WITHHELD = "figures withheld by the supplier; the result of this check stands"
-_MONEY = re.compile(r"\b(FOB|CIF|value|worth|costs?|non-originating|originating)\s+[\d.,]+", re.IGNORECASE)
 
 
 class BadToken(Exception):
@@ -100,9 +104,7 @@ def verify(secret: bytes, token: str, now: dt.datetime | None = None) -> dict[st
 
 
 def _strip_detail(check: dict[str, Any]) -> str:
-    if any(word in check["check"] for word in FIGURE_CHECKS):
-        return WITHHELD
-    return _MONEY.sub(lambda m_: f"{m_.group(1)} [withheld]", check["detail"])
+    return check["detail"] if check["check"] in FIGURE_FREE_CHECKS else WITHHELD
 
 
 def build(determination: dict[str, Any], agreement: str, token_iat: int, token_exp: int) -> Statement:
