@@ -46,6 +46,7 @@ from noodlebowl.errors import DateOutOfRange
 from noodlebowl.origin.engine import _CRITERION_ORDER, MODELLED, PRODUCED_EXCLUSIVELY
 from noodlebowl.origin.evaluate import LEVEL_DIGITS, SHIFT_NAME
 from noodlebowl.origin.psr import latest_table, rule_table, select_rule
+from noodlebowl.origin import reasons
 from noodlebowl.origin.reasons import GAP_PREFIX, NO_RULES_ON_DATE, UNCERTAIN_ENTRY, caveat_codes, leaf_fields, rule_reason
 
 SCALE = 10**6            # money and weights are Int64 micro-units
@@ -784,7 +785,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         outcome=pl.when(noted).then(pl.lit("undetermined")).otherwise(c("outcome")),
         criterion=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
         form_code=pl.when(noted).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
-        reason=pl.when(noted).then(pl.lit("chapter_note")).otherwise(c("reason")))
+        reason=pl.when(noted).then(pl.lit(reasons.CHAPTER_NOTE)).otherwise(c("reason")))
     # a good that does not qualify but whose RVC is in the partial-cumulation band gets "PC x%" on its
     # Form D (engine.partial_cumulation_code; ATIGA Art. 30(2), Annex 6)
     pc = (c("outcome") == "does_not_qualify") & (c("status") == "rule") & ~c("pe") & c("pc_lo").is_not_null() \
@@ -799,7 +800,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         outcome=pl.when(ita).then(pl.lit("undetermined")).otherwise(c("outcome")),
         criterion=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("criterion")),
         form_code=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
-        reason=pl.when(ita).then(pl.lit("ita_rule")).otherwise(c("reason")))
+        reason=pl.when(ita).then(pl.lit(reasons.ITA_RULE)).otherwise(c("reason")))
     pa = pa.with_columns(caveats=_caveats(pa))
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:

@@ -369,8 +369,15 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
     provisions = provisions.for_product(selection.product_codes[0])
     _ask_put_up(request, agreement, selection.product_codes, rule.edition, views, result)
     _ask_aquatic(request, agreement, product6, views, result)
+    before = result.outcome
     _apply_chapter_note(request, agreement, product6, result)
+    noted = before is Outcome.qualifies and result.outcome is not Outcome.qualifies
+    before = result.outcome
     ita = _ita_rule(request, agreement, product6, result)
+    # a chapter note or the ITA rule that turns the answer into a question says so in the shared vocabulary
+    turned = (reasons.CHAPTER_NOTE if noted else
+              reasons.ITA_RULE if result.outcome is Outcome.undetermined and before is not Outcome.undetermined
+              else None)
     checks.append(trusted_check(check="rule", article=rule.basis, result=result.outcome, data=rule.row,
                         detail=f"the rule for {rule.edition} {rule.hs} is \u201c{rule.text}\u201d"))
     checks.extend(result.checks)
@@ -396,7 +403,7 @@ def _determine(request: Request, route: Route, count_uncertain: bool = False) ->
                        used=result.de_minimis_used)
     summary = _summary(agreement, result, rule)
     determination = answer(result.outcome, result.criterion, summary, rule, dm, result.de_minimis_used, path="rule",
-                           reason=_rule_reason(result, tree))
+                           reason=turned or _rule_reason(result, tree))
     if split is not None and (split_criteria_differ or split_forms_differ) and determination.outcome is Outcome.qualifies:
         # the candidates agree on origin but not on what to declare (the caveat says which is which)
         determination = determination.model_copy(update={

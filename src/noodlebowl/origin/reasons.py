@@ -24,6 +24,8 @@ UNCERTAIN_ENTRY = "entry into force uncertain for this route"
 SPLIT_UNDECIDED = "the rule differs by product description and its branches give different answers"
 MINIMAL_OPERATIONS_ONLY = "minimal operations only"
 GAP_PREFIX = "no rule: "
+CHAPTER_NOTE = "chapter_note"      # a chapter note (simple assembly or mixing) may deny origin: asked
+ITA_RULE = "ita_rule"              # ATIGA Art. 28(3) may decide: asked
 NO_RULES_ON_DATE = "no rules of origin in the data for this route and date"
 # a qualifying good that passed through another country (direct consignment), by the new outcome
 DIRECT_CONSIGNMENT = {"does_not_qualify": "direct consignment not met",
