@@ -715,8 +715,8 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     no_table = (pa["status"] == "no_table").fill_null(False).to_numpy()
     pe = _PE_AGREEMENT[at[0]] & (sums["n_ctc"][at[1]] > 0) & (sums["n_foreign"][at] == 0) & ~no_table
     is_rule = (pa["status"] == "rule").fill_null(False).to_numpy()
-    to_engine = no_table | ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy()
-                                  | (is_rule & sums["odd_code"][at]))
+    to_engine = ~pe & ((pa["status"] == "fallback").fill_null(False).to_numpy()
+                       | (is_rule & sums["odd_code"][at]))
     # the law the kernel does not hold goes to the engine, written once there
     # facts (the catalog's facts column) are read by the engine alone
     to_engine |= (_engine_products(lines, products.height) | products["facts"].is_not_null().to_numpy())[at[1]]
@@ -802,6 +802,9 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         form_code=pl.when(ita).then(pl.lit(None, pl.String)).otherwise(c("form_code")),
         reason=pl.when(ita).then(pl.lit(reasons.ITA_RULE)).otherwise(c("reason")))
     pa = pa.with_columns(caveats=_caveats(pa))
+    # no rule table in the data for the date: the answer does not depend on the product
+    # (engine._no_rules_on_date), so it is said here, never computed a row at a time
+    to_engine &= ~no_table
     engine_rows = pa[np.flatnonzero(to_engine)] if to_engine.any() else None
     if engine_rows is not None:
         pa = pa[np.flatnonzero(~to_engine)]
@@ -814,6 +817,14 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
         rvc_build_down=text.slice(0, pa.height), rvc_build_up=text.slice(pa.height, pa.height),
         de_minimis_share=text.slice(2 * pa.height, pa.height), de_minimis_used="de_minimis_used", reason="reason",
         caveats="caveats")
+    if no_table.any():
+        blank = pa["status"] == "no_table"
+        kernel = kernel.with_columns(
+            outcome=pl.when(blank).then(pl.lit("undetermined")).otherwise(c("outcome")),
+            reason=pl.when(blank).then(pl.lit(NO_RULES_ON_DATE)).otherwise(c("reason")),
+            **{name: pl.when(blank).then(None).otherwise(c(name)) for name in (
+                "criterion", "form_code", "rule_text", "rule_row", "rule_verified", "rvc_build_down", "rvc_build_up",
+                "de_minimis_share", "de_minimis_used", "caveats")})
     if engine_rows is not None:
         kernel = pl.concat([kernel, fallback(engine_rows, products, lines).drop("product_id").with_columns(
             a_idx=c("agreement").replace_strict(A_INDEX, return_dtype=pl.Int64))], how="align")

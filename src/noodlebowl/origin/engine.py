@@ -238,14 +238,16 @@ def determine_one(request: Request, route: Route) -> Determination:
     originating, the answer is undetermined (never a guess either way)."""
     first = _determine(request, route)
     doubtful = uncertain_materials(request, route)
-    if first.outcome is Outcome.qualifies or not doubtful:
+    if first.outcome is not Outcome.does_not_qualify or not doubtful:
         return first
-    if _determine(request, route, count_uncertain=True).outcome is Outcome.does_not_qualify:
+    second = _determine(request, route, count_uncertain=True).outcome
+    if second is Outcome.does_not_qualify:
         return first
     names = ", ".join(f"{m.name} ({m.origin})" for m in doubtful)
+    verb = "qualifies" if second is Outcome.qualifies else "could qualify"
     return first.model_copy(update={
         "outcome": Outcome.undetermined, "criterion": None, "form_code": None,
-        "summary": f"Undetermined under {route.agreement}: it qualifies only if {names} count as originating, "
+        "summary": f"Undetermined under {route.agreement}: it {verb} only if {names} count as originating, "
                    f"and whether {route.agreement} is in force for {', '.join(sorted({m.origin for m in doubtful}))} "
                    f"is uncertain ({CUMULATION[route.agreement]})."})
 
