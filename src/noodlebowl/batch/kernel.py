@@ -676,7 +676,67 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     products = products.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("pidx"),
                                *((c(name) if name in products.columns else pl.lit(None)).cast(dtype).alias(name)
                                  for name, dtype in PRODUCT_SCHEMA.items()))
+    uncertain, pending = _doubtful_declarations(products, lines)
+    if not (uncertain | pending).any():
+        return _determine_once(products, lines, agreements, version)
+    # A material declared originating in a party for which the agreement is not surely in force on the date
+    # counts as non-originating (engine._views); where the good then fails but would not fail with the
+    # uncertain ones originating, the answer is undetermined (engine.determine_one) — two passes of the kernel.
+    decl = lines["decl"].to_numpy()
+    first = _determine_once(products, lines.with_columns(decl=pl.Series(decl & ~(uncertain | pending))),
+                            agreements, version)
+    if not uncertain.any():
+        return first
+    second = _determine_once(products, lines.with_columns(decl=pl.Series(decl & ~pending)), agreements, version)
+    c = pl.col
+    opened = pl.Series((first["outcome"] == "does_not_qualify").to_numpy()
+                       & (second["outcome"] != "does_not_qualify").to_numpy())
+    return first.with_columns(outcome=pl.when(opened).then(pl.lit("undetermined")).otherwise(c("outcome")),
+                              criterion=pl.when(opened).then(None).otherwise(c("criterion")),
+                              form_code=pl.when(opened).then(None).otherwise(c("form_code")))
 
+
+def _doubtful_declarations(products: pl.DataFrame, lines: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per BOM line, the bits (AGREEMENT_BIT) of the agreements under which it is declared originating in
+    a party other than the exporter for which the agreement is in force on the product's date uncertainly
+    (contested, or no date in the data) — and not yet (pending). RCEP Art. 3.4(1); engine.uncertain_materials."""
+    from noodlebowl.agreements.registry import parties_on
+
+    uncertain = np.zeros(lines.height, np.int8)
+    pending = np.zeros(lines.height, np.int8)
+    if lines.is_empty():
+        return uncertain, pending
+    pidx = (lines["pidx"] if "pidx" in lines.columns else lines.select("product_id").join(
+        products.select("product_id", "pidx"), on="product_id", how="left", maintain_order="left")["pidx"]
+            ).fill_null(0).to_numpy()
+    dates, date_of_product = np.unique(products["date"].to_numpy(), return_inverse=True)
+    line_date = date_of_product[pidx]
+    exporter = products["exporter"].replace_strict(_ORIGIN_INDEX, default=-1, return_dtype=pl.Int64).to_numpy()
+    origin = lines["origin_id"].fill_null(-1).to_numpy().astype(np.int64)
+    foreign = (origin >= 0) & (origin != exporter[pidx])
+    decl = lines["decl"].to_numpy()
+    for agreement in MODELLED:
+        bit = AGREEMENT_BIT[agreement]
+        doubt = np.zeros((2, len(dates), len(ORIGINS)), dtype=np.bool_)
+        for d, day in enumerate(dates.tolist()):
+            status = parties_on(agreement, day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))
+            for which, isos in enumerate((status.uncertain, status.pending)):
+                for iso2 in isos:
+                    if iso2 in _ORIGIN_INDEX:
+                        doubt[which, d, _ORIGIN_INDEX[iso2]] = True
+        if not doubt.any():
+            continue
+        hit = foreign & ((decl & bit) != 0)
+        at = np.clip(origin, 0, None)
+        uncertain |= np.where(hit & doubt[0][line_date, at], bit, 0).astype(np.int8)
+        pending |= np.where(hit & doubt[1][line_date, at], bit, 0).astype(np.int8)
+    return uncertain, pending
+
+
+def _determine_once(products: pl.DataFrame, lines: pl.DataFrame, agreements: tuple[str, ...] | None,
+                    version: str) -> pl.DataFrame:
+    """One pass of the kernel over normalised products and lines (see :func:`determine_chunk`)."""
+    c = pl.col
     # 1. routes: (product, importer, agreement, in_force) — per distinct (exporter, importer, date)
     pairs = products.select("pidx", "exporter", "date", importer="importers").explode("importer")
     distinct = pairs.select("exporter", "importer", "date").unique().rows()
@@ -720,7 +780,7 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
     # the law the kernel does not hold goes to the engine, written once there
     # facts (the catalog's facts column) are read by the engine alone
     to_engine |= (_engine_products(lines, products.height) | products["facts"].is_not_null().to_numpy())[at[1]]
-    to_engine |= _dated_party_lines(ln, products)[at] | _engine_codes(pa, ln, products)
+    to_engine |= _engine_codes(pa, ln, products)
     # materials + costs above FOB cannot all be right: the build-up figure is refused, as when costs are
     # missing (engine._costs_problem; ATIGA Art. 29(2)(e))
     costed = ~pa["costs_total"].is_null().to_numpy()
@@ -855,31 +915,6 @@ def _engine_products(lines: pl.DataFrame, n_products: int) -> np.ndarray:
                            | ~pl.col("customary").fill_null(True)).to_series().to_numpy()
     out = np.zeros(n_products, bool)
     out[lines["pidx"].to_numpy()[special]] = True
-    return out
-
-
-def _dated_party_lines(ln: dict[str, np.ndarray], products: pl.DataFrame) -> np.ndarray:
-    """(agreement, product): a line is declared originating in a party for which the agreement is not
-    (or not surely) in force on the product's date — the engine decides those (RCEP Art. 3.4(1))."""
-    from noodlebowl.agreements.registry import parties_on
-
-    out = np.zeros((NA, products.height), dtype=np.bool_)
-    dates, date_of_product = np.unique(products["date"].to_numpy(), return_inverse=True)
-    if not len(ln["pidx"]):
-        return out
-    line_date = date_of_product[ln["pidx"]]
-    foreign = ln["origin"] != ln["exporter"]
-    for a, agreement in enumerate(MODELLED):
-        doubtful = np.zeros((len(dates), len(ORIGINS)), dtype=np.bool_)
-        for d, day in enumerate(dates.tolist()):
-            status = parties_on(agreement, day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))
-            for iso2 in (*status.uncertain, *status.pending):
-                if iso2 in _ORIGIN_INDEX:
-                    doubtful[d, _ORIGIN_INDEX[iso2]] = True
-        if not doubtful.any():
-            continue
-        hit = doubtful[line_date, ln["origin"]] & foreign & ((ln["decl"] & AGREEMENT_BIT[agreement]) != 0)
-        out[a, ln["pidx"][hit]] = True
     return out
 
 
