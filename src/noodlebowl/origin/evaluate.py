@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from noodlebowl.origin.answer import Check, Outcome, Question, trusted_check
 from noodlebowl.rules import (
@@ -177,7 +178,13 @@ def _range_may_contain(rng, code: str) -> bool:
 def _material_shift(m: MaterialView, ctx: Context, node: TariffShift) -> bool | None:
     if m.codes is None:
         return None
-    verdicts = {_shift_passes(mc, pc, node) for mc in m.codes for pc in ctx.product_codes}
+    return _shift_verdict(tuple(m.codes), tuple(ctx.product_codes), node)
+
+
+@lru_cache(maxsize=1 << 16)
+def _shift_verdict(codes: tuple[str, ...], product_codes: tuple[str, ...], node: TariffShift) -> bool | None:
+    """One verdict for every pair of candidate codes, else None (cached: BOMs and split candidates repeat)."""
+    verdicts = {_shift_passes(mc, pc, node) for mc in codes for pc in product_codes}
     return verdicts.pop() if len(verdicts) == 1 else None
 
 

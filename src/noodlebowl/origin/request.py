@@ -38,12 +38,15 @@ class MaterialKind(str, Enum):
 
 def read_facts(facts: dict) -> dict:
     """Facts are yes/no answers (text such as "yes" is read as true), except the product's code in a
-    rule table's edition (psr.answer_key), which is a code. Raises ValueError naming the fact."""
+    rule table's edition (psr.answer_key), which is a code, and the RCEP Art. 2.6 answers that are a
+    Party, a subparagraph or a percentage (tariffs.origin_country.VALUE_FACTS). Raises ValueError naming
+    the fact."""
     from noodlebowl.origin.psr import ANSWER_KEY_PREFIX
+    from noodlebowl.tariffs.origin_country import VALUE_FACTS
 
     out = {}
     for key, value in facts.items():
-        if isinstance(value, str) and not key.startswith(ANSWER_KEY_PREFIX):
+        if isinstance(value, str) and not key.startswith(ANSWER_KEY_PREFIX) and key not in VALUE_FACTS:
             if value.strip().lower() not in YES_NO:
                 raise ValueError(f"facts.{key} is {value!r}, not a yes/no answer; accepted: {', '.join(YES_NO)}")
             value = YES_NO[value.strip().lower()]

@@ -34,6 +34,8 @@ DIFFERENTIATED = {"CN", "JP", "KR", "ID", "PH", "TH", "VN"}
 HAS_APPENDIX = {"CN", "JP", "KR", "ID", "MY", "PH", "TH", "VN"}
 ADDITIONAL_REQUIREMENT = Decimal(20)  # per cent, Appendix "additional requirement"
 ARTICLE = "RCEP Art. 2.6"
+# The answers to its questions that are not yes/no: a Party, a subparagraph of Art. 3.2, a percentage
+VALUE_FACTS = frozenset({"rcep_country_of_origin", "rcep_originating_under", "rcep_value_added_in_exporter_percent"})
 # What each determination criterion says about Art. 3.2's subparagraph
 SUBPARAGRAPH_OF_CRITERION = {"WO": "a", "PE": "b"}
 
