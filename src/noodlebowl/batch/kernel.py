@@ -687,13 +687,34 @@ def determine_chunk(products: pl.DataFrame, lines: pl.DataFrame, agreements: tup
                             agreements, version)
     if not uncertain.any():
         return first
-    second = _determine_once(products, lines.with_columns(decl=pl.Series(decl & ~pending)), agreements, version)
+    # the second pass only for the products with such a line, their uncertain declarations kept
+    doubted = np.zeros(products.height, np.bool_)
+    line_pidx = _line_pidx(products, lines)
+    doubted[line_pidx[uncertain != 0]] = True
+    keep = pl.Series(doubted)
+    subset = products.filter(keep).with_columns(pidx=pl.int_range(pl.len(), dtype=pl.Int64))
+    renumber = np.full(products.height, -1, np.int64)
+    renumber[np.flatnonzero(doubted)] = np.arange(int(doubted.sum()))
+    sub_lines = lines.with_columns(decl=pl.Series(decl & ~pending)).filter(pl.Series(doubted[line_pidx]))
+    if "pidx" in sub_lines.columns:
+        sub_lines = sub_lines.with_columns(pidx=pl.Series(renumber[sub_lines["pidx"].to_numpy()]))
+    second = _determine_once(subset, sub_lines, agreements, version)
     c = pl.col
-    opened = pl.Series((first["outcome"] == "does_not_qualify").to_numpy()
-                       & (second["outcome"] != "does_not_qualify").to_numpy())
+    on = ["product_id", "importer", "agreement"]
+    opened = first.select(on).join(
+        second.filter(c("outcome") != "does_not_qualify").select(on).unique().with_columns(open=pl.lit(True)),
+        on=on, how="left", maintain_order="left")["open"].fill_null(False) & (first["outcome"] == "does_not_qualify")
     return first.with_columns(outcome=pl.when(opened).then(pl.lit("undetermined")).otherwise(c("outcome")),
                               criterion=pl.when(opened).then(None).otherwise(c("criterion")),
                               form_code=pl.when(opened).then(None).otherwise(c("form_code")))
+
+
+def _line_pidx(products: pl.DataFrame, lines: pl.DataFrame) -> np.ndarray:
+    """Each line's product row (``pidx``), joined on the product id when the lines do not carry it."""
+    if "pidx" in lines.columns:
+        return lines["pidx"].to_numpy()
+    return lines.select("product_id").join(products.select("product_id", "pidx"), on="product_id", how="left",
+                                           maintain_order="left")["pidx"].fill_null(0).to_numpy()
 
 
 def _doubtful_declarations(products: pl.DataFrame, lines: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -706,9 +727,7 @@ def _doubtful_declarations(products: pl.DataFrame, lines: pl.DataFrame) -> tuple
     pending = np.zeros(lines.height, np.int8)
     if lines.is_empty():
         return uncertain, pending
-    pidx = (lines["pidx"] if "pidx" in lines.columns else lines.select("product_id").join(
-        products.select("product_id", "pidx"), on="product_id", how="left", maintain_order="left")["pidx"]
-            ).fill_null(0).to_numpy()
+    pidx = _line_pidx(products, lines)
     dates, date_of_product = np.unique(products["date"].to_numpy(), return_inverse=True)
     line_date = date_of_product[pidx]
     exporter = products["exporter"].replace_strict(_ORIGIN_INDEX, default=-1, return_dtype=pl.Int64).to_numpy()
