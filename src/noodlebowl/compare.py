@@ -366,7 +366,6 @@ def _best(options: list[Option], mfn: Rate | None, mfn_metric, by_value: bool, r
     """The cheapest qualifying option among those whose rate is known for the date."""
     known = [(o, _metric(o.rate, by_value)) for o in options if o.outcome is Outcome.qualifies]
     known = [(o, m) for o, m in known if m is not None]
-    unit = "" if by_value else " %"
     if mfn_metric == 0:
         return "no preference needed", "the MFN rate is already free"
     if mfn_metric is not None:

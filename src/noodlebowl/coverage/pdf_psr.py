@@ -228,7 +228,6 @@ def read_annex(path: str | Path, *, agreement: str, edition: str,
 
     ``pages`` (first, last; 1-based, inclusive) limits the reading to the annex inside a longer
     document (the RCEP Agreement holds Annex 3A on PDF pages 54-212)."""
-    import pypdfium2 as pdfium
 
     from noodlebowl.hs.codes import check_edition
 
@@ -238,12 +237,7 @@ def read_annex(path: str | Path, *, agreement: str, edition: str,
     if not re.fullmatch(r"[A-Z][A-Z0-9-]{1,15}", agreement):
         raise DataImportError(f"agreement {agreement!r} is not an agreement code", where="--agreement",
                               accepted="e.g. ATIGA, RCEP, ACFTA")
-    if not path.is_file():
-        raise DataImportError("file not found", where=str(path), accepted="a PDF file")
-    try:
-        document = pdfium.PdfDocument(str(path))
-    except Exception as exc:  # PDFium's error for anything that is not a readable PDF
-        raise DataImportError(f"not a readable PDF ({exc})", where=str(path), accepted=EXPECTED_LAYOUT) from None
+    document = open_pdf(path, EXPECTED_LAYOUT)
     try:
         indexes = _page_indexes(len(document), pages, path)
         if any(_is_rule_table(document[i]) for i in indexes[:10]):
@@ -251,6 +245,18 @@ def read_annex(path: str | Path, *, agreement: str, edition: str,
         return _read(document, path, agreement, edition, indexes)
     finally:
         document.close()
+
+
+def open_pdf(path: Path, expected: str):
+    """The PDF document, or a clear error naming the file and the layout expected."""
+    import pypdfium2 as pdfium
+
+    if not path.is_file():
+        raise DataImportError("file not found", where=str(path), accepted="a PDF file")
+    try:
+        return pdfium.PdfDocument(str(path))
+    except Exception as exc:  # PDFium's error for anything that is not a readable PDF
+        raise DataImportError(f"not a readable PDF ({exc})", where=str(path), accepted=expected) from None
 
 
 def _page_indexes(count: int, pages: tuple[int, int] | None, path: Path) -> list[int]:
@@ -497,7 +503,7 @@ def _read_rule_table(document, path: Path, agreement: str, edition: str, indexes
                                                        "columns under it (5 expected)"))
             continue
         tables += 1
-        bottom, top = ys[0], ys[-1]
+        bottom = ys[0]
         floor = min(s.bottom for s in labels) - 1
         inside = [s for s in segments if xs[0] <= s.cx <= xs[-1] and bottom <= s.cy < floor]
         bands = [band for band in reversed(list(zip(ys[:-1], ys[1:]))) if band[0] < floor]

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from noodlebowl.coverage.pdf_psr import _join, _page_content
+from noodlebowl.coverage.pdf_psr import _join, _page_content, open_pdf
 from noodlebowl.errors import DataImportError
 
 EXPECTED_LAYOUT = ("a ruled table with the columns Tariff Heading | Tariff Sub-Heading | Product Description | "
@@ -48,15 +48,9 @@ def read_rule_table(path: str | Path, *, agreement: str, edition: str, first_pag
                     last_page: int | None = None) -> RuleTable:
     """Every heading and subheading row with its rule, or :class:`DataImportError` naming what could not
     be read (page, cell, text)."""
-    import pypdfium2 as pdfium
 
     path = Path(path)
-    if not path.is_file():
-        raise DataImportError("file not found", where=str(path), accepted="a PDF file")
-    try:
-        document = pdfium.PdfDocument(str(path))
-    except Exception as exc:  # PDFium's error for anything that is not a readable PDF
-        raise DataImportError(f"not a readable PDF ({exc})", where=str(path), accepted=EXPECTED_LAYOUT) from None
+    document = open_pdf(path, EXPECTED_LAYOUT)
     try:
         table = RuleTable(file=path.name, agreement=agreement, edition=edition)
         last = min(last_page or len(document), len(document))
