@@ -434,13 +434,21 @@ def _agreeing_split(selection: RuleSelection, ctx_for, checks: list[Check],
     stands for all: (selection, criteria differ, form codes differ) — where the criterion to declare
     differs, the caveat says which is which and the question stays for the proof. None: the outcomes
     differ (or one is undetermined), and the question stays."""
-    answers = [(c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))) for c in selection.alternatives]
+    answers: list[tuple] = []
+    for c in selection.alternatives:   # until two candidates disagree: the question then stays either way
+        answers.append((c, ev.evaluate(_parse(c.rule.text), ctx_for((c.code,)))))
+        outcome = answers[-1][1].outcome
+        if outcome is Outcome.undetermined or outcome is not answers[0][1].outcome:
+            break
     for c, r in answers:
         checks.append(trusted_check(
             check="split_candidate", article=c.rule.basis, result=r.outcome, data=c.rule.row, subject=c.code,
             detail=f"candidate {c.rule.edition} {c.code}: rule \u201c{c.rule.text}\u201d gives {r.outcome.value}"))
     outcomes = {r.outcome for _, r in answers}
     if len(outcomes) != 1 or Outcome.undetermined in outcomes:
+        if len(answers) < len(selection.alternatives):
+            caveats.append(f"{len(selection.alternatives) - len(answers)} more candidate subheadings were not "
+                           "evaluated: the answer already depends on which one describes the product.")
         return None
     codes = ", ".join(c.code for c in selection.alternatives)
     caveats.append(f"The product's code splits across {selection.edition} {codes} with different rules; each "
