@@ -259,6 +259,25 @@ def open_pdf(path: Path, expected: str):
         raise DataImportError(f"not a readable PDF ({exc})", where=str(path), accepted=expected) from None
 
 
+def require_text(text_chars: int, path: Path, expected: str) -> None:
+    """A PDF with no text layer cannot be read: say so, and what would be."""
+    if text_chars == 0:
+        raise DataImportError("the PDF has no text layer (a scanned image?); run OCR first or use the "
+                              "publisher's text PDF", where=path.name, accepted=expected)
+
+
+def refuse_unreadable(problems: list, path: Path, expected: str) -> None:
+    """Nothing is written when any row could not be read: the first ten are named, all are attached."""
+    if not problems:
+        return
+    shown = "; ".join(str(p) for p in problems[:10])
+    more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+    error = DataImportError(f"{len(problems)} table row(s) could not be read: {shown}{more}",
+                            where=path.name, accepted=expected)
+    error.unreadable = problems  # type: ignore[attr-defined]
+    raise error
+
+
 def _page_indexes(count: int, pages: tuple[int, int] | None, path: Path) -> list[int]:
     if pages is None:
         return list(range(count))
@@ -425,19 +444,11 @@ def _read(document, path: Path, agreement: str, edition: str, indexes: list[int]
         if below and any(_SECTION.match(_join(line) or "") for line in below):
             expected_no = None
 
-    if text_chars == 0:
-        raise DataImportError("the PDF has no text layer (a scanned image?); run OCR first or use the "
-                              "publisher's text PDF", where=path.name, accepted=EXPECTED_LAYOUT)
+    require_text(text_chars, path, EXPECTED_LAYOUT)
     if tables == 0 and not problems:
         raise DataImportError("no PSR annex table found (no table headed No | Heading | Sub-heading | "
                               "Product Description)", where=path.name, accepted=EXPECTED_LAYOUT)
-    if problems:
-        shown = "; ".join(str(p) for p in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        error = DataImportError(f"{len(problems)} table row(s) could not be read: {shown}{more}",
-                                where=path.name, accepted=EXPECTED_LAYOUT)
-        error.unreadable = problems  # type: ignore[attr-defined]
-        raise error
+    refuse_unreadable(problems, path, EXPECTED_LAYOUT)
     for info in result.sections.values():
         items = [t.strip() for t in re.split(r"(?:^|\s)[•o](?=\s)", info["process_text"]) if t.strip()]
         info["process_text"] = re.sub(r":;", ":", "; ".join(items))
@@ -552,18 +563,10 @@ def _read_rule_table(document, path: Path, agreement: str, edition: str, indexes
                                        "by a person",
                 "item_no": None, "section": None, "heading": texts[1] or None, "ex": False, "ahtn": False,
                 "description": texts[3], "process_text": None})
-    if text_chars == 0:
-        raise DataImportError("the PDF has no text layer (a scanned image?); run OCR first or use the "
-                              "publisher's text PDF", where=path.name, accepted=RULE_TABLE_LAYOUT)
+    require_text(text_chars, path, RULE_TABLE_LAYOUT)
     if pending:
         problems.append(Unreadable(indexes[-1] + 1, 0, " ".join(pending), "a rule without a code at the end"))
-    if problems:
-        shown = "; ".join(str(p) for p in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        error = DataImportError(f"{len(problems)} table row(s) could not be read: {shown}{more}",
-                                where=path.name, accepted=RULE_TABLE_LAYOUT)
-        error.unreadable = problems  # type: ignore[attr-defined]
-        raise error
+    refuse_unreadable(problems, path, RULE_TABLE_LAYOUT)
     seen: dict[str, dict] = {}
     for row in rows:
         if row["hs_code"] in seen:

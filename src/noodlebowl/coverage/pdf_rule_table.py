@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from noodlebowl.coverage.pdf_psr import _join, _page_content, open_pdf
+from noodlebowl.coverage.pdf_psr import _join, _page_content, open_pdf, refuse_unreadable
 from noodlebowl.errors import DataImportError
 
 EXPECTED_LAYOUT = ("a ruled table with the columns Tariff Heading | Tariff Sub-Heading | Product Description | "
@@ -60,11 +60,7 @@ def read_rule_table(path: str | Path, *, agreement: str, edition: str, first_pag
         document.close()
     if not table.pages:
         raise DataImportError(f"no table headed {HEADER!r} found", where=path.name, accepted=EXPECTED_LAYOUT)
-    if table.problems:
-        shown = "; ".join(table.problems[:10])
-        more = f" (and {len(table.problems) - 10} more)" if len(table.problems) > 10 else ""
-        raise DataImportError(f"{len(table.problems)} table row(s) could not be read: {shown}{more}",
-                              where=path.name, accepted=EXPECTED_LAYOUT)
+    refuse_unreadable(table.problems, path, EXPECTED_LAYOUT)
     return table
 
 
